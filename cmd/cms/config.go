@@ -1,0 +1,257 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// config is every setting of the process, read once at start: defaults,
+// then the environment (secrets may come from a *_FILE variable), then
+// flags, then one validation pass that names the bad variable.
+type config struct {
+	Addr           string
+	DataDir        string
+	MongoURI       string
+	MongoDatabase  string
+	PublicURL      string
+	AdminEmail     string
+	AdminPassword  string
+	JWTSecret      []byte // nil: generated once and kept in DataDir
+	CORSOrigins    []string
+	AmazonTags     map[string]string
+	TrustedProxies []string
+	LogLevel       slog.Level
+	DrainDelay     time.Duration
+}
+
+// configError names the variable at fault so the one line printed at exit
+// tells the operator what to fix.
+type configError struct {
+	Var string
+	Err error
+}
+
+func (e *configError) Error() string { return e.Var + ": " + e.Err.Error() }
+func (e *configError) Unwrap() error { return e.Err }
+
+func bad(name, format string, args ...any) error {
+	return &configError{Var: name, Err: fmt.Errorf(format, args...)}
+}
+
+// loadConfig reads the environment through getenv and the flags in args.
+func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	c := config{
+		Addr:          ":8080",
+		DataDir:       "./data",
+		MongoDatabase: "cms",
+		PublicURL:     "http://localhost:8080",
+		LogLevel:      slog.LevelInfo,
+	}
+	env := func(name string, dst *string) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			*dst = v
+		}
+	}
+	env("CMS_ADDR", &c.Addr)
+	env("CMS_DATA_DIR", &c.DataDir)
+	env("MONGODB_DATABASE", &c.MongoDatabase)
+	env("CMS_PUBLIC_URL", &c.PublicURL)
+	env("CMS_ADMIN_EMAIL", &c.AdminEmail)
+
+	var err error
+	if c.MongoURI, err = secret("MONGODB_URI", getenv); err != nil {
+		return c, err
+	}
+	if c.AdminPassword, err = secret("CMS_ADMIN_PASSWORD", getenv); err != nil {
+		return c, err
+	}
+	jwtSecret, err := secret("CMS_JWT_SECRET", getenv)
+	if err != nil {
+		return c, err
+	}
+	if jwtSecret != "" {
+		c.JWTSecret = []byte(jwtSecret)
+	}
+
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (CMS_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory (CMS_DATA_DIR)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+
+	if err := c.parseLists(getenv); err != nil {
+		return c, err
+	}
+	return c, c.validate()
+}
+
+// secret reads NAME, or the file named by NAME_FILE (Docker and Kubernetes
+// secrets), but not both.
+func secret(name string, getenv func(string) string) (string, error) {
+	v, file := getenv(name), getenv(name+"_FILE")
+	switch {
+	case v != "" && file != "":
+		return "", bad(name, "set either %s or %s_FILE, not both", name, name)
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", bad(name+"_FILE", "cannot read the file: %v", errors.Unwrap(err))
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	return v, nil
+}
+
+func (c *config) parseLists(getenv func(string) string) error {
+	for _, o := range splitList(getenv("CMS_CORS_ORIGINS")) {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			return bad("CMS_CORS_ORIGINS", "%q is not an origin like https://www.example.com", o)
+		}
+		c.CORSOrigins = append(c.CORSOrigins, u.Scheme+"://"+strings.ToLower(u.Host))
+	}
+	for _, p := range splitList(getenv("CMS_TRUSTED_PROXIES")) {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				return bad("CMS_TRUSTED_PROXIES", "%q is neither a CIDR nor an IP address", p)
+			}
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	if raw := getenv("CMS_AMAZON_TAGS"); strings.TrimSpace(raw) != "" {
+		c.AmazonTags = map[string]string{}
+		for _, pair := range splitList(raw) {
+			market, tag, ok := strings.Cut(pair, "=")
+			market, tag = strings.ToLower(strings.TrimSpace(market)), strings.TrimSpace(tag)
+			if !ok || !marketplacePattern.MatchString(market) || !associateTagPattern.MatchString(tag) {
+				return bad("CMS_AMAZON_TAGS", "%q is not marketplace=tag like amazon.com=mysite-20", pair)
+			}
+			c.AmazonTags[market] = tag
+		}
+	}
+	if v := strings.TrimSpace(getenv("CMS_LOG_LEVEL")); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			return bad("CMS_LOG_LEVEL", "%q is not one of debug, info, warn, error", v)
+		}
+	}
+	if v := strings.TrimSpace(getenv("CMS_SHUTDOWN_DRAIN")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Minute {
+			return bad("CMS_SHUTDOWN_DRAIN", "%q is not a duration between 0s and 1m", v)
+		}
+		c.DrainDelay = d
+	}
+	return nil
+}
+
+var (
+	marketplacePattern  = regexp.MustCompile(`^amazon\.[a-z.]{2,10}$`)
+	associateTagPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	// MongoDB forbids these in database names; FerretDB stores each
+	// database as a file, so keep to a portable subset.
+	databaseNamePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,63}$`)
+)
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (c *config) validate() error {
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return bad("CMS_ADDR", "%q is not host:port (for example :8080 or 127.0.0.1:8080)", c.Addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return bad("CMS_ADDR", "port %q is not a number from 0 to 65535", port)
+	}
+	if strings.ContainsAny(host, " /") {
+		return bad("CMS_ADDR", "host %q is not valid", host)
+	}
+
+	if c.MongoURI != "" && !validMongoURI(c.MongoURI) {
+		// The driver's message may quote the URI, password included.
+		return bad("MONGODB_URI", "not a valid MongoDB connection string (expected mongodb:// or mongodb+srv://)")
+	}
+	if !databaseNamePattern.MatchString(c.MongoDatabase) {
+		return bad("MONGODB_DATABASE", "%q must be 1 to 63 letters, digits, '_' or '-'", c.MongoDatabase)
+	}
+
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return bad("CMS_PUBLIC_URL", "%q must be an absolute http(s) URL without query or fragment", c.PublicURL)
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		return bad("CMS_ADMIN_EMAIL", "set CMS_ADMIN_EMAIL and CMS_ADMIN_PASSWORD together")
+	}
+	if c.AdminEmail != "" && !strings.Contains(c.AdminEmail, "@") {
+		return bad("CMS_ADMIN_EMAIL", "%q is not an email address", c.AdminEmail)
+	}
+	if c.JWTSecret != nil && len(c.JWTSecret) < 32 {
+		return bad("CMS_JWT_SECRET", "must be at least 32 bytes, got %d (try: openssl rand -base64 48)", len(c.JWTSecret))
+	}
+	return checkDataDir(c.DataDir)
+}
+
+// validMongoURI checks the connection string without touching the network.
+// The driver resolves mongodb+srv:// names while parsing, so such a URI is
+// checked as the equivalent mongodb:// one with the SRV-only options removed.
+func validMongoURI(uri string) bool {
+	const srv = "mongodb+srv://"
+	if strings.HasPrefix(uri, srv) {
+		u, err := url.Parse(uri)
+		if err != nil || u.Host == "" || u.Port() != "" || strings.Contains(u.Host, ",") {
+			return false
+		}
+		q := u.Query()
+		q.Del("srvServiceName")
+		q.Del("srvMaxHosts")
+		u.Scheme, u.RawQuery = "mongodb", q.Encode()
+		uri = u.String()
+	}
+	return options.Client().ApplyURI(uri).Validate() == nil
+}
+
+// checkDataDir creates the data directory if needed and proves it writable.
+func checkDataDir(dir string) error {
+	if dir == "" {
+		return bad("CMS_DATA_DIR", "must not be empty")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return bad("CMS_DATA_DIR", "cannot create %q: %v", dir, errors.Unwrap(err))
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return bad("CMS_DATA_DIR", "%q is not writable: %v", dir, errors.Unwrap(err))
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}

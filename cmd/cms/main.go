@@ -1,0 +1,141 @@
+// Command cms runs the wellness publishing CMS: the HTTP server (cms serve,
+// the default) and administrative subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/wellness/cms/internal/mongodb"
+	"github.com/wellness/cms/internal/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "cms:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: cms [command] [flags]
+
+commands:
+  serve      run the HTTP server (the default)
+  help       show this text
+
+Configuration comes from the environment; see README.md.
+`
+
+// run dispatches a subcommand. It returns instead of exiting so tests can
+// drive it with their own environment and streams.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, getenv, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// openDB opens the configured database, naming the variable to fix when it
+// fails.
+func openDB(ctx context.Context, cfg config, logger *slog.Logger) (*mongodb.DB, error) {
+	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	db, err := mongodb.Open(octx, mongodb.Options{
+		URI:      cfg.MongoURI,
+		Database: cfg.MongoDatabase,
+		DataDir:  cfg.DataDir,
+		Logger:   logger,
+	})
+	if err != nil {
+		if cfg.MongoURI != "" {
+			return nil, &configError{Var: "MONGODB_URI", Err: err}
+		}
+		return nil, fmt.Errorf("embedded database in CMS_DATA_DIR: %w", err)
+	}
+	return db, nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	start := time.Now()
+	cfg, err := loadConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+
+	// Bind first: a taken port should fail before the database starts.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return bad("CMS_ADDR", "cannot listen on %s: %v", cfg.Addr, unwrapAll(err))
+	}
+	defer ln.Close()
+
+	db, err := openDB(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := db.Close(cctx); err != nil {
+			logger.Error("close database", "err", err)
+		}
+	}()
+
+	srv, err := server.New(ctx, server.Config{
+		PublicURL:      cfg.PublicURL,
+		TrustedProxies: cfg.TrustedProxies,
+		CORSOrigins:    cfg.CORSOrigins,
+		DrainDelay:     cfg.DrainDelay,
+		Logger:         logger,
+	}, db)
+	if err != nil {
+		return err
+	}
+	logger.Info("ready", "addr", ln.Addr().String(), "embeddedDatabase", db.Embedded,
+		"startup", time.Since(start).Round(time.Millisecond).String())
+	if err := srv.Serve(ctx, ln); err != nil {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// unwrapAll reduces a wrapped network error to its root cause, e.g.
+// "address already in use", which reads better on one line.
+func unwrapAll(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}

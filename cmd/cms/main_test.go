@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer collects a server's log from another goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// TestServeStartsAndStops runs the real serve command on the embedded
+// default: ready within 10 s, and a clean return (exit 0) when the signal
+// context ends.
+func TestServeStartsAndStops(t *testing.T) {
+	addr := freeAddr(t)
+	env := envFrom(map[string]string{"CMS_ADDR": addr, "CMS_DATA_DIR": t.TempDir()})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, env, nil, &logs, &logs) }()
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready within 10 s; log:\n%s", logs.String())
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v, want nil (exit 0)", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop within 15 s")
+	}
+	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
+		t.Errorf("log lacks the stop line:\n%s", logs.String())
+	}
+}
+
+func TestServePortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	env := envFrom(map[string]string{"CMS_ADDR": ln.Addr().String(), "CMS_DATA_DIR": t.TempDir()})
+	var logs syncBuffer
+	err = run(context.Background(), nil, env, nil, &logs, &logs)
+	if err == nil || !strings.HasPrefix(err.Error(), "CMS_ADDR:") || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("err = %v, want CMS_ADDR ... in use", err)
+	}
+}
+
+func TestServeUnreachableMongoDB(t *testing.T) {
+	env := envFrom(map[string]string{
+		"CMS_ADDR":     freeAddr(t),
+		"CMS_DATA_DIR": t.TempDir(),
+		// A closed loopback port: the driver gives up after its 5 s timeout.
+		"MONGODB_URI": "mongodb://" + freeAddr(t) + "/?serverSelectionTimeoutMS=300",
+	})
+	var logs syncBuffer
+	err := run(context.Background(), nil, env, nil, &logs, &logs)
+	if err == nil || !strings.HasPrefix(err.Error(), "MONGODB_URI:") {
+		t.Fatalf("err = %v, want one naming MONGODB_URI", err)
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"frobnicate"}, envFrom(nil), nil, &out, &out); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+}

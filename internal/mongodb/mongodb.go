@@ -1,0 +1,233 @@
+// Package mongodb opens the service's database: a MongoDB deployment named
+// by a URI, or, when none is configured, FerretDB running inside this
+// process over SQLite files in the data directory. Both are reached through
+// the same official driver, so the rest of the code has one path.
+package mongodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
+)
+
+// Options says which database to open.
+type Options struct {
+	// URI of a MongoDB deployment; empty starts the embedded engine.
+	URI string
+	// Database name.
+	Database string
+	// DataDir holds the embedded engine's files (under DataDir/db).
+	DataDir string
+	// Logger receives the embedded engine's warnings and errors.
+	Logger *slog.Logger
+	// MaxPoolSize bounds the driver's connection pool; 0 means 50.
+	MaxPoolSize uint64
+}
+
+// DB is an open database. Close releases it.
+type DB struct {
+	Client   *mongo.Client
+	Database *mongo.Database
+	// Embedded reports whether this is the in-process engine.
+	Embedded bool
+
+	engine *Engine
+}
+
+// Open connects to the configured database and pings it. With no URI it
+// starts the embedded engine first.
+func Open(ctx context.Context, o Options) (*DB, error) {
+	uri := o.URI
+	var engine *Engine
+	if uri == "" {
+		var err error
+		engine, err = StartEngine(filepath.Join(o.DataDir, "db"), o.Logger)
+		if err != nil {
+			return nil, err
+		}
+		uri = engine.URI()
+	}
+	client, err := Connect(ctx, uri, o.MaxPoolSize)
+	if err != nil {
+		if engine != nil {
+			engine.Close()
+		}
+		return nil, err
+	}
+	return &DB{
+		Client:   client,
+		Database: client.Database(o.Database),
+		Embedded: engine != nil,
+		engine:   engine,
+	}, nil
+}
+
+// Connect opens a driver client for uri with the service's settings and
+// verifies that the deployment answers.
+func Connect(ctx context.Context, uri string, maxPool uint64) (*mongo.Client, error) {
+	if maxPool == 0 {
+		maxPool = 50
+	}
+	// Defaults first: options written in the URI by the operator win.
+	opts := options.Client().
+		SetAppName("wellness-cms").
+		SetServerSelectionTimeout(5 * time.Second).
+		SetConnectTimeout(5 * time.Second).
+		SetMaxPoolSize(maxPool).
+		SetWriteConcern(writeconcern.Majority()).
+		ApplyURI(uri)
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("MONGODB_URI: %w", err)
+	}
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := client.Ping(pctx, readpref.Primary()); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("database did not answer a ping: %w", err)
+	}
+	return client, nil
+}
+
+// Ping checks that the database answers within the context's deadline.
+func (db *DB) Ping(ctx context.Context) error {
+	return db.Client.Ping(ctx, readpref.Primary())
+}
+
+// Close disconnects the client first, then stops the embedded engine, so no
+// request is in flight when the engine's files close.
+func (db *DB) Close(ctx context.Context) error {
+	err := db.Client.Disconnect(ctx)
+	if db.engine != nil {
+		db.engine.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("disconnect from database: %w", err)
+	}
+	return nil
+}
+
+// Engine is FerretDB running in this process.
+type Engine struct {
+	uri    string
+	cancel context.CancelFunc
+	done   chan struct{}
+	once   sync.Once
+}
+
+// maxSocketPath is the longest Unix socket path Linux accepts (sun_path less
+// its terminating NUL).
+const maxSocketPath = 107
+
+// StartEngine runs FerretDB with the SQLite handler on files in dir. It
+// listens on a Unix socket inside dir so that only this user can reach the
+// unauthenticated engine; where the path would be too long for a socket it
+// falls back to a random loopback port.
+func StartEngine(dir string, logger *slog.Logger) (*Engine, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("CMS_DATA_DIR: create database directory: %w", err)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("CMS_DATA_DIR: %w", err)
+	}
+	listener := ferretdb.ListenerConfig{}
+	sock := filepath.Join(abs, "ferretdb.sock")
+	if len(sock) <= maxSocketPath {
+		// A socket left by a crashed run would make the listen fail; nobody
+		// else may use this path, so remove it. A live engine of another
+		// process holding the same directory is caught by checking first.
+		if conn, err := net.DialTimeout("unix", sock, 200*time.Millisecond); err == nil {
+			conn.Close()
+			return nil, errors.New("CMS_DATA_DIR: another process is serving this data directory")
+		}
+		_ = os.Remove(sock)
+		listener.Unix = sock
+	} else {
+		listener.TCP = "127.0.0.1:0"
+	}
+	// FerretDB logs every command at info level; keep warnings and errors.
+	fl := slog.New(levelFilter{logger.Handler(), slog.LevelWarn}).With("component", "ferretdb")
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  listener,
+		Logger:    fl,
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + abs + "/",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start embedded database: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &Engine{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(e.done)
+		_ = f.Run(ctx)
+	}()
+	e.uri = f.MongoDBURI()
+	if listener.Unix != "" {
+		if err := os.Chmod(sock, 0o600); err != nil {
+			e.Close()
+			return nil, fmt.Errorf("restrict database socket: %w", err)
+		}
+	}
+	return e, nil
+}
+
+// URI is the connection string of the running engine.
+func (e *Engine) URI() string { return e.uri }
+
+// Close stops the engine and waits until its files are closed.
+func (e *Engine) Close() {
+	e.once.Do(func() {
+		e.cancel()
+		<-e.done
+	})
+}
+
+// levelFilter passes records at or above min to the wrapped handler.
+type levelFilter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+// Handle drops FerretDB's wire-protocol dumps of failed commands: the driver
+// already returns those failures to the caller, and the dumps are noise (the
+// driver's endSessions at disconnect, which FerretDB lacks, is one).
+func (h levelFilter) Handle(ctx context.Context, r slog.Record) error {
+	if strings.HasPrefix(r.Message, "Response header") || strings.HasPrefix(r.Message, "Response message") ||
+		strings.HasPrefix(r.Message, "Request header") || strings.HasPrefix(r.Message, "Request message") {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h levelFilter) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelFilter{h.Handler.WithAttrs(a), h.min}
+}
+
+func (h levelFilter) WithGroup(name string) slog.Handler {
+	return levelFilter{h.Handler.WithGroup(name), h.min}
+}

@@ -1,0 +1,179 @@
+// Package server wires the HTTP service: the Gin engine and its middleware,
+// the feature packages' routes, operations endpoints, and an orderly
+// shutdown.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wellness/cms/internal/mongodb"
+	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/web"
+)
+
+// Config is what the server needs from the process configuration.
+type Config struct {
+	// PublicURL is the base of links the service emits.
+	PublicURL string
+	// TrustedProxies are CIDRs whose X-Forwarded-For is believed.
+	TrustedProxies []string
+	// CORSOrigins may read the content API from a browser.
+	CORSOrigins []string
+	// BodyLimit caps request bodies unless a route raises it.
+	BodyLimit int64
+	// ShutdownTimeout bounds how long in-flight requests may finish.
+	ShutdownTimeout time.Duration
+	// DrainDelay keeps serving, with /readyz at 503, before the listener
+	// closes, so a load balancer can notice and stop sending traffic.
+	DrainDelay time.Duration
+	Logger     *slog.Logger
+}
+
+// Hook runs during shutdown, after the HTTP server has stopped, in the order
+// registered. The click recorder drains its buffer in one.
+type Hook func(ctx context.Context) error
+
+// Server is the assembled HTTP service.
+type Server struct {
+	cfg     Config
+	db      *mongodb.DB
+	engine  *gin.Engine
+	http    *http.Server
+	metrics *metrics
+	log     *slog.Logger
+
+	ready    atomic.Bool
+	mu       sync.Mutex
+	hooks    []Hook
+	shutdown sync.Once
+	errShut  error
+}
+
+// New builds the server over an open database: the engine, its middleware,
+// the operations endpoints and every feature's routes.
+func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.BodyLimit <= 0 {
+		cfg.BodyLimit = web.DefaultBodyLimit
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{cfg: cfg, db: db, metrics: newMetrics(), log: cfg.Logger}
+
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.ContextWithFallback = true
+	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("CMS_TRUSTED_PROXIES: %w", err)
+	}
+	e.Use(requestContext(cfg.Logger), recovery, securityHeaders, s.metrics.middleware, bodyLimit(cfg.BodyLimit))
+	e.NoRoute(notFound)
+	e.NoMethod(methodNotAllowed)
+
+	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	e.GET("/readyz", web.Handle(s.readyz))
+	e.GET("/metrics", s.metrics.handler())
+
+	s.engine = e
+	s.http = &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	s.ready.Store(true)
+	return s, nil
+}
+
+// Engine is the Gin engine, for tests that mount extra routes.
+func (s *Server) Engine() *gin.Engine { return s.engine }
+
+// Handler is the full router, for tests and embedding.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// OnShutdown registers a hook to run after the HTTP server has stopped.
+func (s *Server) OnShutdown(h Hook) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hooks = append(s.hooks, h)
+}
+
+func (s *Server) readyz(c *gin.Context) error {
+	if !s.ready.Load() {
+		return problem.New(problem.Unavailable, "the server is shutting down")
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.db.Ping(ctx); err != nil {
+		web.Logger(c).Warn("readiness: database ping failed", "err", err)
+		return problem.New(problem.Unavailable, "the database does not answer")
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	return nil
+}
+
+// Serve answers requests on ln until ctx is cancelled, then shuts down:
+// /readyz turns 503, the listener closes, in-flight requests get up to
+// ShutdownTimeout, and the shutdown hooks run. The database is the caller's
+// to close afterwards.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(ln) }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			_ = s.Shutdown(context.Background())
+			return fmt.Errorf("serve http: %w", err)
+		}
+	case <-ctx.Done():
+	}
+	return s.Shutdown(context.Background())
+}
+
+// Shutdown stops the server once; later calls return the first result.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdown.Do(func() {
+		s.ready.Store(false)
+		s.log.Info("shutting down")
+		if s.cfg.DrainDelay > 0 {
+			time.Sleep(s.cfg.DrainDelay)
+		}
+		sctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
+		defer cancel()
+		var errs []error
+		if err := s.http.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop http server: %w", err))
+		}
+		s.mu.Lock()
+		hooks := s.hooks
+		s.mu.Unlock()
+		// Hooks get their own budget: a slow request must not cost the
+		// click buffer its chance to be written.
+		hctx, hcancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
+		defer hcancel()
+		for _, h := range hooks {
+			if err := h(hctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		s.errShut = errors.Join(errs...)
+	})
+	return s.errShut
+}

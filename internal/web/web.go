@@ -1,0 +1,190 @@
+// Package web holds the small HTTP conventions every feature package shares:
+// handlers that return errors, strict JSON decoding, the per-request logger
+// and request ID. It knows Gin; the domain types it serves do not.
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wellness/cms/internal/problem"
+)
+
+// Context keys, unexported in spirit: only this package reads them.
+const (
+	keyRequestID = "web.requestID"
+	keyLogger    = "web.logger"
+	keyBody      = "web.body"
+	keyLimit     = "web.limit"
+)
+
+// DefaultBodyLimit bounds request bodies unless a route raises it.
+const DefaultBodyLimit = 1 << 20
+
+// HandlerFunc is a Gin handler that reports failure by returning an error.
+type HandlerFunc func(c *gin.Context) error
+
+// Handle adapts fn to Gin: a returned error becomes problem+json.
+func Handle(fn HandlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := fn(c); err != nil {
+			Fail(c, err)
+		}
+	}
+}
+
+// Fail writes err as problem+json and stops the handler chain. Internal
+// errors are logged with their cause; the client sees a generic message.
+func Fail(c *gin.Context, err error) {
+	if c.Writer.Written() {
+		Logger(c).Error("error after response started", "err", err)
+		c.Abort()
+		return
+	}
+	if problem.KindOf(err) == problem.Internal {
+		Logger(c).Error("request failed", "err", err)
+	}
+	problem.Write(c.Writer, c.Request, RequestID(c), err)
+	c.Abort()
+}
+
+// SetRequestID stores the request's ID; the server middleware calls it.
+func SetRequestID(c *gin.Context, id string) { c.Set(keyRequestID, id) }
+
+// RequestID returns the request's ID, or "" outside the server middleware.
+func RequestID(c *gin.Context) string { return c.GetString(keyRequestID) }
+
+// SetLogger stores the request-scoped logger.
+func SetLogger(c *gin.Context, l *slog.Logger) { c.Set(keyLogger, l) }
+
+// Logger returns the request-scoped logger (with the request ID attached).
+func Logger(c *gin.Context) *slog.Logger {
+	if v, ok := c.Get(keyLogger); ok {
+		if l, ok := v.(*slog.Logger); ok {
+			return l
+		}
+	}
+	return slog.Default()
+}
+
+// LimitBody caps the request body at n bytes. The server applies the default
+// to every request; a route that needs more installs BodyLimit(n), which
+// re-wraps the original body rather than nesting inside the smaller cap.
+// Decode refuses a declared Content-Length over the cap before reading.
+func LimitBody(c *gin.Context, n int64) {
+	orig, ok := c.Get(keyBody)
+	if !ok {
+		orig = c.Request.Body
+		c.Set(keyBody, orig)
+	}
+	c.Set(keyLimit, n)
+	c.Request.Body = http.MaxBytesReader(c.Writer, orig.(io.ReadCloser), n)
+}
+
+// BodyLimit is route middleware raising (or lowering) the body cap to n.
+func BodyLimit(n int64) gin.HandlerFunc {
+	return func(c *gin.Context) { LimitBody(c, n) }
+}
+
+// Decode reads a JSON body into dst strictly: the media type must be JSON
+// (415), the body must fit the route's limit (413), must be one well-formed
+// value (400) with no unknown fields and no wrong types (400 naming the
+// field). dst should be a typed struct, never a map, so that operator
+// injection like {"$gt":""} fails as a type error.
+func Decode(c *gin.Context, dst any) error {
+	if err := checkJSONMediaType(c.GetHeader("Content-Type")); err != nil {
+		return err
+	}
+	if n := c.GetInt64(keyLimit); n > 0 && c.Request.ContentLength > n {
+		return problem.New(problem.TooLarge, "the body exceeds %d bytes", n)
+	}
+	data, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return problem.New(problem.TooLarge, "the body exceeds %d bytes", mbe.Limit)
+		}
+		return problem.Wrap(problem.BadRequest, err, "the body could not be read")
+	}
+	return DecodeBytes(data, dst)
+}
+
+// DecodeBytes is Decode's strict JSON step on an already read body.
+func DecodeBytes(data []byte, dst any) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return problem.New(problem.BadRequest, "the body is empty; a JSON object is expected")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return problem.New(problem.BadRequest, "the body has data after the JSON value")
+	}
+	return nil
+}
+
+func checkJSONMediaType(ct string) error {
+	if ct == "" {
+		return problem.New(problem.UnsupportedMediaType, "Content-Type must be application/json")
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return problem.New(problem.UnsupportedMediaType, "Content-Type must be application/json")
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return problem.New(problem.UnsupportedMediaType, "only the utf-8 charset is accepted")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return problem.New(problem.BadRequest, "malformed JSON at byte %d", syn.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return problem.New(problem.BadRequest, "the JSON body ends early")
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "(body)"
+		}
+		return &problem.Error{Kind: problem.Invalid, Detail: "a field has the wrong type",
+			Fields: []problem.FieldError{{Field: field, Message: fmt.Sprintf("must be %s", jsonKind(typ.Type.Kind().String()))}}}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &problem.Error{Kind: problem.Invalid, Detail: "the body has a field this endpoint does not accept",
+			Fields: []problem.FieldError{{Field: name, Message: "unknown field"}}}
+	}
+	return problem.Wrap(problem.BadRequest, err, "the body is not valid JSON for this endpoint")
+}
+
+// jsonKind names a Go kind the way a JSON client thinks of it.
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "slice", "array":
+		return "an array"
+	case "struct", "map", "ptr":
+		return "an object"
+	}
+	if strings.Contains(k, "int") || strings.HasPrefix(k, "float") {
+		return "a number"
+	}
+	return "of another type"
+}
