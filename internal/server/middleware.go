@@ -151,4 +151,3 @@ func methodLabel(m string) string {
 	}
 	return "other"
 }
-
