@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/wellness/cms/auth"
 )
 
 // config is every setting of the process, read once at start: defaults,
@@ -30,6 +32,7 @@ type config struct {
 	AdminEmail     string
 	AdminPassword  string
 	JWTSecret      []byte // nil: generated once and kept in DataDir
+	JWTPrevious    [][]byte
 	CORSOrigins    []string
 	AmazonTags     map[string]string
 	TrustedProxies []string
@@ -84,6 +87,13 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	if jwtSecret != "" {
 		c.JWTSecret = []byte(jwtSecret)
+	}
+	previous, err := secret("CMS_JWT_PREVIOUS_SECRETS", getenv)
+	if err != nil {
+		return c, err
+	}
+	for _, p := range strings.Fields(previous) {
+		c.JWTPrevious = append(c.JWTPrevious, []byte(p))
 	}
 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -214,8 +224,21 @@ func (c *config) validate() error {
 	if c.AdminEmail != "" && !strings.Contains(c.AdminEmail, "@") {
 		return bad("CMS_ADMIN_EMAIL", "%q is not an email address", c.AdminEmail)
 	}
+	if c.AdminPassword != "" {
+		if msg := auth.CheckPassword(c.AdminPassword); msg != "" {
+			return bad("CMS_ADMIN_PASSWORD", "%s", msg)
+		}
+	}
 	if c.JWTSecret != nil && len(c.JWTSecret) < 32 {
 		return bad("CMS_JWT_SECRET", "must be at least 32 bytes, got %d (try: openssl rand -base64 48)", len(c.JWTSecret))
+	}
+	if len(c.JWTPrevious) > 0 && c.JWTSecret == nil {
+		return bad("CMS_JWT_PREVIOUS_SECRETS", "needs CMS_JWT_SECRET (the current key) as well")
+	}
+	for _, p := range c.JWTPrevious {
+		if len(p) < 32 {
+			return bad("CMS_JWT_PREVIOUS_SECRETS", "every key must be at least 32 bytes")
+		}
 	}
 	return checkDataDir(c.DataDir)
 }

@@ -12,9 +12,11 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/server"
 )
@@ -109,12 +111,27 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		}
 	}()
 
+	keys, generated, err := auth.LoadKeys(cfg.DataDir, cfg.JWTSecret, cfg.JWTPrevious)
+	if err != nil {
+		return err
+	}
+	if generated {
+		logger.Info("generated a token signing key", "file", filepath.Join(cfg.DataDir, auth.KeyFileName))
+	}
+	if cfg.JWTSecret == nil && cfg.MongoURI != "" {
+		logger.Warn("CMS_JWT_SECRET is unset: this instance signs with a key from its own data directory; " +
+			"instances sharing the database must share CMS_JWT_SECRET")
+	}
+
 	srv, err := server.New(ctx, server.Config{
 		PublicURL:      cfg.PublicURL,
 		TrustedProxies: cfg.TrustedProxies,
 		CORSOrigins:    cfg.CORSOrigins,
 		DrainDelay:     cfg.DrainDelay,
 		Logger:         logger,
+		Keys:           keys,
+		AdminEmail:     cfg.AdminEmail,
+		AdminPassword:  cfg.AdminPassword,
 	}, db)
 	if err != nil {
 		return err

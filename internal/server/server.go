@@ -16,6 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/problem"
 	"github.com/wellness/cms/internal/web"
@@ -37,6 +38,15 @@ type Config struct {
 	// closes, so a load balancer can notice and stop sending traffic.
 	DrainDelay time.Duration
 	Logger     *slog.Logger
+
+	// Keys sign and verify access tokens.
+	Keys *auth.KeySet
+	// AdminEmail and AdminPassword create the first admin when there is
+	// no user yet.
+	AdminEmail    string
+	AdminPassword string
+	// Now is the clock; nil means time.Now. Tests move it.
+	Now func() time.Time
 }
 
 // Hook runs during shutdown, after the HTTP server has stopped, in the order
@@ -52,9 +62,14 @@ type Server struct {
 	metrics *metrics
 	log     *slog.Logger
 
+	auth  *auth.Service
+	rules *auth.Rules
+
 	ready    atomic.Bool
 	mu       sync.Mutex
 	hooks    []Hook
+	bgCancel context.CancelFunc
+	bgWait   sync.WaitGroup
 	shutdown sync.Once
 	errShut  error
 }
@@ -71,8 +86,16 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Keys == nil {
+		return nil, errors.New("server: no token signing keys configured")
+	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{cfg: cfg, db: db, metrics: newMetrics(), log: cfg.Logger}
+	s := &Server{cfg: cfg, db: db, metrics: newMetrics(), log: cfg.Logger, rules: auth.NewRules()}
+	bg, cancel := context.WithCancel(context.Background())
+	s.bgCancel = cancel
 
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
@@ -84,9 +107,31 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 	e.NoRoute(notFound)
 	e.NoMethod(methodNotAllowed)
 
-	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	e.GET("/readyz", web.Handle(s.readyz))
-	e.GET("/metrics", s.metrics.handler())
+	s.auth = auth.NewService(auth.NewStore(db.Database), auth.Config{Keys: cfg.Keys, Now: cfg.Now, Logger: cfg.Logger})
+	if err := s.auth.Store().EnsureIndexes(ctx); err != nil {
+		cancel()
+		return nil, err
+	}
+	if created, err := s.auth.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+		cancel()
+		return nil, err
+	} else if created {
+		cfg.Logger.Info("created the first admin", "email", auth.NormalizeEmail(cfg.AdminEmail))
+	}
+	s.background(bg, s.auth.RunCleanup)
+
+	root := auth.NewRouter(&e.RouterGroup, s.rules, s.auth.Authenticate)
+	root.GET("/healthz", auth.Public, func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	root.GET("/readyz", auth.Public, web.Handle(s.readyz))
+	root.GET("/metrics", auth.Public, s.metrics.handler())
+
+	api := root.Group("/api/v1")
+	s.auth.Register(api)
+
+	// Feature services: construct, create indexes, register routes, start
+	// background loops with s.background (stopped at shutdown).
+	// -- cms --
+	// -- end cms --
 
 	s.engine = e
 	s.http = &http.Server{
@@ -104,6 +149,22 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 
 // Engine is the Gin engine, for tests that mount extra routes.
 func (s *Server) Engine() *gin.Engine { return s.engine }
+
+// Auth is the user and token service.
+func (s *Server) Auth() *auth.Service { return s.auth }
+
+// Rules is the access rule of every route, for the route audit test.
+func (s *Server) Rules() *auth.Rules { return s.rules }
+
+// background runs fn until shutdown, when its context is cancelled and the
+// shutdown waits for it to return.
+func (s *Server) background(ctx context.Context, fn func(context.Context)) {
+	s.bgWait.Add(1)
+	go func() {
+		defer s.bgWait.Done()
+		fn(ctx)
+	}()
+}
 
 // Handler is the full router, for tests and embedding.
 func (s *Server) Handler() http.Handler { return s.engine }
@@ -161,6 +222,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if err := s.http.Shutdown(sctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop http server: %w", err))
 		}
+		s.bgCancel()
+		s.bgWait.Wait()
 		s.mu.Lock()
 		hooks := s.hooks
 		s.mu.Unlock()

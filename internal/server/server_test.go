@@ -192,7 +192,7 @@ func TestReadyzFollowsDatabase(t *testing.T) {
 func TestGracefulShutdown(t *testing.T) {
 	db := testenv.OpenDB(t)
 	srv, err := server.New(context.Background(), server.Config{
-		Logger: testenv.Quiet(), DrainDelay: 700 * time.Millisecond,
+		Logger: testenv.Quiet(), DrainDelay: 700 * time.Millisecond, Keys: testenv.Keys(t),
 	}, db)
 	if err != nil {
 		t.Fatal(err)

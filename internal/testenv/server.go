@@ -3,13 +3,21 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/server"
 )
@@ -31,6 +39,7 @@ func NewServer(t testing.TB, opts ...func(*server.Config)) *Server {
 	cfg := server.Config{
 		PublicURL: "http://cms.test",
 		Logger:    Quiet(),
+		Keys:      Keys(t),
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -45,6 +54,63 @@ func NewServer(t testing.TB, opts ...func(*server.Config)) *Server {
 		_ = srv.Shutdown(context.Background())
 	})
 	return &Server{Server: srv, DB: db, URL: hs.URL, t: t}
+}
+
+// Keys returns a fresh random signing key set.
+func Keys(t testing.TB) *auth.KeySet {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	ks, err := auth.NewKeySet(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks
+}
+
+// Password is the password of every user made by User.
+const Password = "a long test password 4 users"
+
+var (
+	hashOnce sync.Once
+	hash     string
+)
+
+// User creates a user with role and returns a real access token for it,
+// signed by the server's keys. The password is Password.
+func (s *Server) User(t testing.TB, role auth.Role) (token, userID string) {
+	t.Helper()
+	u := s.NewUser(t, role)
+	token, _, err := s.Auth().Tokens().Issue(u.ID, u.Role, u.SessionVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token, u.ID
+}
+
+var userCounter atomic.Int64
+
+// NewUser stores a user with role and the password Password. The hash is
+// computed once per test binary: Argon2id is slow on purpose.
+func (s *Server) NewUser(t testing.TB, role auth.Role) *auth.User {
+	t.Helper()
+	hashOnce.Do(func() {
+		var err error
+		hash, err = auth.NewHasher(1).Hash(context.Background(), Password)
+		if err != nil {
+			panic(err)
+		}
+	})
+	n := userCounter.Add(1)
+	now := time.Now().UTC()
+	u := &auth.User{
+		ID: bson.NewObjectID().Hex(), Email: fmt.Sprintf("%s%d@example.com", role, n),
+		Name: fmt.Sprintf("Test %s %d", role, n), Role: role, PasswordHash: hash,
+		SessionVersion: 1, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.Auth().Store().CreateUser(context.Background(), u); err != nil {
+		t.Fatalf("create user: %v", err)
+	}
+	return u
 }
 
 // Response is a fully read HTTP response.

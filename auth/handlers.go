@@ -1,0 +1,248 @@
+package auth
+
+import (
+	"encoding/base64"
+	"net/http"
+	"regexp"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/web"
+)
+
+// Register mounts the auth and user routes on the /api/v1 router.
+func (s *Service) Register(r *Router) {
+	r.POST("/auth/login", Public, web.Handle(s.handleLogin))
+	r.POST("/auth/refresh", Public, web.Handle(s.handleRefresh))
+	r.POST("/auth/logout", Public, web.Handle(s.handleLogout))
+	r.GET("/auth/me", SignedIn, web.Handle(s.handleMe))
+	r.PUT("/auth/password", SignedIn, web.Handle(s.handleChangePassword))
+
+	admin := AtLeast(Admin)
+	r.GET("/users", admin, web.Handle(s.handleListUsers))
+	r.POST("/users", admin, web.Handle(s.handleCreateUser))
+	r.GET("/users/:id", admin, web.Handle(s.handleGetUser))
+	r.PATCH("/users/:id", admin, web.Handle(s.handleUpdateUser))
+	r.DELETE("/users/:id", admin, web.Handle(s.handleDeleteUser))
+}
+
+// noStore marks a response that carries credentials or personal data.
+func noStore(c *gin.Context) { c.Header("Cache-Control", "no-store") }
+
+func (s *Service) handleLogin(c *gin.Context) error {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := web.Decode(c, &in); err != nil {
+		return err
+	}
+	var f problem.Fields
+	if in.Email == "" || len(in.Email) > 254 {
+		f.Add("email", "is required")
+	}
+	if in.Password == "" || len(in.Password) > 4*MaxPasswordLen {
+		f.Add("password", "is required")
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	// ClientIP honours X-Forwarded-For only from CMS_TRUSTED_PROXIES.
+	pair, err := s.Login(c.Request.Context(), in.Email, in.Password, c.ClientIP())
+	if err != nil {
+		return err
+	}
+	noStore(c)
+	c.JSON(http.StatusOK, pair)
+	return nil
+}
+
+type refreshBody struct {
+	RefreshToken string `json:"refreshToken"`
+}
+
+func (s *Service) handleRefresh(c *gin.Context) error {
+	var in refreshBody
+	if err := web.Decode(c, &in); err != nil {
+		return err
+	}
+	pair, err := s.Refresh(c.Request.Context(), in.RefreshToken)
+	if err != nil {
+		return err
+	}
+	noStore(c)
+	c.JSON(http.StatusOK, pair)
+	return nil
+}
+
+func (s *Service) handleLogout(c *gin.Context) error {
+	var in refreshBody
+	if err := web.Decode(c, &in); err != nil {
+		return err
+	}
+	if err := s.Logout(c.Request.Context(), in.RefreshToken); err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
+func (s *Service) handleMe(c *gin.Context) error {
+	u, err := s.store.FindUserByID(c.Request.Context(), Caller(c).UserID)
+	if err != nil {
+		return err
+	}
+	noStore(c)
+	c.JSON(http.StatusOK, u.View())
+	return nil
+}
+
+func (s *Service) handleChangePassword(c *gin.Context) error {
+	var in struct {
+		CurrentPassword string `json:"currentPassword"`
+		NewPassword     string `json:"newPassword"`
+	}
+	if err := web.Decode(c, &in); err != nil {
+		return err
+	}
+	if err := s.ChangePassword(c.Request.Context(), Caller(c).UserID, in.CurrentPassword, in.NewPassword); err != nil {
+		return renameField(err, "password", "newPassword")
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
+// renameField makes a validation error name the request's own field.
+func renameField(err error, from, to string) error {
+	if pe, ok := err.(*problem.Error); ok {
+		for i := range pe.Fields {
+			if pe.Fields[i].Field == from {
+				pe.Fields[i].Field = to
+			}
+		}
+	}
+	return err
+}
+
+var userIDPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
+
+// userID reads the :id parameter; a malformed one cannot exist, so 404.
+func userID(c *gin.Context) (string, error) {
+	id := c.Param("id")
+	if !userIDPattern.MatchString(id) {
+		return "", problem.New(problem.NotFound, "no such user")
+	}
+	return id, nil
+}
+
+func (s *Service) handleListUsers(c *gin.Context) error {
+	limit, after, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	users, err := s.store.FindUsers(c.Request.Context(), after, limit+1)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Items      []UserView `json:"items"`
+		NextCursor string     `json:"nextCursor,omitempty"`
+	}{Items: []UserView{}}
+	for i := range users {
+		if i == limit {
+			out.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(users[i-1].ID))
+			break
+		}
+		out.Items = append(out.Items, users[i].View())
+	}
+	noStore(c)
+	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+// pageParams reads limit (1..100, default 20) and an opaque cursor; any
+// other query parameter or a bad value is a 400.
+func pageParams(c *gin.Context) (limit int, after string, err error) {
+	var f problem.Fields
+	limit = 20
+	for k, v := range c.Request.URL.Query() {
+		switch k {
+		case "limit":
+			n, err := strconv.Atoi(v[0])
+			if err != nil || n < 1 || n > 100 || len(v) > 1 {
+				f.Add("limit", "must be a whole number from 1 to 100")
+			}
+			limit = n
+		case "cursor":
+			b, err := base64.RawURLEncoding.DecodeString(v[0])
+			if err != nil || !userIDPattern.Match(b) || len(v) > 1 {
+				f.Add("cursor", "is not a cursor this list returned")
+			}
+			after = string(b)
+		default:
+			f.Add(k, "unknown query parameter")
+		}
+	}
+	return limit, after, f.Err()
+}
+
+func (s *Service) handleCreateUser(c *gin.Context) error {
+	var in NewUser
+	if err := web.Decode(c, &in); err != nil {
+		return err
+	}
+	u, err := s.CreateUser(c.Request.Context(), in)
+	if err != nil {
+		return err
+	}
+	c.Header("Location", "/api/v1/users/"+u.ID)
+	noStore(c)
+	c.JSON(http.StatusCreated, u.View())
+	return nil
+}
+
+func (s *Service) handleGetUser(c *gin.Context) error {
+	id, err := userID(c)
+	if err != nil {
+		return err
+	}
+	u, err := s.store.FindUserByID(c.Request.Context(), id)
+	if err != nil {
+		return err
+	}
+	noStore(c)
+	c.JSON(http.StatusOK, u.View())
+	return nil
+}
+
+func (s *Service) handleUpdateUser(c *gin.Context) error {
+	id, err := userID(c)
+	if err != nil {
+		return err
+	}
+	var in UserUpdate
+	if err := web.Decode(c, &in); err != nil {
+		return err
+	}
+	u, err := s.UpdateUser(c.Request.Context(), id, in)
+	if err != nil {
+		return err
+	}
+	noStore(c)
+	c.JSON(http.StatusOK, u.View())
+	return nil
+}
+
+func (s *Service) handleDeleteUser(c *gin.Context) error {
+	id, err := userID(c)
+	if err != nil {
+		return err
+	}
+	if err := s.DeleteUser(c.Request.Context(), id); err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,441 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/wellness/cms/internal/problem"
+)
+
+// Refresh token lifetimes: a login ends after 14 idle days, and after 30
+// days whatever happens.
+const (
+	RefreshIdleTTL     = 14 * 24 * time.Hour
+	RefreshAbsoluteTTL = 30 * 24 * time.Hour
+	cleanupInterval    = time.Hour
+)
+
+// Config configures the Service.
+type Config struct {
+	Keys *KeySet
+	// Now is the clock; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+	// HashConcurrency bounds parallel password hashing; 0 = one per CPU.
+	HashConcurrency int
+}
+
+// Service is users, logins and tokens.
+type Service struct {
+	store  *Store
+	tokens *Tokens
+	hasher *Hasher
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// NewService builds the service over its store.
+func NewService(store *Store, cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Service{
+		store:  store,
+		tokens: NewTokens(cfg.Keys, cfg.Now),
+		hasher: NewHasher(cfg.HashConcurrency),
+		now:    cfg.Now,
+		log:    cfg.Logger,
+	}
+}
+
+// Store returns the service's store.
+func (s *Service) Store() *Store { return s.store }
+
+// Tokens returns the access token issuer, for tests and tools.
+func (s *Service) Tokens() *Tokens { return s.tokens }
+
+var errUnauthenticated = problem.New(problem.Unauthorized, "a valid bearer access token is required")
+
+// Authenticate checks the request's bearer token and loads the user, so a
+// disabled user, a changed role or an ended session takes effect at once.
+func (s *Service) Authenticate(c *gin.Context) (*Principal, error) {
+	h := c.GetHeader("Authorization")
+	if h == "" || len(h) > MaxAuthorizationHeader {
+		return nil, errUnauthenticated
+	}
+	scheme, raw, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil, errUnauthenticated
+	}
+	claims, err := s.tokens.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return nil, errUnauthenticated
+	}
+	u, err := s.store.FindUserByID(c.Request.Context(), claims.Subject)
+	if errors.Is(err, problem.NotFound) {
+		return nil, errUnauthenticated
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled || u.SessionVersion != claims.SV {
+		return nil, errUnauthenticated
+	}
+	return &Principal{UserID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role}, nil
+}
+
+// TokenPair is what login and refresh answer.
+type TokenPair struct {
+	AccessToken  string   `json:"accessToken"`
+	TokenType    string   `json:"tokenType"`
+	ExpiresIn    int      `json:"expiresIn"`
+	RefreshToken string   `json:"refreshToken"`
+	User         UserView `json:"user"`
+}
+
+var errBadLogin = problem.New(problem.Unauthorized, "the email or password is incorrect")
+
+// Login checks credentials from the client address ip. Unknown email,
+// wrong password and disabled account get the same answer after the same
+// amount of hashing.
+func (s *Service) Login(ctx context.Context, email, password, ip string) (*TokenPair, error) {
+	now := s.now()
+	if err := s.store.checkThrottle(ctx, now, email, ip); err != nil {
+		return nil, err
+	}
+	u, err := s.store.FindUserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, problem.NotFound) {
+		return nil, err
+	}
+	hash := ""
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	ok, rehash, err := s.hasher.Verify(ctx, hash, password)
+	if err != nil {
+		return nil, fmt.Errorf("verify password: %w", err)
+	}
+	if !ok || u.Disabled {
+		if err := s.store.recordFailure(ctx, now, email, ip); err != nil {
+			return nil, err
+		}
+		return nil, errBadLogin
+	}
+	if err := s.store.clearAccountFailures(ctx, u.Email); err != nil {
+		return nil, err
+	}
+	if rehash {
+		if h, err := s.hasher.Hash(ctx, password); err == nil {
+			u.PasswordHash = h
+			if err := s.store.ReplaceUser(ctx, u); err != nil {
+				s.log.Warn("re-hash password", "user", u.ID, "err", err)
+			}
+		}
+	}
+	family := &refreshFamily{ID: randomID(), UserID: u.ID, SessionVersion: u.SessionVersion,
+		CreatedAt: now, ExpiresAt: now.Add(RefreshAbsoluteTTL)}
+	if err := s.store.insertFamily(ctx, family); err != nil {
+		return nil, err
+	}
+	return s.issuePair(ctx, u, family, now)
+}
+
+func (s *Service) issuePair(ctx context.Context, u *User, family *refreshFamily, now time.Time) (*TokenPair, error) {
+	access, exp, err := s.tokens.Issue(u.ID, u.Role, u.SessionVersion)
+	if err != nil {
+		return nil, err
+	}
+	raw := newRefreshToken()
+	rt := &refreshToken{
+		ID:        hashToken(raw),
+		Family:    family.ID,
+		UserID:    u.ID,
+		CreatedAt: now,
+		ExpiresAt: minTime(now.Add(RefreshIdleTTL), family.ExpiresAt),
+	}
+	if err := s.store.insertRefresh(ctx, rt); err != nil {
+		return nil, err
+	}
+	return &TokenPair{
+		AccessToken:  access,
+		TokenType:    "Bearer",
+		ExpiresIn:    int(exp.Sub(now).Seconds()),
+		RefreshToken: raw,
+		User:         u.View(),
+	}, nil
+}
+
+var errBadRefresh = problem.New(problem.Unauthorized, "the refresh token is invalid or expired")
+
+// Refresh rotates a refresh token: the presented one stops working and a
+// new pair is issued. Presenting one that was already rotated means it was
+// copied: the whole login is revoked.
+func (s *Service) Refresh(ctx context.Context, raw string) (*TokenPair, error) {
+	now := s.now()
+	if !wellFormedRefresh(raw) {
+		return nil, errBadRefresh
+	}
+	id := hashToken(raw)
+	rt, err := s.store.findRefresh(ctx, id)
+	if errors.Is(err, problem.NotFound) {
+		return nil, errBadRefresh
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rt.UsedAt != nil {
+		return nil, s.reuse(ctx, rt)
+	}
+	fam, err := s.store.findFamily(ctx, rt.Family)
+	if errors.Is(err, problem.NotFound) {
+		return nil, errBadRefresh
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fam.Revoked || !now.Before(rt.ExpiresAt) || !now.Before(fam.ExpiresAt) {
+		return nil, errBadRefresh
+	}
+	won, err := s.store.markRefreshUsed(ctx, id, now)
+	if err != nil {
+		return nil, err
+	}
+	if !won {
+		return nil, s.reuse(ctx, rt)
+	}
+	u, err := s.store.FindUserByID(ctx, rt.UserID)
+	if errors.Is(err, problem.NotFound) {
+		return nil, errBadRefresh
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled || u.SessionVersion != fam.SessionVersion {
+		_ = s.store.revokeFamily(ctx, fam.ID)
+		return nil, errBadRefresh
+	}
+	return s.issuePair(ctx, u, fam, now)
+}
+
+func (s *Service) reuse(ctx context.Context, rt *refreshToken) error {
+	s.log.Warn("refresh token reused: revoking the login", "user", rt.UserID, "family", rt.Family)
+	if err := s.store.revokeFamily(ctx, rt.Family); err != nil {
+		return err
+	}
+	return errBadRefresh
+}
+
+// Logout revokes the login the refresh token belongs to. Unknown tokens
+// are ignored: logging out twice is not an error.
+func (s *Service) Logout(ctx context.Context, raw string) error {
+	if !wellFormedRefresh(raw) {
+		return nil
+	}
+	rt, err := s.store.findRefresh(ctx, hashToken(raw))
+	if errors.Is(err, problem.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.store.revokeFamily(ctx, rt.Family)
+}
+
+// Cleanup deletes expired refresh tokens and stale login counters.
+func (s *Service) Cleanup(ctx context.Context) error {
+	n, err := s.store.deleteExpired(ctx, s.now())
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.log.Info("deleted expired refresh tokens", "count", n)
+	}
+	return nil
+}
+
+// RunCleanup runs Cleanup now and then hourly until ctx ends.
+func (s *Service) RunCleanup(ctx context.Context) {
+	t := time.NewTicker(cleanupInterval)
+	defer t.Stop()
+	for {
+		if err := s.Cleanup(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("refresh token cleanup", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// CreateUser validates n and stores a new user.
+func (s *Service) CreateUser(ctx context.Context, n NewUser) (*User, error) {
+	if err := n.Validate(); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, n.Password)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	u := &User{ID: bson.NewObjectID().Hex(), Email: n.Email, Name: n.Name, Role: n.Role,
+		PasswordHash: hash, SessionVersion: 1, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// Bootstrap creates the first admin when there are no users at all. It
+// reports whether it created one.
+func (s *Service) Bootstrap(ctx context.Context, email, password string) (bool, error) {
+	if email == "" {
+		return false, nil
+	}
+	n, err := s.store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return false, err
+	}
+	_, err = s.CreateUser(ctx, NewUser{Email: email, Name: "Administrator", Role: Admin, Password: password})
+	if errors.Is(err, problem.Conflict) { // another instance won the race
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("CMS_ADMIN_EMAIL: create first admin: %w", err)
+	}
+	return true, nil
+}
+
+// UpdateUser applies upd to the user id. It refuses to leave the system
+// without an active admin.
+func (s *Service) UpdateUser(ctx context.Context, id string, upd UserUpdate) (*User, error) {
+	if err := upd.Validate(); err != nil {
+		return nil, err
+	}
+	old, err := s.store.FindUserByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	u := *old
+	hash := ""
+	if upd.Password != nil {
+		if hash, err = s.hasher.Hash(ctx, *upd.Password); err != nil {
+			return nil, err
+		}
+	}
+	upd.Apply(&u, hash, s.now().UTC())
+	if err := s.store.ReplaceUser(ctx, &u); err != nil {
+		return nil, err
+	}
+	if isActiveAdmin(old) && !isActiveAdmin(&u) {
+		// No transactions: change first, then check, and undo if this left
+		// no admin. Two admins demoting each other at once both get undone.
+		if err := s.keepAnAdmin(ctx, func(ctx context.Context) error { return s.store.ReplaceUser(ctx, old) }); err != nil {
+			return nil, err
+		}
+	}
+	return &u, nil
+}
+
+// DeleteUser removes a user, unless it is the last active admin.
+func (s *Service) DeleteUser(ctx context.Context, id string) error {
+	old, err := s.store.FindUserByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteUser(ctx, id); err != nil {
+		return err
+	}
+	if isActiveAdmin(old) {
+		return s.keepAnAdmin(ctx, func(ctx context.Context) error { return s.store.CreateUser(ctx, old) })
+	}
+	return nil
+}
+
+func isActiveAdmin(u *User) bool { return u.Role == Admin && !u.Disabled }
+
+var errLastAdmin = problem.New(problem.Conflict, "this is the last active admin; make another user admin first")
+
+func (s *Service) keepAnAdmin(ctx context.Context, undo func(context.Context) error) error {
+	n, err := s.store.CountActiveAdmins(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if err := undo(ctx); err != nil {
+		return fmt.Errorf("restore last admin: %w", err)
+	}
+	return errLastAdmin
+}
+
+// ChangePassword sets a user's own password after checking the current
+// one; every other session of the user ends.
+func (s *Service) ChangePassword(ctx context.Context, id, current, next string) error {
+	u, err := s.store.FindUserByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	ok, _, err := s.hasher.Verify(ctx, u.PasswordHash, current)
+	if err != nil {
+		return fmt.Errorf("verify password: %w", err)
+	}
+	if !ok {
+		var f problem.Fields
+		f.Add("currentPassword", "is not correct")
+		return f.Err()
+	}
+	_, err = s.UpdateUser(ctx, id, UserUpdate{Password: &next})
+	return err
+}
+
+// Refresh tokens are 32 random bytes, URL-safe base64 without padding.
+const refreshTokenLen = 43
+
+func newRefreshToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func wellFormedRefresh(raw string) bool {
+	if len(raw) != refreshTokenLen {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(raw)
+	return err == nil
+}
+
+func hashToken(raw string) string {
+	sum := sha256.Sum256([]byte(raw))
+	return hex.EncodeToString(sum[:])
+}
+
+func randomID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,270 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/wellness/cms/internal/problem"
+)
+
+// opTimeout bounds every database call of this package.
+const opTimeout = 5 * time.Second
+
+// Store keeps users, refresh tokens and login failure counters.
+type Store struct {
+	users     *mongo.Collection
+	refresh   *mongo.Collection
+	families  *mongo.Collection
+	throttles *mongo.Collection
+}
+
+// NewStore uses collections of db.
+func NewStore(db *mongo.Database) *Store {
+	return &Store{
+		users:     db.Collection("users"),
+		refresh:   db.Collection("refresh_tokens"),
+		families:  db.Collection("refresh_families"),
+		throttles: db.Collection("login_throttle"),
+	}
+}
+
+// EnsureIndexes creates the indexes this package relies on. It is safe to
+// run at every start.
+func (s *Store) EnsureIndexes(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := s.users.Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys:    bson.D{{Key: "email", Value: 1}},
+		Options: options.Index().SetUnique(true).SetName("email_unique"),
+	}); err != nil {
+		return fmt.Errorf("create users index: %w", err)
+	}
+	if _, err := s.refresh.Indexes().CreateMany(ctx, []mongo.IndexModel{
+		{Keys: bson.D{{Key: "family", Value: 1}}, Options: options.Index().SetName("family")},
+		{Keys: bson.D{{Key: "expiresAt", Value: 1}}, Options: options.Index().SetName("expiresAt")},
+	}); err != nil {
+		return fmt.Errorf("create refresh token indexes: %w", err)
+	}
+	return nil
+}
+
+func storeErr(op string, err error) error {
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return problem.Wrap(problem.NotFound, err, "")
+	case mongo.IsDuplicateKeyError(err):
+		return problem.Wrap(problem.Conflict, err, "a user with this email already exists")
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// CreateUser inserts u. A taken email is a Conflict.
+func (s *Store) CreateUser(ctx context.Context, u *User) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	if _, err := s.users.InsertOne(ctx, u); err != nil {
+		return storeErr("insert user", err)
+	}
+	return nil
+}
+
+// FindUserByID returns the user or a NotFound error.
+func (s *Store) FindUserByID(ctx context.Context, id string) (*User, error) {
+	return s.findUser(ctx, bson.D{{Key: "_id", Value: id}})
+}
+
+// FindUserByEmail looks up a normalized email; NotFound when absent.
+func (s *Store) FindUserByEmail(ctx context.Context, email string) (*User, error) {
+	return s.findUser(ctx, bson.D{{Key: "email", Value: NormalizeEmail(email)}})
+}
+
+func (s *Store) findUser(ctx context.Context, filter bson.D) (*User, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	var u User
+	if err := s.users.FindOne(ctx, filter).Decode(&u); err != nil {
+		return nil, storeErr("find user", err)
+	}
+	return &u, nil
+}
+
+// FindUsers lists users in creation order after the ID after (exclusive).
+func (s *Store) FindUsers(ctx context.Context, after string, limit int) ([]User, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	filter := bson.D{}
+	if after != "" {
+		filter = bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}}}
+	}
+	cur, err := s.users.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, storeErr("find users", err)
+	}
+	var out []User
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, storeErr("read users", err)
+	}
+	return out, nil
+}
+
+// CountUsers counts all users.
+func (s *Store) CountUsers(ctx context.Context) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	n, err := s.users.CountDocuments(ctx, bson.D{})
+	if err != nil {
+		return 0, storeErr("count users", err)
+	}
+	return n, nil
+}
+
+// CountActiveAdmins counts admins who are not disabled.
+func (s *Store) CountActiveAdmins(ctx context.Context) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	n, err := s.users.CountDocuments(ctx, bson.D{{Key: "role", Value: Admin}, {Key: "disabled", Value: false}})
+	if err != nil {
+		return 0, storeErr("count admins", err)
+	}
+	return n, nil
+}
+
+// ReplaceUser stores u in place of the user with its ID.
+func (s *Store) ReplaceUser(ctx context.Context, u *User) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	res, err := s.users.ReplaceOne(ctx, bson.D{{Key: "_id", Value: u.ID}}, u)
+	if err != nil {
+		return storeErr("replace user", err)
+	}
+	if res.MatchedCount == 0 {
+		return problem.New(problem.NotFound, "")
+	}
+	return nil
+}
+
+// DeleteUser removes the user.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	res, err := s.users.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	if err != nil {
+		return storeErr("delete user", err)
+	}
+	if res.DeletedCount == 0 {
+		return problem.New(problem.NotFound, "")
+	}
+	return nil
+}
+
+// refreshToken is one issued refresh token; only its SHA-256 is stored.
+type refreshToken struct {
+	ID        string     `bson:"_id"` // hex SHA-256 of the token
+	Family    string     `bson:"family"`
+	UserID    string     `bson:"userId"`
+	CreatedAt time.Time  `bson:"createdAt"`
+	ExpiresAt time.Time  `bson:"expiresAt"`
+	UsedAt    *time.Time `bson:"usedAt,omitempty"`
+}
+
+// refreshFamily is one login: every refresh token rotated from it shares
+// the family, and revoking the family ends them all, even ones issued by a
+// rotation racing with the revocation.
+type refreshFamily struct {
+	ID     string `bson:"_id"`
+	UserID string `bson:"userId"`
+	// SessionVersion is the user's when the login began; a password
+	// change or disable bumps the user's, which ends this login.
+	SessionVersion int       `bson:"sessionVersion"`
+	CreatedAt      time.Time `bson:"createdAt"`
+	ExpiresAt      time.Time `bson:"expiresAt"` // absolute end of the login
+	Revoked        bool      `bson:"revoked"`
+}
+
+func (s *Store) insertFamily(ctx context.Context, f *refreshFamily) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	if _, err := s.families.InsertOne(ctx, f); err != nil {
+		return storeErr("insert refresh family", err)
+	}
+	return nil
+}
+
+func (s *Store) findFamily(ctx context.Context, id string) (*refreshFamily, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	var f refreshFamily
+	if err := s.families.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&f); err != nil {
+		return nil, storeErr("find refresh family", err)
+	}
+	return &f, nil
+}
+
+func (s *Store) revokeFamily(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	if _, err := s.families.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked", Value: true}}}}); err != nil {
+		return storeErr("revoke refresh family", err)
+	}
+	return nil
+}
+
+func (s *Store) insertRefresh(ctx context.Context, t *refreshToken) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	if _, err := s.refresh.InsertOne(ctx, t); err != nil {
+		return storeErr("insert refresh token", err)
+	}
+	return nil
+}
+
+func (s *Store) findRefresh(ctx context.Context, id string) (*refreshToken, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	var t refreshToken
+	if err := s.refresh.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&t); err != nil {
+		return nil, storeErr("find refresh token", err)
+	}
+	return &t, nil
+}
+
+// markRefreshUsed marks the token used if no one has yet; false means a
+// concurrent request used it first.
+func (s *Store) markRefreshUsed(ctx context.Context, id string, now time.Time) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	res, err := s.refresh.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "usedAt", Value: bson.D{{Key: "$exists", Value: false}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "usedAt", Value: now}}}})
+	if err != nil {
+		return false, storeErr("mark refresh token used", err)
+	}
+	return res.ModifiedCount == 1, nil
+}
+
+// deleteExpired removes refresh tokens and families past their expiry
+// (there are no TTL indexes on the embedded engine).
+func (s *Store) deleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	past := bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lt", Value: now}}}}
+	r1, err := s.refresh.DeleteMany(ctx, past)
+	if err != nil {
+		return 0, storeErr("delete expired refresh tokens", err)
+	}
+	r2, err := s.families.DeleteMany(ctx, past)
+	if err != nil {
+		return 0, storeErr("delete expired refresh families", err)
+	}
+	if _, err := s.throttles.DeleteMany(ctx, bson.D{{Key: "lastFailure", Value: bson.D{{Key: "$lt", Value: now.Add(-throttleWindow)}}}}); err != nil {
+		return 0, storeErr("delete stale login counters", err)
+	}
+	return r1.DeletedCount + r2.DeletedCount, nil
+}
