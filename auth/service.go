@@ -151,23 +151,30 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (*Token
 	if err := s.store.insertFamily(ctx, family); err != nil {
 		return nil, err
 	}
-	return s.issuePair(ctx, u, family, now)
-}
-
-func (s *Service) issuePair(ctx context.Context, u *User, family *refreshFamily, now time.Time) (*TokenPair, error) {
-	access, exp, err := s.tokens.Issue(u.ID, u.Role, u.SessionVersion)
-	if err != nil {
+	raw, rt := s.newRefresh(u, family, "login:"+family.ID, now)
+	if err := s.store.insertRefresh(ctx, rt); err != nil {
 		return nil, err
 	}
+	return s.pair(u, raw, now)
+}
+
+// newRefresh makes a refresh token of family, rotated from parent.
+func (s *Service) newRefresh(u *User, family *refreshFamily, parent string, now time.Time) (string, *refreshToken) {
 	raw := newRefreshToken()
-	rt := &refreshToken{
+	return raw, &refreshToken{
 		ID:        hashToken(raw),
 		Family:    family.ID,
+		Parent:    parent,
 		UserID:    u.ID,
 		CreatedAt: now,
 		ExpiresAt: minTime(now.Add(RefreshIdleTTL), family.ExpiresAt),
 	}
-	if err := s.store.insertRefresh(ctx, rt); err != nil {
+}
+
+// pair issues an access token to go with the refresh token raw.
+func (s *Service) pair(u *User, raw string, now time.Time) (*TokenPair, error) {
+	access, exp, err := s.tokens.Issue(u.ID, u.Role, u.SessionVersion)
+	if err != nil {
 		return nil, err
 	}
 	return &TokenPair{
@@ -210,13 +217,6 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*TokenPair, error) {
 	if fam.Revoked || !now.Before(rt.ExpiresAt) || !now.Before(fam.ExpiresAt) {
 		return nil, errBadRefresh
 	}
-	won, err := s.store.markRefreshUsed(ctx, id, now)
-	if err != nil {
-		return nil, err
-	}
-	if !won {
-		return nil, s.reuse(ctx, rt)
-	}
 	u, err := s.store.FindUserByID(ctx, rt.UserID)
 	if errors.Is(err, problem.NotFound) {
 		return nil, errBadRefresh
@@ -228,7 +228,18 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*TokenPair, error) {
 		_ = s.store.revokeFamily(ctx, fam.ID)
 		return nil, errBadRefresh
 	}
-	return s.issuePair(ctx, u, fam, now)
+	newRaw, child := s.newRefresh(u, fam, id, now)
+	won, err := s.store.claimRefresh(ctx, child)
+	if err != nil {
+		return nil, err
+	}
+	if !won {
+		return nil, s.reuse(ctx, rt)
+	}
+	if err := s.store.markRefreshUsed(ctx, id, now); err != nil {
+		return nil, err
+	}
+	return s.pair(u, newRaw, now)
 }
 
 func (s *Service) reuse(ctx context.Context, rt *refreshToken) error {

@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/problem"
 )
 
@@ -37,21 +38,19 @@ func NewStore(db *mongo.Database) *Store {
 // EnsureIndexes creates the indexes this package relies on. It is safe to
 // run at every start.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if _, err := s.users.Indexes().CreateOne(ctx, mongo.IndexModel{
+	if err := mongodb.EnsureIndexes(ctx, s.users, mongo.IndexModel{
 		Keys:    bson.D{{Key: "email", Value: 1}},
 		Options: options.Index().SetUnique(true).SetName("email_unique"),
 	}); err != nil {
-		return fmt.Errorf("create users index: %w", err)
+		return err
 	}
-	if _, err := s.refresh.Indexes().CreateMany(ctx, []mongo.IndexModel{
-		{Keys: bson.D{{Key: "family", Value: 1}}, Options: options.Index().SetName("family")},
-		{Keys: bson.D{{Key: "expiresAt", Value: 1}}, Options: options.Index().SetName("expiresAt")},
-	}); err != nil {
-		return fmt.Errorf("create refresh token indexes: %w", err)
-	}
-	return nil
+	return mongodb.EnsureIndexes(ctx, s.refresh,
+		mongo.IndexModel{Keys: bson.D{{Key: "family", Value: 1}}, Options: options.Index().SetName("family")},
+		// One child per token: inserting the child is how a rotation claims
+		// its parent, atomically on both engines.
+		mongo.IndexModel{Keys: bson.D{{Key: "parent", Value: 1}}, Options: options.Index().SetUnique(true).SetName("parent_unique")},
+		mongo.IndexModel{Keys: bson.D{{Key: "expiresAt", Value: 1}}, Options: options.Index().SetName("expiresAt")},
+	)
 }
 
 func storeErr(op string, err error) error {
@@ -165,8 +164,11 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 
 // refreshToken is one issued refresh token; only its SHA-256 is stored.
 type refreshToken struct {
-	ID        string     `bson:"_id"` // hex SHA-256 of the token
-	Family    string     `bson:"family"`
+	ID     string `bson:"_id"` // hex SHA-256 of the token
+	Family string `bson:"family"`
+	// Parent is the token this one was rotated from, or "login:<family>"
+	// for the first token of a login. It is unique.
+	Parent    string     `bson:"parent"`
 	UserID    string     `bson:"userId"`
 	CreatedAt time.Time  `bson:"createdAt"`
 	ExpiresAt time.Time  `bson:"expiresAt"`
@@ -235,18 +237,29 @@ func (s *Store) findRefresh(ctx context.Context, id string) (*refreshToken, erro
 	return &t, nil
 }
 
-// markRefreshUsed marks the token used if no one has yet; false means a
-// concurrent request used it first.
-func (s *Store) markRefreshUsed(ctx context.Context, id string, now time.Time) (bool, error) {
+// claimRefresh inserts child, whose unique Parent claims the parent
+// token. It reports false when another rotation claimed it first. (A
+// conditional update cannot do this: FerretDB reads and writes it in two
+// steps, so two racing updates can both match.)
+func (s *Store) claimRefresh(ctx context.Context, child *refreshToken) (bool, error) {
+	err := s.insertRefresh(ctx, child)
+	if errors.Is(err, problem.Conflict) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// markRefreshUsed records when a token was rotated, for reuse detection
+// and cleanup.
+func (s *Store) markRefreshUsed(ctx context.Context, id string, now time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	res, err := s.refresh.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: id}, {Key: "usedAt", Value: bson.D{{Key: "$exists", Value: false}}}},
+	_, err := s.refresh.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "usedAt", Value: now}}}})
 	if err != nil {
-		return false, storeErr("mark refresh token used", err)
+		return storeErr("mark refresh token used", err)
 	}
-	return res.ModifiedCount == 1, nil
+	return nil
 }
 
 // deleteExpired removes refresh tokens and families past their expiry

@@ -231,3 +231,17 @@ func (h levelFilter) WithAttrs(a []slog.Attr) slog.Handler {
 func (h levelFilter) WithGroup(name string) slog.Handler {
 	return levelFilter{h.Handler.WithGroup(name), h.min}
 }
+
+// EnsureIndexes creates each index if it is missing. It creates them one
+// at a time: FerretDB v1.24 drops the connection when createIndexes names
+// several indexes that already exist, which every restart would do.
+func EnsureIndexes(ctx context.Context, coll *mongo.Collection, models ...mongo.IndexModel) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for _, m := range models {
+		if _, err := coll.Indexes().CreateOne(ctx, m); err != nil {
+			return fmt.Errorf("create index on %s: %w", coll.Name(), err)
+		}
+	}
+	return nil
+}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/wellness/cms/internal/mongodb"
 )
@@ -89,5 +91,26 @@ func TestConnectRejectsBadURI(t *testing.T) {
 	_, err := mongodb.Connect(context.Background(), "postgres://nope", 0)
 	if err == nil || !strings.HasPrefix(err.Error(), "MONGODB_URI") {
 		t.Fatalf("err = %v, want one naming MONGODB_URI", err)
+	}
+}
+
+// TestEnsureIndexesTwice guards the workaround for FerretDB dropping the
+// connection when several existing indexes are created at once.
+func TestEnsureIndexesTwice(t *testing.T) {
+	ctx := context.Background()
+	db, err := mongodb.Open(ctx, mongodb.Options{Database: "cms", DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(ctx)
+	coll := db.Database.Collection("things")
+	models := []mongo.IndexModel{
+		{Keys: bson.D{{Key: "a", Value: 1}}, Options: options.Index().SetUnique(true)},
+		{Keys: bson.D{{Key: "b", Value: 1}}},
+	}
+	for i := 0; i < 2; i++ {
+		if err := mongodb.EnsureIndexes(ctx, coll, models...); err != nil {
+			t.Fatalf("round %d: %v", i+1, err)
+		}
 	}
 }
