@@ -37,6 +37,7 @@ const usage = `usage: cms [command] [flags]
 
 commands:
   serve      run the HTTP server (the default)
+  user       add, list and change users (cms user for details)
   help       show this text
 
 Configuration comes from the environment; see README.md.
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, getenv, stderr)
+	case "user":
+		return userCmd(ctx, args, getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

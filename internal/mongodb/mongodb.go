@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,9 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxPoolSize bounds the driver's connection pool; 0 means 50.
 	MaxPoolSize uint64
+	// Attach lets a short-lived command (cms user ...) use the embedded
+	// engine of a server already running on DataDir instead of failing.
+	Attach bool
 }
 
 // DB is an open database. Close releases it.
@@ -53,12 +57,17 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	uri := o.URI
 	var engine *Engine
 	if uri == "" {
-		var err error
-		engine, err = StartEngine(filepath.Join(o.DataDir, "db"), o.Logger)
-		if err != nil {
-			return nil, err
+		dir := filepath.Join(o.DataDir, "db")
+		if running := runningEngineURI(dir); o.Attach && running != "" {
+			uri = running
+		} else {
+			var err error
+			engine, err = StartEngine(dir, o.Logger)
+			if err != nil {
+				return nil, err
+			}
+			uri = engine.URI()
 		}
-		uri = engine.URI()
 	}
 	client, err := Connect(ctx, uri, o.MaxPoolSize)
 	if err != nil {
@@ -156,8 +165,7 @@ func StartEngine(dir string, logger *slog.Logger) (*Engine, error) {
 		// A socket left by a crashed run would make the listen fail; nobody
 		// else may use this path, so remove it. A live engine of another
 		// process holding the same directory is caught by checking first.
-		if conn, err := net.DialTimeout("unix", sock, 200*time.Millisecond); err == nil {
-			conn.Close()
+		if runningEngineURI(dir) != "" {
 			return nil, errors.New("CMS_DATA_DIR: another process is serving this data directory")
 		}
 		_ = os.Remove(sock)
@@ -190,6 +198,22 @@ func StartEngine(dir string, logger *slog.Logger) (*Engine, error) {
 		}
 	}
 	return e, nil
+}
+
+// runningEngineURI returns the URI of an engine another process runs on
+// dir, or "" when none answers on its socket.
+func runningEngineURI(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	sock := filepath.Join(abs, "ferretdb.sock")
+	conn, err := net.DialTimeout("unix", sock, 200*time.Millisecond)
+	if err != nil {
+		return ""
+	}
+	conn.Close()
+	return (&url.URL{Scheme: "mongodb", Host: sock, Path: "/"}).String()
 }
 
 // URI is the connection string of the running engine.

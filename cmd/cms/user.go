@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"golang.org/x/term"
+
+	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/internal/mongodb"
+	"github.com/wellness/cms/internal/problem"
+)
+
+const userUsage = `usage:
+  cms user add --email E --role ROLE [--name N] [--password-stdin]
+  cms user passwd --email E [--password-stdin]
+  cms user list
+
+Without --password-stdin the password is asked for at the terminal.
+Configuration (MONGODB_URI, CMS_DATA_DIR, ...) comes from the environment.
+`
+
+// userCmd manages users against the configured database. On the embedded
+// engine it works while the server runs, through the server's socket.
+func userCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, userUsage)
+		return errors.New("user: missing subcommand")
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	email := fs.String("email", "", "the user's email address")
+	name := fs.String("name", "", "display name (add; default: the part of the email before @)")
+	role := fs.String("role", "", "contributor, author, editor or admin (add)")
+	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input")
+	dataDir := fs.String("data-dir", "", "data directory (CMS_DATA_DIR)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+
+	cfg, err := loadConfig(nil, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	if *dataDir != "" {
+		cfg.DataDir = *dataDir
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+	db, err := mongodb.Open(ctx, mongodb.Options{URI: cfg.MongoURI, Database: cfg.MongoDatabase,
+		DataDir: cfg.DataDir, Logger: logger, Attach: true})
+	if err != nil {
+		return err
+	}
+	defer db.Close(context.Background())
+	keys, _, err := auth.LoadKeys(cfg.DataDir, cfg.JWTSecret, cfg.JWTPrevious)
+	if err != nil {
+		return err
+	}
+	store := auth.NewStore(db.Database)
+	if err := store.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	svc := auth.NewService(store, auth.Config{Keys: keys, Logger: logger})
+
+	switch sub {
+	case "add":
+		if *email == "" || *role == "" {
+			return errors.New("user add: --email and --role are required")
+		}
+		r, err := auth.ParseRole(*role)
+		if err != nil {
+			return fmt.Errorf("user add: %w", err)
+		}
+		pw, err := readPassword(stdin, stderr, *pwStdin, true)
+		if err != nil {
+			return err
+		}
+		n := *name
+		if n == "" {
+			n, _, _ = strings.Cut(strings.TrimSpace(*email), "@")
+		}
+		u, err := svc.CreateUser(ctx, auth.NewUser{Email: *email, Name: n, Role: r, Password: pw})
+		if err != nil {
+			return describe("user add", err)
+		}
+		fmt.Fprintf(stdout, "created %s %s (%s)\n", u.Role, u.Email, u.ID)
+		return nil
+	case "passwd":
+		if *email == "" {
+			return errors.New("user passwd: --email is required")
+		}
+		u, err := store.FindUserByEmail(ctx, *email)
+		if err != nil {
+			return describe("user passwd", err)
+		}
+		pw, err := readPassword(stdin, stderr, *pwStdin, true)
+		if err != nil {
+			return err
+		}
+		if _, err := svc.UpdateUser(ctx, u.ID, auth.UserUpdate{Password: &pw}); err != nil {
+			return describe("user passwd", err)
+		}
+		fmt.Fprintf(stdout, "password changed for %s; their sessions have ended\n", u.Email)
+		return nil
+	case "list":
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE\tDISABLED")
+		after := ""
+		for {
+			users, err := store.FindUsers(ctx, after, 100)
+			if err != nil {
+				return err
+			}
+			for _, u := range users {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\n", u.ID, u.Email, u.Name, u.Role, u.Disabled)
+			}
+			if len(users) < 100 {
+				break
+			}
+			after = users[len(users)-1].ID
+		}
+		return tw.Flush()
+	}
+	fmt.Fprint(stderr, userUsage)
+	return fmt.Errorf("user: unknown subcommand %q", sub)
+}
+
+// describe turns a problem error into one readable line.
+func describe(op string, err error) error {
+	var pe *problem.Error
+	if errors.As(err, &pe) {
+		var parts []string
+		for _, f := range pe.Fields {
+			parts = append(parts, f.Field+" "+f.Message)
+		}
+		if len(parts) > 0 {
+			return fmt.Errorf("%s: %s", op, strings.Join(parts, "; "))
+		}
+		if pe.Kind == problem.NotFound {
+			return fmt.Errorf("%s: no such user", op)
+		}
+		if pe.Detail != "" {
+			return fmt.Errorf("%s: %s", op, pe.Detail)
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// readPassword takes the first line of stdin with --password-stdin, or asks
+// twice at the terminal without echo.
+func readPassword(stdin io.Reader, stderr io.Writer, fromStdin, confirm bool) (string, error) {
+	if fromStdin {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		pw := strings.TrimRight(line, "\r\n")
+		if pw == "" {
+			return "", errors.New("no password on standard input")
+		}
+		return pw, nil
+	}
+	f, ok := stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return "", errors.New("standard input is not a terminal: use --password-stdin")
+	}
+	fmt.Fprint(stderr, "Password: ")
+	pw, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	if confirm {
+		fmt.Fprint(stderr, "Repeat password: ")
+		again, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		if string(again) != string(pw) {
+			return "", errors.New("the passwords differ")
+		}
+	}
+	return string(pw), nil
+}
