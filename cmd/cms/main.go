@@ -128,6 +128,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 
 	srv, err := server.New(ctx, server.Config{
 		PublicURL:      cfg.PublicURL,
+		DataDir:        cfg.DataDir,
+		AmazonTags:     cfg.AmazonTags,
 		TrustedProxies: cfg.TrustedProxies,
 		CORSOrigins:    cfg.CORSOrigins,
 		DrainDelay:     cfg.DrainDelay,

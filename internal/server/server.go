@@ -26,6 +26,12 @@ import (
 type Config struct {
 	// PublicURL is the base of links the service emits.
 	PublicURL string
+	// DataDir holds files the service keeps beside the database (the
+	// click spill file).
+	DataDir string
+	// AmazonTags are the default associate tags per marketplace, seeding
+	// the affiliate settings.
+	AmazonTags map[string]string
 	// TrustedProxies are CIDRs whose X-Forwarded-For is believed.
 	TrustedProxies []string
 	// CORSOrigins may read the content API from a browser.
@@ -132,6 +138,8 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 	// background loops with s.background (stopped at shutdown).
 	// -- cms --
 	// -- end cms --
+	// -- affiliate --
+	// -- end affiliate --
 
 	s.engine = e
 	s.http = &http.Server{

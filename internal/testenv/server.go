@@ -38,6 +38,7 @@ func NewServer(t testing.TB, opts ...func(*server.Config)) *Server {
 	db := OpenDB(t)
 	cfg := server.Config{
 		PublicURL: "http://cms.test",
+		DataDir:   t.TempDir(),
 		Logger:    Quiet(),
 		Keys:      Keys(t),
 	}
