@@ -38,6 +38,8 @@ type config struct {
 	TrustedProxies []string
 	LogLevel       slog.Level
 	DrainDelay     time.Duration
+	// WebhookAllowPrivate lets webhooks reach private addresses.
+	WebhookAllowPrivate bool
 }
 
 // configError names the variable at fault so the one line printed at exit
@@ -162,6 +164,13 @@ func (c *config) parseLists(getenv func(string) string) error {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			return bad("CMS_LOG_LEVEL", "%q is not one of debug, info, warn, error", v)
 		}
+	}
+	if v := strings.TrimSpace(getenv("CMS_WEBHOOK_ALLOW_PRIVATE")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return bad("CMS_WEBHOOK_ALLOW_PRIVATE", "%q is not true or false", v)
+		}
+		c.WebhookAllowPrivate = b
 	}
 	if v := strings.TrimSpace(getenv("CMS_SHUTDOWN_DRAIN")); v != "" {
 		d, err := time.ParseDuration(v)

@@ -137,6 +137,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Keys:           keys,
 		AdminEmail:     cfg.AdminEmail,
 		AdminPassword:  cfg.AdminPassword,
+
+		WebhookAllowPrivate: cfg.WebhookAllowPrivate,
 	}, db)
 	if err != nil {
 		return err

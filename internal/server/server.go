@@ -20,6 +20,7 @@ import (
 	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/problem"
 	"github.com/wellness/cms/internal/web"
+	"github.com/wellness/cms/internal/webhook"
 )
 
 // Config is what the server needs from the process configuration.
@@ -53,6 +54,9 @@ type Config struct {
 	AdminPassword string
 	// Now is the clock; nil means time.Now. Tests move it.
 	Now func() time.Time
+	// WebhookAllowPrivate lets webhooks reach private and loopback
+	// addresses (CMS_WEBHOOK_ALLOW_PRIVATE).
+	WebhookAllowPrivate bool
 }
 
 // Hook runs during shutdown, after the HTTP server has stopped, in the order
@@ -68,8 +72,9 @@ type Server struct {
 	metrics *metrics
 	log     *slog.Logger
 
-	auth  *auth.Service
-	rules *auth.Rules
+	auth     *auth.Service
+	rules    *auth.Rules
+	webhooks *webhook.Service
 
 	ready    atomic.Bool
 	mu       sync.Mutex
@@ -134,6 +139,15 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 	api := root.Group("/api/v1")
 	s.auth.Register(api)
 
+	s.webhooks = webhook.NewService(db.Database, webhook.Config{
+		AllowPrivate: cfg.WebhookAllowPrivate, Now: cfg.Now, Logger: cfg.Logger})
+	if err := s.webhooks.EnsureIndexes(ctx); err != nil {
+		cancel()
+		return nil, err
+	}
+	s.webhooks.Register(api)
+	s.background(bg, s.webhooks.Run)
+
 	// Feature services: construct, create indexes, register routes, start
 	// background loops with s.background (stopped at shutdown).
 	// -- cms --
@@ -160,6 +174,9 @@ func (s *Server) Engine() *gin.Engine { return s.engine }
 
 // Auth is the user and token service.
 func (s *Server) Auth() *auth.Service { return s.auth }
+
+// Webhooks is the event delivery service.
+func (s *Server) Webhooks() *webhook.Service { return s.webhooks }
 
 // Rules is the access rule of every route, for the route audit test.
 func (s *Server) Rules() *auth.Rules { return s.rules }

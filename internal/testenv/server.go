@@ -40,7 +40,9 @@ func NewServer(t testing.TB, opts ...func(*server.Config)) *Server {
 		PublicURL: "http://cms.test",
 		DataDir:   t.TempDir(),
 		Logger:    Quiet(),
-		Keys:      Keys(t),
+		// Test receivers listen on loopback.
+		WebhookAllowPrivate: true,
+		Keys:                Keys(t),
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -1,0 +1,160 @@
+package webhook
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+
+	"github.com/gin-gonic/gin"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/web"
+)
+
+// Register mounts the admin routes for webhooks on the /api/v1 router.
+func (s *Service) Register(r *auth.Router) {
+	admin := auth.AtLeast(auth.Admin)
+	r.GET("/webhooks", admin, web.Handle(s.handleList))
+	r.POST("/webhooks", admin, web.Handle(s.handleCreate))
+	r.GET("/webhooks/:id", admin, web.Handle(s.handleGet))
+	r.PATCH("/webhooks/:id", admin, web.Handle(s.handleUpdate))
+	r.DELETE("/webhooks/:id", admin, web.Handle(s.handleDelete))
+	r.GET("/webhooks/:id/deliveries", admin, web.Handle(s.handleDeliveries))
+}
+
+var idPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+func (s *Service) hookParam(c *gin.Context) (*Hook, error) {
+	id := c.Param("id")
+	if !idPattern.MatchString(id) {
+		return nil, problem.New(problem.NotFound, "no such webhook")
+	}
+	return s.FindHook(c.Request.Context(), id)
+}
+
+func (s *Service) handleList(c *gin.Context) error {
+	hooks, err := s.listHooks(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{"items": hooks})
+	return nil
+}
+
+func (s *Service) handleCreate(c *gin.Context) error {
+	var in HookInput
+	if err := web.Decode(c, &in); err != nil {
+		return err
+	}
+	h, err := s.CreateHook(c.Request.Context(), in)
+	if err != nil {
+		return err
+	}
+	c.Header("Location", "/api/v1/webhooks/"+h.ID)
+	c.Header("Cache-Control", "no-store")
+	// The secret is shown this once; receivers verify signatures with it.
+	c.JSON(http.StatusCreated, struct {
+		Hook
+		Secret string `json:"secret"`
+	}{*h, h.Secret})
+	return nil
+}
+
+// CreateHook validates in and stores a new hook with a fresh secret.
+func (s *Service) CreateHook(ctx context.Context, in HookInput) (*Hook, error) {
+	if err := in.Validate(s.cfg.AllowPrivate); err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now().UTC()
+	h := &Hook{ID: newID(), URL: in.URL, Events: in.Events, Secret: newID() + newID(),
+		Active: in.Active == nil || *in.Active, CreatedAt: now, UpdatedAt: now}
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	if _, err := s.hooks.InsertOne(ctx, h); err != nil {
+		return nil, storeErr("insert webhook", err)
+	}
+	return h, nil
+}
+
+func (s *Service) handleGet(c *gin.Context) error {
+	h, err := s.hookParam(c)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, h)
+	return nil
+}
+
+func (s *Service) handleUpdate(c *gin.Context) error {
+	h, err := s.hookParam(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		URL    *string   `json:"url"`
+		Events *[]string `json:"events"`
+		Active *bool     `json:"active"`
+	}
+	if err := web.Decode(c, &in); err != nil {
+		return err
+	}
+	next := HookInput{URL: h.URL, Events: h.Events, Active: &h.Active}
+	if in.URL != nil {
+		next.URL = *in.URL
+	}
+	if in.Events != nil {
+		next.Events = *in.Events
+	}
+	if in.Active != nil {
+		next.Active = in.Active
+	}
+	if err := next.Validate(s.cfg.AllowPrivate); err != nil {
+		return err
+	}
+	h.URL, h.Events, h.Active, h.UpdatedAt = next.URL, next.Events, *next.Active, s.cfg.Now().UTC()
+	ctx, cancel := context.WithTimeout(c.Request.Context(), opTimeout)
+	defer cancel()
+	if _, err := s.hooks.ReplaceOne(ctx, bson.D{{Key: "_id", Value: h.ID}}, h); err != nil {
+		return storeErr("update webhook", err)
+	}
+	c.JSON(http.StatusOK, h)
+	return nil
+}
+
+func (s *Service) handleDelete(c *gin.Context) error {
+	h, err := s.hookParam(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), opTimeout)
+	defer cancel()
+	if _, err := s.hooks.DeleteOne(ctx, bson.D{{Key: "_id", Value: h.ID}}); err != nil {
+		return storeErr("delete webhook", err)
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
+// handleDeliveries lists the hook's 50 most recent deliveries.
+func (s *Service) handleDeliveries(c *gin.Context) error {
+	h, err := s.hookParam(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), opTimeout)
+	defer cancel()
+	cur, err := s.deliveries.Find(ctx, bson.D{{Key: "hookId", Value: h.ID}},
+		options.Find().SetSort(bson.D{{Key: "createdAt", Value: -1}}).SetLimit(50))
+	if err != nil {
+		return storeErr("list deliveries", err)
+	}
+	items := []Delivery{}
+	if err := cur.All(ctx, &items); err != nil {
+		return storeErr("read deliveries", err)
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items})
+	return nil
+}

@@ -1,0 +1,390 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/wellness/cms/internal/mongodb"
+	"github.com/wellness/cms/internal/problem"
+)
+
+const opTimeout = 5 * time.Second
+
+// Delivery states.
+const (
+	Pending   = "pending"
+	Delivered = "delivered"
+	Failed    = "failed"
+)
+
+// Delivery is one event for one hook, kept in the outbox until it is
+// delivered or given up.
+type Delivery struct {
+	ID             string     `bson:"_id" json:"id"`
+	HookID         string     `bson:"hookId" json:"hookId"`
+	Event          string     `bson:"event" json:"event"`
+	Payload        string     `bson:"payload" json:"-"`
+	Status         string     `bson:"status" json:"status"`
+	Attempts       int        `bson:"attempts" json:"attempts"`
+	NextAttemptAt  time.Time  `bson:"nextAttemptAt" json:"nextAttemptAt"`
+	CreatedAt      time.Time  `bson:"createdAt" json:"createdAt"`
+	LastStatusCode int        `bson:"lastStatusCode,omitempty" json:"lastStatusCode,omitempty"`
+	LastError      string     `bson:"lastError,omitempty" json:"lastError,omitempty"`
+	DeliveredAt    *time.Time `bson:"deliveredAt,omitempty" json:"deliveredAt,omitempty"`
+}
+
+// Config configures the Service.
+type Config struct {
+	// AllowPrivate lets hooks reach private and loopback addresses
+	// (CMS_WEBHOOK_ALLOW_PRIVATE; tests and closed networks).
+	AllowPrivate bool
+	Now          func() time.Time
+	Logger       *slog.Logger
+	// Interval between outbox scans; 0 means 1 s.
+	Interval time.Duration
+}
+
+// Service registers hooks and delivers events.
+type Service struct {
+	hooks      *mongo.Collection
+	deliveries *mongo.Collection
+	leases     *mongo.Collection
+	client     *http.Client
+	cfg        Config
+	wake       chan struct{}
+}
+
+// NewService uses collections of db.
+func NewService(db *mongo.Database, cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = time.Second
+	}
+	return &Service{
+		hooks:      db.Collection("webhooks"),
+		deliveries: db.Collection("webhook_deliveries"),
+		leases:     db.Collection("webhook_leases"),
+		client:     newClient(cfg.AllowPrivate),
+		cfg:        cfg,
+		wake:       make(chan struct{}, 1),
+	}
+}
+
+// EnsureIndexes creates the outbox's indexes.
+func (s *Service) EnsureIndexes(ctx context.Context) error {
+	return mongodb.EnsureIndexes(ctx, s.deliveries,
+		mongo.IndexModel{Keys: bson.D{{Key: "status", Value: 1}, {Key: "nextAttemptAt", Value: 1}}},
+		mongo.IndexModel{Keys: bson.D{{Key: "hookId", Value: 1}, {Key: "createdAt", Value: -1}}},
+	)
+}
+
+func newID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func storeErr(op string, err error) error {
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return problem.Wrap(problem.NotFound, err, "no such webhook")
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// Emit queues event with data for every active hook that wants it. The
+// outbox entry is written before Emit returns, so a restart loses none.
+func (s *Service) Emit(ctx context.Context, event string, data any) error {
+	hooks, err := s.listHooks(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.cfg.Now().UTC()
+	var docs []any
+	for _, h := range hooks {
+		if !h.Active || !h.Wants(event) {
+			continue
+		}
+		id := newID()
+		body, err := json.Marshal(struct {
+			ID        string    `json:"id"`
+			Event     string    `json:"event"`
+			CreatedAt time.Time `json:"createdAt"`
+			Data      any       `json:"data"`
+		}{id, event, now, data})
+		if err != nil {
+			return fmt.Errorf("encode %s event: %w", event, err)
+		}
+		docs = append(docs, Delivery{ID: id, HookID: h.ID, Event: event, Payload: string(body),
+			Status: Pending, NextAttemptAt: now, CreatedAt: now})
+	}
+	if len(docs) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	if _, err := s.deliveries.InsertMany(ctx, docs); err != nil {
+		return storeErr("queue webhook deliveries", err)
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Run delivers due events until ctx ends: on every Emit and at least every
+// Interval (retries come due by the clock).
+func (s *Service) Run(ctx context.Context) {
+	t := time.NewTicker(s.cfg.Interval)
+	defer t.Stop()
+	last := time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.wake:
+		}
+		if _, err := s.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("webhook deliveries", "err", err)
+		}
+		if now := s.cfg.Now(); now.Sub(last) > time.Hour {
+			last = now
+			if err := s.cleanup(ctx, now); err != nil && ctx.Err() == nil {
+				s.cfg.Logger.Warn("webhook outbox cleanup", "err", err)
+			}
+		}
+	}
+}
+
+// leaseTimeout is how long an attempt claimed by an instance that then
+// vanished blocks the delivery before another instance takes over.
+const leaseTimeout = time.Minute
+
+// DeliverDue makes one pass over the outbox and reports how many
+// deliveries it attempted.
+func (s *Service) DeliverDue(ctx context.Context) (int, error) {
+	now := s.cfg.Now().UTC()
+	fctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	cur, err := s.deliveries.Find(fctx,
+		bson.D{{Key: "status", Value: Pending}, {Key: "nextAttemptAt", Value: bson.D{{Key: "$lte", Value: now}}}},
+		options.Find().SetSort(bson.D{{Key: "nextAttemptAt", Value: 1}}).SetLimit(20))
+	if err != nil {
+		return 0, storeErr("find due deliveries", err)
+	}
+	var due []Delivery
+	if err := cur.All(fctx, &due); err != nil {
+		return 0, storeErr("read due deliveries", err)
+	}
+	hooks := map[string]*Hook{}
+	n := 0
+	for i := range due {
+		d := &due[i]
+		won, err := s.claim(ctx, d, now)
+		if err != nil {
+			return n, err
+		}
+		if !won {
+			continue
+		}
+		h, ok := hooks[d.HookID]
+		if !ok {
+			h, err = s.FindHook(ctx, d.HookID)
+			if err != nil && !errors.Is(err, problem.NotFound) {
+				return n, err
+			}
+			hooks[d.HookID] = h
+		}
+		n++
+		if err := s.attempt(ctx, d, h, now); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// claim makes this instance the one to make attempt number d.Attempts+1,
+// by inserting a lease with a unique _id (conditional updates are not
+// atomic on the embedded engine). A lease left by a crashed instance is
+// abandoned after leaseTimeout by moving the delivery's schedule, which
+// changes the lease key.
+func (s *Service) claim(ctx context.Context, d *Delivery, now time.Time) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	key := d.ID + ":" + strconv.Itoa(d.Attempts) + ":" + strconv.FormatInt(d.NextAttemptAt.UnixNano(), 10)
+	_, err := s.leases.InsertOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "createdAt", Value: now}})
+	if err == nil {
+		return true, nil
+	}
+	if !mongo.IsDuplicateKeyError(err) {
+		return false, storeErr("claim webhook delivery", err)
+	}
+	var lease struct {
+		CreatedAt time.Time `bson:"createdAt"`
+	}
+	if err := s.leases.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&lease); err == nil && now.Sub(lease.CreatedAt) > leaseTimeout {
+		_, err = s.deliveries.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "nextAttemptAt", Value: now}}}})
+		if err != nil {
+			return false, storeErr("release abandoned webhook lease", err)
+		}
+	}
+	return false, nil
+}
+
+// attempt POSTs the delivery and records the outcome.
+func (s *Service) attempt(ctx context.Context, d *Delivery, h *Hook, now time.Time) error {
+	d.Attempts++
+	var code int
+	var errMsg string
+	switch {
+	case h == nil:
+		errMsg = "the webhook was deleted"
+	case !h.Active:
+		errMsg = "the webhook is disabled"
+	default:
+		code, errMsg = s.post(ctx, d, h, now)
+	}
+	set := bson.D{{Key: "attempts", Value: d.Attempts}, {Key: "lastStatusCode", Value: code}, {Key: "lastError", Value: errMsg}}
+	status := Pending
+	switch {
+	case code >= 200 && code < 300:
+		status = Delivered
+		set = append(set, bson.E{Key: "deliveredAt", Value: now})
+	case h == nil || !h.Active || now.Sub(d.CreatedAt) >= giveUp:
+		status = Failed
+	default:
+		set = append(set, bson.E{Key: "nextAttemptAt", Value: now.Add(backoff(d.Attempts))})
+	}
+	set = append(set, bson.E{Key: "status", Value: status})
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	if _, err := s.deliveries.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, bson.D{{Key: "$set", Value: set}}); err != nil {
+		return storeErr("record webhook delivery", err)
+	}
+	if h != nil {
+		last := status
+		if status == Pending {
+			last = "retrying"
+		}
+		if code != 0 {
+			last += " (HTTP " + strconv.Itoa(code) + ")"
+		}
+		_, err := s.hooks.UpdateOne(ctx, bson.D{{Key: "_id", Value: h.ID}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "lastStatus", Value: last}, {Key: "lastAttemptAt", Value: now}}}})
+		if err != nil {
+			return storeErr("record webhook status", err)
+		}
+	}
+	return nil
+}
+
+// Request headers of a delivery.
+const (
+	HeaderEvent     = "X-CMS-Event"
+	HeaderDelivery  = "X-CMS-Delivery"
+	HeaderTimestamp = "X-CMS-Timestamp"
+	HeaderSignature = "X-CMS-Signature"
+)
+
+func (s *Service) post(ctx context.Context, d *Delivery, h *Hook, now time.Time) (int, string) {
+	body := []byte(d.Payload)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(body))
+	if err != nil {
+		return 0, "invalid URL"
+	}
+	ts := now.Unix()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "wellness-cms-webhook/1")
+	req.Header.Set(HeaderEvent, d.Event)
+	req.Header.Set(HeaderDelivery, d.ID)
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(HeaderSignature, Signature(h.Secret, ts, body))
+	resp, err := s.client.Do(req)
+	if err != nil {
+		if errors.Is(err, errForbiddenAddress) {
+			return 0, "refused: the URL resolves to a private, loopback or link-local address"
+		}
+		return 0, "request failed: " + shortErr(err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode >= 300 {
+		return resp.StatusCode, "the endpoint answered " + resp.Status
+	}
+	return resp.StatusCode, ""
+}
+
+// shortErr keeps the last part of a network error, which says what went
+// wrong without repeating the URL.
+func shortErr(err error) string {
+	for u := errors.Unwrap(err); u != nil; u = errors.Unwrap(u) {
+		err = u
+	}
+	msg := err.Error()
+	if len(msg) > 200 {
+		msg = msg[:200]
+	}
+	return msg
+}
+
+// cleanup removes finished deliveries older than a week and old leases.
+func (s *Service) cleanup(ctx context.Context, now time.Time) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := s.deliveries.DeleteMany(ctx, bson.D{
+		{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{Delivered, Failed}}}},
+		{Key: "createdAt", Value: bson.D{{Key: "$lt", Value: now.Add(-7 * 24 * time.Hour)}}},
+	}); err != nil {
+		return storeErr("delete old deliveries", err)
+	}
+	if _, err := s.leases.DeleteMany(ctx, bson.D{{Key: "createdAt", Value: bson.D{{Key: "$lt", Value: now.Add(-giveUp - time.Hour)}}}}); err != nil {
+		return storeErr("delete old leases", err)
+	}
+	return nil
+}
+
+func (s *Service) listHooks(ctx context.Context) ([]Hook, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	cur, err := s.hooks.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}}).SetLimit(1000))
+	if err != nil {
+		return nil, storeErr("list webhooks", err)
+	}
+	out := []Hook{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, storeErr("read webhooks", err)
+	}
+	return out, nil
+}
+
+// FindHook returns the hook with id, or NotFound.
+func (s *Service) FindHook(ctx context.Context, id string) (*Hook, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	var h Hook
+	if err := s.hooks.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&h); err != nil {
+		return nil, storeErr("find webhook", err)
+	}
+	return &h, nil
+}
