@@ -11,9 +11,12 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/wellness/cms/internal/problem"
 )
 
 // Argon2id parameters (OWASP's minimum: 19 MiB, 2 passes, 1 lane). They are
@@ -76,20 +79,30 @@ type Hasher struct {
 	dummy string
 }
 
-// NewHasher allows n concurrent hashes; n <= 0 means one per CPU.
+// NewHasher allows n concurrent hashes; n <= 0 means half the CPUs (at
+// least one), so sign-ins can never starve the content API of every core.
 func NewHasher(n int) *Hasher {
 	if n <= 0 {
-		n = runtime.NumCPU()
+		n = max(1, runtime.NumCPU()/2)
 	}
 	h := &Hasher{slots: make(chan struct{}, n)}
 	h.dummy = h.hash([]byte("dummy password for timing equality"))
 	return h
 }
 
+// maxHashWait bounds how long a request queues for a hashing slot; past
+// it the caller is told to come back rather than piling up.
+const maxHashWait = 3 * time.Second
+
 func (h *Hasher) acquire(ctx context.Context) error {
+	t := time.NewTimer(maxHashWait)
+	defer t.Stop()
 	select {
 	case h.slots <- struct{}{}:
 		return nil
+	case <-t.C:
+		return &problem.Error{Kind: problem.TooManyRequests, RetryAfter: time.Second,
+			Detail: "the server is busy signing people in; try again in a moment"}
 	case <-ctx.Done():
 		return fmt.Errorf("wait for a hashing slot: %w", ctx.Err())
 	}

@@ -32,7 +32,7 @@ type Config struct {
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
-	// HashConcurrency bounds parallel password hashing; 0 = one per CPU.
+	// HashConcurrency bounds parallel password hashing; 0 = half the CPUs.
 	HashConcurrency int
 }
 
@@ -127,7 +127,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (*Token
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, hash, password)
 	if err != nil {
-		return nil, fmt.Errorf("verify password: %w", err)
+		return nil, err
 	}
 	if !ok || u.Disabled {
 		if err := s.store.recordFailure(ctx, now, email, ip); err != nil {
