@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/argon2"
 
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/server"
@@ -721,5 +723,55 @@ func TestHashingIsBounded(t *testing.T) {
 		if code != http.StatusOK {
 			t.Fatalf("concurrent login: %d", code)
 		}
+	}
+}
+
+func TestOldHashReplacedAtLogin(t *testing.T) {
+	s, _ := newServer(t)
+	u := s.NewUser(t, auth.Author)
+	// A hash from before the parameters were raised (m=8 MiB, t=1).
+	weak := "$argon2id$v=19$m=8192,t=1,p=1$MDEyMzQ1Njc4OWFiY2RlZg$"
+	u.PasswordHash = weak + weakKey(t)
+	if err := s.Auth().Store().ReplaceUser(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	mustLogin(t, s, u.Email, testenv.Password)
+	got, err := s.Auth().Store().FindUserByID(context.Background(), u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(got.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("hash after login = %q, want current parameters", got.PasswordHash)
+	}
+	mustLogin(t, s, u.Email, testenv.Password)
+}
+
+func weakKey(t *testing.T) string {
+	t.Helper()
+	key := argon2.IDKey([]byte(testenv.Password), []byte("0123456789abcdef"), 1, 8192, 1, 32)
+	return base64.RawStdEncoding.EncodeToString(key)
+}
+
+// TestTrustedProxyAddresses: behind a trusted proxy, X-Forwarded-For names
+// the client, so one guesser does not lock out everyone behind the proxy.
+func TestTrustedProxyAddresses(t *testing.T) {
+	s := testenv.NewServer(t, func(c *server.Config) { c.TrustedProxies = []string{"127.0.0.1/32", "::1/128"} })
+	victim := s.NewUser(t, auth.Author)
+	for i := 0; i < 21; i++ {
+		s.Do(testenv.Request{Method: "POST", Path: "/api/v1/auth/login",
+			Header: map[string]string{"X-Forwarded-For": "198.51.100.7"},
+			Body:   map[string]string{"email": fmt.Sprintf("guess%d@example.com", i), "password": "some guess or other"}})
+	}
+	blocked := s.Do(testenv.Request{Method: "POST", Path: "/api/v1/auth/login",
+		Header: map[string]string{"X-Forwarded-For": "198.51.100.7"},
+		Body:   map[string]string{"email": victim.Email, "password": testenv.Password}})
+	if blocked.Status != 429 {
+		t.Fatalf("the guessing address: %d, want 429", blocked.Status)
+	}
+	other := s.Do(testenv.Request{Method: "POST", Path: "/api/v1/auth/login",
+		Header: map[string]string{"X-Forwarded-For": "203.0.113.20"},
+		Body:   map[string]string{"email": victim.Email, "password": testenv.Password}})
+	if other.Status != 200 {
+		t.Fatalf("another client behind the proxy: %d, want 200", other.Status)
 	}
 }
