@@ -1,0 +1,108 @@
+package cms
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/internal/problem"
+)
+
+// PreviewTokenTTL is how long a preview link works: long enough to send it
+// to a reviewer, short enough that a leaked link soon stops working.
+const PreviewTokenTTL = 24 * time.Hour
+
+// previewToken lets a front end read one unpublished article. Only the
+// SHA-256 of the token is stored, so a database dump reveals no working
+// link.
+type previewToken struct {
+	Hash      string    `bson:"_id"`
+	ArticleID string    `bson:"articleId"`
+	CreatedBy Person    `bson:"createdBy"`
+	ExpiresAt time.Time `bson:"expiresAt"`
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreatePreviewToken issues a token that lets a front end read the
+// article through the content API before it is published.
+func (s *Service) CreatePreviewToken(ctx context.Context, p *auth.Principal, id string) (string, time.Time, error) {
+	a, err := s.load(ctx, p, id)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", time.Time{}, fmt.Errorf("generate preview token: %w", err)
+	}
+	token := "pv_" + base64.RawURLEncoding.EncodeToString(raw[:])
+	exp := s.clock().Add(PreviewTokenTTL)
+	t := &previewToken{Hash: hashToken(token), ArticleID: a.ID, CreatedBy: person(p), ExpiresAt: exp}
+	if err := s.store.InsertPreview(ctx, t); err != nil {
+		return "", time.Time{}, fmt.Errorf("store preview token: %w", err)
+	}
+	return token, exp, nil
+}
+
+// PreviewArticleID returns the article a preview token opens, or NotFound
+// for an unknown or expired token.
+func (s *Service) PreviewArticleID(ctx context.Context, token string) (string, error) {
+	if token == "" || len(token) > 100 {
+		return "", problem.New(problem.NotFound, "")
+	}
+	t, err := s.store.FindPreview(ctx, hashToken(token))
+	if err != nil {
+		if errors.Is(err, problem.NotFound) {
+			return "", err
+		}
+		return "", fmt.Errorf("find preview token: %w", err)
+	}
+	if !s.clock().Before(t.ExpiresAt) {
+		return "", problem.New(problem.NotFound, "the preview link has expired")
+	}
+	return t.ArticleID, nil
+}
+
+// InsertPreview stores a preview token.
+func (s *store) InsertPreview(ctx context.Context, t *previewToken) error {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	if _, err := s.previews.InsertOne(ctx, t); err != nil {
+		return storeErr("insert preview token", err)
+	}
+	return nil
+}
+
+// FindPreview returns the token with this hash, or NotFound.
+func (s *store) FindPreview(ctx context.Context, hash string) (*previewToken, error) {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	var t previewToken
+	if err := s.previews.FindOne(ctx, bson.D{{Key: "_id", Value: hash}}).Decode(&t); err != nil {
+		return nil, storeErr("find preview token", err)
+	}
+	return &t, nil
+}
+
+// DeleteExpiredPreviews removes tokens past their expiry; the embedded
+// engine has no TTL indexes to do it.
+func (s *store) DeleteExpiredPreviews(ctx context.Context, now time.Time) error {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	_, err := s.previews.DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lte", Value: now}}}})
+	if err != nil {
+		return storeErr("delete expired preview tokens", err)
+	}
+	return nil
+}

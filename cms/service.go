@@ -1,0 +1,630 @@
+package cms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/internal/problem"
+)
+
+// MaxRevisions is how many previous versions an article keeps.
+const MaxRevisions = 100
+
+const (
+	// claimGrace is how long a claimed version may stay unwritten before
+	// another writer treats the claimant as crashed and finishes its
+	// change. A live writer needs two database calls of at most dbTimeout.
+	claimGrace = 30 * time.Second
+	// orphanGrace is how long a slug reserved for an article that does
+	// not exist is left alone before another article may take it: a create
+	// in progress holds such a reservation for a moment.
+	orphanGrace = 2 * time.Minute
+	// maxSlugTries bounds the -2, -3, ... suffixes tried for a derived
+	// slug before the article ID is used to make it unique.
+	maxSlugTries = 20
+)
+
+// Options configure a Service. The zero value works.
+type Options struct {
+	// Now is the clock; nil means time.Now. Tests move it.
+	Now    func() time.Time
+	Logger *slog.Logger
+	// RewriteLink is the pipeline's link hook (affiliate tagging).
+	RewriteLink LinkRewriter
+	// SchedulerInterval is how often RunScheduler looks for due articles;
+	// 0 means one second.
+	SchedulerInterval time.Duration
+}
+
+// Service is the authoring side of articles: every change goes through it,
+// and it decides who may make it.
+//
+// The database offers no transactions, and the embedded engine applies a
+// conditional update as a read followed by a write, so two racing updates
+// can both "match". The one write both engines arbitrate atomically is an
+// insert into a unique _id. So a change from version v claims v by
+// inserting the revision that keeps version v (_id "<id>/v"); exactly one
+// change can, and only it writes version v+1. The claim also carries the
+// new version, so if the writer dies between the two writes, the next
+// writer to find the claim finishes the change (see finishInterrupted).
+type Service struct {
+	store    *store
+	pipeline *Pipeline
+	now      func() time.Time
+	log      *slog.Logger
+	interval time.Duration
+	// maxRevisions is MaxRevisions; tests lower it to check the bound
+	// without writing a hundred versions.
+	maxRevisions int64
+
+	// failpoint, set only by tests, is called between the writes of a
+	// multi-document change; an error stops the change there, as a crash
+	// of the process would.
+	failpoint func(step string) error
+}
+
+// New returns the service over db.
+func New(db *mongo.Database, o Options) *Service {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.SchedulerInterval <= 0 {
+		o.SchedulerInterval = time.Second
+	}
+	return &Service{
+		store:    newStore(db),
+		pipeline: NewPipeline(o.RewriteLink),
+		now:      o.Now,
+		log:      o.Logger.With("component", "cms"),
+		interval: o.SchedulerInterval,
+
+		maxRevisions: MaxRevisions,
+	}
+}
+
+// EnsureIndexes creates the indexes the service relies on; safe at every
+// start.
+func (s *Service) EnsureIndexes(ctx context.Context) error {
+	return s.store.ensureIndexes(ctx)
+}
+
+// Pipeline is the HTML pipeline every write goes through.
+func (s *Service) Pipeline() *Pipeline { return s.pipeline }
+
+// clock is the current time as stored: UTC, in the millisecond precision
+// the database keeps, so a value reads back exactly as it was written.
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+func (s *Service) fail(step string) error {
+	if s.failpoint == nil {
+		return nil
+	}
+	return s.failpoint(step)
+}
+
+func person(p *auth.Principal) Person { return Person{ID: p.UserID, Name: p.Name} }
+
+func notFound() error { return problem.New(problem.NotFound, "no article with this ID") }
+
+func stale(v int64) error {
+	return problem.New(problem.PreconditionFailed,
+		"the article has changed since version %d; reload it and apply your change again", v)
+}
+
+func slugTaken() error {
+	return &problem.Error{Kind: problem.Conflict, Detail: "the slug is already used by another article",
+		Fields: []problem.FieldError{{Field: "slug", Message: "already used"}}}
+}
+
+// load finds an article the caller may see. Articles the caller may not
+// see are NotFound, exactly like missing ones, so IDs do not leak.
+func (s *Service) load(ctx context.Context, p *auth.Principal, id string) (*Article, error) {
+	a, err := s.store.FindArticleByID(ctx, id)
+	if errors.Is(err, problem.NotFound) {
+		return nil, notFound()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load article %s: %w", id, err)
+	}
+	if !p.CanSeeArticle(a.Author.ID) {
+		return nil, notFound()
+	}
+	return a, nil
+}
+
+// live reports whether readers can see the article now or will without
+// anyone acting again.
+func live(a *Article) bool { return a.Status == StatusPublished || a.Status == StatusScheduled }
+
+// mayChange checks the right to change an article's content or archive
+// it. Changing a published or scheduled article changes what readers get,
+// so it needs the right to publish it.
+func mayChange(p *auth.Principal, a *Article) error {
+	if !p.CanEditArticle(a.Author.ID) {
+		return problem.New(problem.Forbidden, "you may not change this article")
+	}
+	if live(a) && !p.CanPublishArticle(a.Author.ID) {
+		return problem.New(problem.Forbidden, "this article is %s; changing it needs the right to publish it", a.Status)
+	}
+	return nil
+}
+
+// Get returns an article the caller may see.
+func (s *Service) Get(ctx context.Context, p *auth.Principal, id string) (*Article, error) {
+	return s.load(ctx, p, id)
+}
+
+// derive fills the fields computed from the content. render re-runs the
+// pipeline; without it the stored HTML is measured again for the excerpt.
+func (s *Service) derive(ctx context.Context, a *Article, render bool) error {
+	paragraph := ""
+	if render {
+		r, err := s.pipeline.Render(ctx, a.Body, a.BodyFormat)
+		if err != nil {
+			return fmt.Errorf("render article body: %w", err)
+		}
+		if len(r.HTML) > MaxBodyHTML {
+			var f problem.Fields
+			f.Add("body", "renders to more than %d bytes of HTML", MaxBodyHTML)
+			return f.Err()
+		}
+		a.BodyHTML, a.SanitizerVersion = r.HTML, r.SanitizerVersion
+		a.WordCount, a.ReadingTimeMinutes = r.WordCount, r.ReadingTimeMinutes
+		a.HasAffiliateLinks = r.HasAffiliateLinks
+		paragraph = r.Excerpt
+	} else {
+		_, paragraph = measure(a.BodyHTML)
+	}
+	a.Excerpt = a.Summary
+	if a.Excerpt == "" {
+		a.Excerpt = paragraph
+	}
+	a.TitleKey = titleKey(a.Title)
+	return nil
+}
+
+// Create stores a new draft owned by the caller. A slug left empty is
+// derived from the title (with -2, -3, ... when taken); an explicit slug
+// that is taken is a Conflict.
+func (s *Service) Create(ctx context.Context, p *auth.Principal, c Content) (*Article, error) {
+	now := s.clock()
+	c.Normalize()
+	if err := c.Validate(now); err != nil {
+		return nil, err
+	}
+	by := person(p)
+	a := &Article{
+		ID: newID(), Content: c, Status: StatusDraft, Version: 1,
+		Author: by, CreatedAt: now, UpdatedAt: now, UpdatedBy: by, ChangedFields: []string{},
+	}
+	if err := s.derive(ctx, a, true); err != nil {
+		return nil, err
+	}
+	ctx = context.WithoutCancel(ctx) // a client hanging up must not stop the write half-way
+	// The slug is reserved before the article exists: a crash in between
+	// leaves an unused reservation (taken over after orphanGrace), never
+	// an article without a slug or a slug with two articles.
+	if err := s.claimFirstSlug(ctx, a, c.Slug != "", now); err != nil {
+		return nil, err
+	}
+	if err := s.fail("create: slug claimed"); err != nil {
+		return nil, err
+	}
+	if err := s.store.InsertArticle(ctx, a); err != nil {
+		return nil, fmt.Errorf("create article: %w", err)
+	}
+	return a, nil
+}
+
+func (s *Service) claimFirstSlug(ctx context.Context, a *Article, explicit bool, now time.Time) error {
+	if explicit {
+		return s.claimSlug(ctx, a.Slug, a.ID, true, now)
+	}
+	base := Slugify(a.Title)
+	if base == "" {
+		base = fallbackSlug(a.ID)
+	}
+	for n := 1; n <= maxSlugTries; n++ {
+		cand := slugCandidate(base, n)
+		err := s.claimSlug(ctx, cand, a.ID, true, now)
+		if err == nil {
+			a.Slug = cand
+			return nil
+		}
+		if !errors.Is(err, problem.Conflict) {
+			return err
+		}
+	}
+	// So many alike titles: the article ID makes this one unique.
+	cand := slugCandidate(base[:min(len(base), MaxSlug-len(a.ID)-1)], 1) + "-" + a.ID
+	if err := s.claimSlug(ctx, cand, a.ID, true, now); err != nil {
+		return err
+	}
+	a.Slug = cand
+	return nil
+}
+
+// claimSlug reserves slug for articleID. A slug the article already holds
+// (a former one coming back) is fine. A slug held by an article that was
+// never created, because its creation crashed after the reservation, is
+// taken over once orphanGrace has passed; ClaimTakeover makes sure only one
+// claimant does. Anything else is a Conflict.
+func (s *Service) claimSlug(ctx context.Context, slug, articleID string, current bool, now time.Time) error {
+	rec := &SlugRecord{Slug: slug, ArticleID: articleID, Current: current, CreatedAt: now}
+	err := s.store.InsertSlug(ctx, rec)
+	if !errors.Is(err, problem.Conflict) {
+		if err != nil {
+			return fmt.Errorf("reserve slug %q: %w", slug, err)
+		}
+		return nil
+	}
+	held, err := s.store.FindSlug(ctx, slug)
+	if err != nil {
+		return fmt.Errorf("find slug %q: %w", slug, err)
+	}
+	if held.ArticleID == articleID {
+		return nil
+	}
+	if now.Sub(held.CreatedAt) < orphanGrace {
+		return slugTaken()
+	}
+	if _, err := s.store.FindArticleByID(ctx, held.ArticleID); err == nil {
+		return slugTaken()
+	} else if !errors.Is(err, problem.NotFound) {
+		return fmt.Errorf("check owner of slug %q: %w", slug, err)
+	}
+	if err := s.store.ClaimTakeover(ctx, slug, held.ArticleID, now); err != nil {
+		if errors.Is(err, problem.Conflict) {
+			return slugTaken()
+		}
+		return fmt.Errorf("take over slug %q: %w", slug, err)
+	}
+	if err := s.store.ReplaceSlug(ctx, rec, held.ArticleID); err != nil {
+		return fmt.Errorf("take over slug %q: %w", slug, err)
+	}
+	s.log.Warn("took over a slug reserved by an article whose creation was interrupted",
+		"slug", slug, "orphan", held.ArticleID, "article", articleID)
+	return nil
+}
+
+// Update applies a merge patch to the article's content. ifMatch is the
+// version the client last saw: a different current version is
+// PreconditionFailed, and so is losing a race for the next version. A
+// patch that changes nothing returns the article unchanged.
+func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMatch int64, u *ArticleUpdate) (*Article, error) {
+	if err := u.Check(); err != nil {
+		return nil, err
+	}
+	cur, err := s.load(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := mayChange(p, cur); err != nil {
+		return nil, err
+	}
+	if cur.Version != ifMatch {
+		return nil, stale(ifMatch)
+	}
+	next := cur.clone()
+	u.Apply(&next.Content)
+	next.Content.Normalize()
+	if err := next.Content.Validate(s.clock()); err != nil {
+		return nil, err
+	}
+	changed := next.Content.Changed(&cur.Content)
+	if len(changed) == 0 {
+		return cur, nil
+	}
+	render := slices.Contains(changed, "body") || slices.Contains(changed, "bodyFormat") ||
+		cur.SanitizerVersion != SanitizerVersion
+	if err := s.derive(ctx, next, render); err != nil {
+		return nil, err
+	}
+	return s.commit(ctx, cur, next, person(p), changed)
+}
+
+// commit writes next as the version after prev. The order of the writes
+// is what keeps the data consistent without transactions:
+//
+//  1. a new slug is reserved for the article (a crash leaves a spare
+//     reservation pointing at the article: a harmless redirect);
+//  2. version prev is claimed by inserting its revision, which also holds
+//     next (only one change can; a crash leaves a claim that the next
+//     writer finishes after claimGrace);
+//  3. the article is replaced by next;
+//  4. tidying: the claim's copy of next is dropped, the slug mirrors are
+//     updated and the oldest revision beyond MaxRevisions is deleted.
+//
+// At no point can two articles own one slug or an article lack one.
+func (s *Service) commit(ctx context.Context, prev, next *Article, by Person, changed []string) (*Article, error) {
+	ctx = context.WithoutCancel(ctx) // a client hanging up must not stop the write half-way
+	now := s.clock()
+	next.Version = prev.Version + 1
+	next.UpdatedAt, next.UpdatedBy, next.ChangedFields = now, by, changed
+	if next.Slug != prev.Slug {
+		if err := s.claimSlug(ctx, next.Slug, next.ID, false, now); err != nil {
+			return nil, err
+		}
+		if err := s.fail("commit: slug claimed"); err != nil {
+			return nil, err
+		}
+	}
+	rev := &Revision{
+		ID: revisionID(prev.ID, prev.Version), ArticleID: prev.ID, Version: prev.Version,
+		By: prev.UpdatedBy, At: prev.UpdatedAt, ChangedFields: prev.ChangedFields,
+		Article: prev, Next: next, ClaimedAt: now,
+	}
+	if err := s.store.InsertRevision(ctx, rev); err != nil {
+		if !errors.Is(err, problem.Conflict) {
+			return nil, fmt.Errorf("claim version %d of article %s: %w", prev.Version, prev.ID, err)
+		}
+		if err := s.finishInterrupted(ctx, prev.ID, prev.Version, now); err != nil {
+			s.log.Error("finish an interrupted change", "article", prev.ID, "err", err)
+		}
+		return nil, stale(prev.Version)
+	}
+	if err := s.fail("commit: version claimed"); err != nil {
+		return nil, err
+	}
+	if err := s.writeClaimed(ctx, prev, next); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// writeClaimed performs steps 3 and 4 of commit for the holder of the
+// claim on prev (or whoever finishes its change).
+func (s *Service) writeClaimed(ctx context.Context, prev, next *Article) error {
+	ok, err := s.store.ReplaceArticle(ctx, next, prev.Version)
+	if err != nil {
+		return fmt.Errorf("write version %d of article %s: %w", next.Version, next.ID, err)
+	}
+	if !ok {
+		// Only possible when another writer finished this change for us
+		// after claimGrace; then the article is at next or later.
+		cur, err := s.store.FindArticleByID(ctx, next.ID)
+		if err != nil {
+			return fmt.Errorf("recheck article %s: %w", next.ID, err)
+		}
+		if cur.Version < next.Version {
+			return fmt.Errorf("article %s is at version %d, not %d, after claiming it", next.ID, cur.Version, prev.Version)
+		}
+	}
+	if err := s.fail("commit: article written"); err != nil {
+		return err
+	}
+	// What follows only tidies; a failure leaves a harmless leftover, so
+	// it is logged rather than failing a change that is already made.
+	if err := s.store.ClearRevisionNext(ctx, prev.ID, prev.Version); err != nil {
+		s.log.Warn("drop the copy of a written version", "article", prev.ID, "err", err)
+	}
+	if next.Slug != prev.Slug {
+		if err := s.store.SetSlugCurrent(ctx, next.Slug, next.ID, true); err != nil {
+			s.log.Warn("mark slug current", "slug", next.Slug, "err", err)
+		}
+		if err := s.store.SetSlugCurrent(ctx, prev.Slug, prev.ID, false); err != nil {
+			s.log.Warn("mark slug former", "slug", prev.Slug, "err", err)
+		}
+	}
+	if old := prev.Version - s.maxRevisions; old >= 1 {
+		if err := s.store.DeleteRevision(ctx, prev.ID, old); err != nil {
+			s.log.Warn("delete old revision", "article", prev.ID, "version", old, "err", err)
+		}
+	}
+	return nil
+}
+
+// finishInterrupted completes the change that claimed version v of an
+// article if its writer has evidently died: the claim still carries the
+// next version and is older than claimGrace. The change is replayed
+// exactly as it was claimed, so finishing it twice is harmless.
+func (s *Service) finishInterrupted(ctx context.Context, articleID string, v int64, now time.Time) error {
+	rev, err := s.store.FindRevision(ctx, articleID, v)
+	if errors.Is(err, problem.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if rev.Next == nil || rev.Article == nil || now.Sub(rev.ClaimedAt) < claimGrace {
+		return nil
+	}
+	s.log.Warn("finishing an interrupted change", "article", articleID, "version", rev.Next.Version)
+	return s.writeClaimed(ctx, rev.Article, rev.Next)
+}
+
+// Transition performs a workflow action. Contributors may only submit;
+// publishing, scheduling and unpublishing need CanPublishArticle;
+// archiving needs the right to change the article. ifMatch, when not 0,
+// must be the current version. Archiving an archived article is a no-op,
+// so DELETE can be repeated.
+func (s *Service) Transition(ctx context.Context, p *auth.Principal, id string, act Action, ifMatch int64, publishAt *time.Time) (*Article, error) {
+	cur, err := s.load(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	switch act {
+	case ActionSubmit:
+		if !p.CanEditArticle(cur.Author.ID) {
+			return nil, problem.New(problem.Forbidden, "you may not submit this article")
+		}
+	case ActionPublish, ActionUnpublish:
+		if !p.CanPublishArticle(cur.Author.ID) {
+			return nil, problem.New(problem.Forbidden, "you may not %s this article", act)
+		}
+	case ActionArchive:
+		if err := mayChange(p, cur); err != nil {
+			return nil, err
+		}
+		if cur.Status == StatusArchived {
+			return cur, nil
+		}
+	}
+	if ifMatch != 0 && ifMatch != cur.Version {
+		return nil, stale(ifMatch)
+	}
+	next := cur.clone()
+	if err := next.Step(act, person(p), s.clock(), publishAt); err != nil {
+		return nil, err
+	}
+	return s.commit(ctx, cur, next, person(p), workflowChanges(cur, next))
+}
+
+// workflowChanges names the workflow fields a transition changed.
+func workflowChanges(prev, next *Article) []string {
+	changed := []string{"status"}
+	if !equalTime(prev.PublishAt, next.PublishAt) {
+		changed = append(changed, "publishAt")
+	}
+	if !equalTime(prev.PublishedAt, next.PublishedAt) {
+		changed = append(changed, "publishedAt")
+	}
+	return changed
+}
+
+func equalTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+// Revisions lists the previous versions of an article the caller may see,
+// newest first (at most MaxRevisions), without their content.
+func (s *Service) Revisions(ctx context.Context, p *auth.Principal, id string) ([]*Revision, error) {
+	a, err := s.load(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	revs, err := s.store.FindRevisions(ctx, a.ID, a.Version, int(s.maxRevisions))
+	if err != nil {
+		return nil, fmt.Errorf("list revisions of %s: %w", id, err)
+	}
+	return revs, nil
+}
+
+// Revision returns the article as it was at version n, a previous version.
+func (s *Service) Revision(ctx context.Context, p *auth.Principal, id string, n int64) (*Revision, error) {
+	a, err := s.load(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.revision(ctx, a, n)
+}
+
+func (s *Service) revision(ctx context.Context, a *Article, n int64) (*Revision, error) {
+	if n < 1 || n >= a.Version {
+		return nil, problem.New(problem.NotFound, "the article has no revision %d", n)
+	}
+	r, err := s.store.FindRevision(ctx, a.ID, n)
+	if errors.Is(err, problem.NotFound) || (err == nil && r.Article == nil) {
+		return nil, problem.New(problem.NotFound, "the article has no revision %d", n)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find revision %d of %s: %w", n, a.ID, err)
+	}
+	r.Next = nil
+	return r, nil
+}
+
+// Restore makes the content of revision n the article's next version. The
+// slug stays as it is, so restoring never moves a published URL; the
+// workflow status stays too. Restoring content equal to the current one
+// changes nothing.
+func (s *Service) Restore(ctx context.Context, p *auth.Principal, id string, n, ifMatch int64) (*Article, error) {
+	cur, err := s.load(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := mayChange(p, cur); err != nil {
+		return nil, err
+	}
+	if ifMatch != 0 && ifMatch != cur.Version {
+		return nil, stale(ifMatch)
+	}
+	rev, err := s.revision(ctx, cur, n)
+	if err != nil {
+		return nil, err
+	}
+	next := cur.clone()
+	next.Content = rev.Article.Content.clone()
+	next.Slug = cur.Slug
+	next.Content.Normalize()
+	if err := next.Content.Validate(s.clock()); err != nil {
+		return nil, err
+	}
+	changed := next.Content.Changed(&cur.Content)
+	if len(changed) == 0 {
+		return cur, nil
+	}
+	if err := s.derive(ctx, next, true); err != nil {
+		return nil, err
+	}
+	return s.commit(ctx, cur, next, person(p), changed)
+}
+
+// ListQuery is a validated list request.
+type ListQuery struct {
+	Status   Status
+	AuthorID string
+	Tag      string
+	Q        string
+	Cursor   string
+	Limit    int
+}
+
+// List returns the articles the caller may see that match q, newest
+// first, and the cursor of the next page ("" at the end). Contributors
+// and authors see only their own, whatever author they ask for.
+func (s *Service) List(ctx context.Context, p *auth.Principal, q ListQuery) ([]*Article, string, error) {
+	f := ArticleFilter{Status: q.Status, AuthorID: q.AuthorID, Tag: q.Tag, Before: q.Cursor, Limit: q.Limit + 1}
+	if !p.AtLeast(auth.Editor) {
+		if q.AuthorID != "" && q.AuthorID != p.UserID {
+			return []*Article{}, "", nil
+		}
+		f.AuthorID = p.UserID
+	}
+	f.Words = foldWords(q.Q)
+	items, err := s.store.FindArticles(ctx, f)
+	if err != nil {
+		return nil, "", fmt.Errorf("list articles: %w", err)
+	}
+	next := ""
+	if len(items) > q.Limit {
+		items = items[:q.Limit]
+		next = items[len(items)-1].ID
+	}
+	return items, next, nil
+}
+
+// ArticleBySlug returns the article a slug names, whether the slug is its
+// current one or a former one; the caller compares a.Slug with slug to
+// decide on a redirect. Status is the caller's concern. A slug whose
+// article was never created is NotFound.
+func (s *Service) ArticleBySlug(ctx context.Context, slug string) (*Article, error) {
+	if checkSlug(slug) != "" {
+		return nil, problem.New(problem.NotFound, "")
+	}
+	rec, err := s.store.FindSlug(ctx, slug)
+	if err != nil {
+		if errors.Is(err, problem.NotFound) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("find slug %q: %w", slug, err)
+	}
+	a, err := s.store.FindArticleByID(ctx, rec.ArticleID)
+	if err != nil && !errors.Is(err, problem.NotFound) {
+		return nil, fmt.Errorf("find article of slug %q: %w", slug, err)
+	}
+	return a, err
+}

@@ -1,0 +1,99 @@
+package cms
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// SlugRecord reserves a slug for one article, forever: the current slug
+// and every former one (which the content API answers with a redirect).
+// The article's own slug field is the authority on which slug is current;
+// Current here mirrors it for readers of the collection and is repaired
+// after every slug change, so a crash between the two writes can leave it
+// stale but never wrong about ownership.
+type SlugRecord struct {
+	Slug      string    `bson:"_id"`
+	ArticleID string    `bson:"articleId"`
+	Current   bool      `bson:"current"`
+	CreatedAt time.Time `bson:"createdAt"`
+}
+
+// InsertSlug reserves a slug. Conflict means it is taken.
+func (s *store) InsertSlug(ctx context.Context, r *SlugRecord) error {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	if _, err := s.slugs.InsertOne(ctx, r); err != nil {
+		return storeErr("insert slug", err)
+	}
+	return nil
+}
+
+// FindSlug returns the reservation of slug, or NotFound.
+func (s *store) FindSlug(ctx context.Context, slug string) (*SlugRecord, error) {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	var r SlugRecord
+	if err := s.slugs.FindOne(ctx, bson.D{{Key: "_id", Value: slug}}).Decode(&r); err != nil {
+		return nil, storeErr("find slug", err)
+	}
+	r.CreatedAt = r.CreatedAt.UTC()
+	return &r, nil
+}
+
+// FindSlugsByArticle lists every slug reserved for an article.
+func (s *store) FindSlugsByArticle(ctx context.Context, articleID string) ([]SlugRecord, error) {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	cur, err := s.slugs.Find(ctx, bson.D{{Key: "articleId", Value: articleID}})
+	if err != nil {
+		return nil, storeErr("find slugs", err)
+	}
+	var out []SlugRecord
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, storeErr("read slugs", err)
+	}
+	return out, nil
+}
+
+// SetSlugCurrent sets the Current mirror of a slug the article owns.
+func (s *store) SetSlugCurrent(ctx context.Context, slug, articleID string, current bool) error {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	_, err := s.slugs.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: slug}, {Key: "articleId", Value: articleID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "current", Value: current}}}})
+	if err != nil {
+		return storeErr("update slug", err)
+	}
+	return nil
+}
+
+// ClaimTakeover records that the caller takes slug over from an article
+// that was never created. Only one caller can: Conflict means another
+// already did.
+func (s *store) ClaimTakeover(ctx context.Context, slug, orphanID string, now time.Time) error {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	_, err := s.takeovers.InsertOne(ctx, bson.D{
+		{Key: "_id", Value: slug + "/" + orphanID},
+		{Key: "createdAt", Value: now},
+	})
+	if err != nil {
+		return storeErr("claim slug takeover", err)
+	}
+	return nil
+}
+
+// ReplaceSlug overwrites the reservation of r.Slug held by orphanID. Only
+// the winner of ClaimTakeover calls it.
+func (s *store) ReplaceSlug(ctx context.Context, r *SlugRecord, orphanID string) error {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	_, err := s.slugs.ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.Slug}, {Key: "articleId", Value: orphanID}}, r)
+	if err != nil {
+		return storeErr("replace slug", err)
+	}
+	return nil
+}

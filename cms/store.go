@@ -1,0 +1,385 @@
+package cms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/wellness/cms/internal/mongodb"
+	"github.com/wellness/cms/internal/problem"
+)
+
+// dbTimeout bounds every database call, so a stuck database turns into an
+// error instead of a pile of waiting requests.
+const dbTimeout = 5 * time.Second
+
+// store is the articles' persistence. It knows the driver and nothing of
+// permissions; every filter is built from typed values, never from client
+// JSON.
+//
+// Collections:
+//
+//	articles           one document per article, _id = article ID
+//	article_revisions  _id = "<article ID>/<version>": the article as it was
+//	                   at that version; inserting it is also how a change
+//	                   claims that version (see Service.commit)
+//	slugs              _id = slug → {articleId, current}: live and former
+//	                   slugs, unique by construction
+//	slug_takeovers     _id = "<slug>/<orphaned article ID>": who may take a
+//	                   slug over from an article whose creation crashed
+//	preview_tokens     _id = SHA-256 of a preview token
+type store struct {
+	articles  *mongo.Collection
+	revisions *mongo.Collection
+	slugs     *mongo.Collection
+	takeovers *mongo.Collection
+	previews  *mongo.Collection
+}
+
+func newStore(db *mongo.Database) *store {
+	return &store{
+		articles:  db.Collection("articles"),
+		revisions: db.Collection("article_revisions"),
+		slugs:     db.Collection("slugs"),
+		takeovers: db.Collection("slug_takeovers"),
+		previews:  db.Collection("preview_tokens"),
+	}
+}
+
+// newID returns a new article ID. ObjectIDs grow with time, so sorting by
+// ID lists the newest articles first.
+func newID() string { return bson.NewObjectID().Hex() }
+
+var idPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
+
+// ensureIndexes creates the secondary indexes. The hot lookups (article by
+// ID, slug, revision, preview token) are all by _id, which is what the
+// embedded engine can answer without a scan; these indexes serve MongoDB.
+func (s *store) ensureIndexes(ctx context.Context) error {
+	idx := func(name string, keys bson.D) mongo.IndexModel {
+		return mongo.IndexModel{Keys: keys, Options: options.Index().SetName(name)}
+	}
+	if err := mongodb.EnsureIndexes(ctx, s.articles,
+		idx("status_publishAt", bson.D{{Key: "status", Value: 1}, {Key: "publishAt", Value: 1}}),
+		idx("author_id", bson.D{{Key: "author.id", Value: 1}, {Key: "_id", Value: -1}}),
+		idx("tags", bson.D{{Key: "tags", Value: 1}}),
+		idx("status_publishedAt", bson.D{{Key: "status", Value: 1}, {Key: "publishedAt", Value: -1}}),
+		idx("sanitizerVersion", bson.D{{Key: "sanitizerVersion", Value: 1}}),
+	); err != nil {
+		return err
+	}
+	if err := mongodb.EnsureIndexes(ctx, s.revisions,
+		idx("articleId_version", bson.D{{Key: "articleId", Value: 1}, {Key: "version", Value: -1}}),
+	); err != nil {
+		return err
+	}
+	if err := mongodb.EnsureIndexes(ctx, s.slugs, idx("articleId", bson.D{{Key: "articleId", Value: 1}})); err != nil {
+		return err
+	}
+	return mongodb.EnsureIndexes(ctx, s.previews, idx("expiresAt", bson.D{{Key: "expiresAt", Value: 1}}))
+}
+
+// storeErr translates driver errors at the edge: no document is NotFound,
+// a duplicate key is Conflict, a timeout is Unavailable. Anything else
+// stays an internal error whose text is logged, never shown.
+func storeErr(op string, err error) error {
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return problem.Wrap(problem.NotFound, err, "")
+	case mongo.IsDuplicateKeyError(err):
+		return problem.Wrap(problem.Conflict, err, "")
+	case errors.Is(err, context.DeadlineExceeded) || mongo.IsTimeout(err):
+		return problem.Wrap(problem.Unavailable, fmt.Errorf("%s: %w", op, err), "the database did not answer in time")
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// fixTimes puts times read back from the database into UTC, as the API
+// promises, and lists into their non-nil form.
+func fixTimes(a *Article) {
+	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+	if a.PublishAt != nil {
+		t := a.PublishAt.UTC()
+		a.PublishAt = &t
+	}
+	if a.PublishedAt != nil {
+		t := a.PublishedAt.UTC()
+		a.PublishedAt = &t
+	}
+	if a.LastTransition != nil {
+		a.LastTransition.At = a.LastTransition.At.UTC()
+	}
+	if a.Tags == nil {
+		a.Tags = []string{}
+	}
+	if a.Sources == nil {
+		a.Sources = []Source{}
+	}
+	if a.Products == nil {
+		a.Products = []ProductRef{}
+	}
+	if a.ChangedFields == nil {
+		a.ChangedFields = []string{}
+	}
+}
+
+// InsertArticle stores a new article. Conflict means the ID exists.
+func (s *store) InsertArticle(ctx context.Context, a *Article) error {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	if _, err := s.articles.InsertOne(ctx, a); err != nil {
+		return storeErr("insert article", err)
+	}
+	return nil
+}
+
+// FindArticleByID returns the article or a NotFound error.
+func (s *store) FindArticleByID(ctx context.Context, id string) (*Article, error) {
+	if !idPattern.MatchString(id) {
+		return nil, problem.New(problem.NotFound, "")
+	}
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	var a Article
+	if err := s.articles.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&a); err != nil {
+		return nil, storeErr("find article", err)
+	}
+	fixTimes(&a)
+	return &a, nil
+}
+
+// ReplaceArticle writes a over the stored version expect. It reports
+// whether a document at that version was found. Only the holder of the
+// claim on version expect calls it (see Service.commit); the version in
+// the filter is a second guard, atomic on MongoDB but not on the embedded
+// engine, which reads and writes an update in two steps.
+func (s *store) ReplaceArticle(ctx context.Context, a *Article, expect int64) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	res, err := s.articles.ReplaceOne(ctx, bson.D{{Key: "_id", Value: a.ID}, {Key: "version", Value: expect}}, a)
+	if err != nil {
+		return false, storeErr("replace article", err)
+	}
+	return res.MatchedCount == 1, nil
+}
+
+// ArticleFilter selects articles for a list. Zero fields do not filter.
+type ArticleFilter struct {
+	Status   Status
+	AuthorID string
+	Tag      string
+	// Words must each start a word of the title (folded to ASCII).
+	Words []string
+	// Before is the cursor: only articles with a smaller ID.
+	Before string
+	Limit  int
+}
+
+// listProjection leaves out the bodies, which lists do not show and which
+// are most of an article's size.
+var listProjection = bson.D{{Key: "body", Value: 0}, {Key: "bodyHtml", Value: 0}}
+
+// FindArticles lists articles matching f, newest first.
+func (s *store) FindArticles(ctx context.Context, f ArticleFilter) ([]*Article, error) {
+	filter := bson.D{}
+	if f.Status != "" {
+		filter = append(filter, bson.E{Key: "status", Value: string(f.Status)})
+	}
+	if f.AuthorID != "" {
+		filter = append(filter, bson.E{Key: "author.id", Value: f.AuthorID})
+	}
+	if f.Tag != "" {
+		filter = append(filter, bson.E{Key: "tags", Value: f.Tag})
+	}
+	if len(f.Words) > 0 {
+		all := bson.A{}
+		for _, w := range f.Words {
+			all = append(all, bson.D{{Key: "titleKey", Value: bson.D{{Key: "$regex", Value: " " + regexp.QuoteMeta(w)}}}})
+		}
+		filter = append(filter, bson.E{Key: "$and", Value: all})
+	}
+	if f.Before != "" {
+		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$lt", Value: f.Before}}})
+	}
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	cur, err := s.articles.Find(ctx, filter, options.Find().
+		SetSort(bson.D{{Key: "_id", Value: -1}}).
+		SetLimit(int64(f.Limit)).
+		SetProjection(listProjection))
+	if err != nil {
+		return nil, storeErr("find articles", err)
+	}
+	var out []*Article
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, storeErr("read articles", err)
+	}
+	for _, a := range out {
+		fixTimes(a)
+	}
+	return out, nil
+}
+
+// FindDueArticles returns up to limit scheduled articles whose time has
+// come.
+func (s *store) FindDueArticles(ctx context.Context, now time.Time, limit int) ([]*Article, error) {
+	return s.findAll(ctx, "find due articles", bson.D{
+		{Key: "status", Value: string(StatusScheduled)},
+		{Key: "publishAt", Value: bson.D{{Key: "$lte", Value: now}}},
+	}, limit)
+}
+
+// FindArticleIDs pages through article IDs in ascending order after
+// after; olderThan > 0 keeps only articles sanitized with an older policy.
+func (s *store) FindArticleIDs(ctx context.Context, after string, olderThan, limit int) ([]string, error) {
+	filter := bson.D{}
+	if after != "" {
+		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}})
+	}
+	if olderThan > 0 {
+		filter = append(filter, bson.E{Key: "sanitizerVersion", Value: bson.D{{Key: "$lt", Value: olderThan}}})
+	}
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	cur, err := s.articles.Find(ctx, filter, options.Find().
+		SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)).
+		SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, storeErr("find article ids", err)
+	}
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, storeErr("read article ids", err)
+	}
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
+	return ids, nil
+}
+
+func (s *store) findAll(ctx context.Context, op string, filter bson.D, limit int) ([]*Article, error) {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	cur, err := s.articles.Find(ctx, filter, options.Find().SetLimit(int64(limit)))
+	if err != nil {
+		return nil, storeErr(op, err)
+	}
+	var out []*Article
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, storeErr(op, err)
+	}
+	for _, a := range out {
+		fixTimes(a)
+	}
+	return out, nil
+}
+
+// Revision is an article as it was at one version, with who made that
+// version, when, and which fields it changed. Next is set only while the
+// change that replaces this version is being written: it is what lets an
+// interrupted change be finished by whoever finds it.
+type Revision struct {
+	ID            string    `json:"-" bson:"_id"`
+	ArticleID     string    `json:"articleId" bson:"articleId"`
+	Version       int64     `json:"version" bson:"version"`
+	By            Person    `json:"by" bson:"by"`
+	At            time.Time `json:"at" bson:"at"`
+	ChangedFields []string  `json:"changedFields" bson:"changedFields"`
+	Article       *Article  `json:"article,omitempty" bson:"article,omitempty"`
+	Next          *Article  `json:"-" bson:"next,omitempty"`
+	ClaimedAt     time.Time `json:"-" bson:"claimedAt"`
+}
+
+func revisionID(articleID string, version int64) string {
+	return fmt.Sprintf("%s/%d", articleID, version)
+}
+
+// InsertRevision stores r. Conflict means the version is already claimed
+// by another change.
+func (s *store) InsertRevision(ctx context.Context, r *Revision) error {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	if _, err := s.revisions.InsertOne(ctx, r); err != nil {
+		return storeErr("insert revision", err)
+	}
+	return nil
+}
+
+func fixRevision(r *Revision) {
+	r.At, r.ClaimedAt = r.At.UTC(), r.ClaimedAt.UTC()
+	if r.ChangedFields == nil {
+		r.ChangedFields = []string{}
+	}
+	if r.Article != nil {
+		fixTimes(r.Article)
+	}
+	if r.Next != nil {
+		fixTimes(r.Next)
+	}
+}
+
+// FindRevision returns the revision holding version, or NotFound.
+func (s *store) FindRevision(ctx context.Context, articleID string, version int64) (*Revision, error) {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	var r Revision
+	if err := s.revisions.FindOne(ctx, bson.D{{Key: "_id", Value: revisionID(articleID, version)}}).Decode(&r); err != nil {
+		return nil, storeErr("find revision", err)
+	}
+	fixRevision(&r)
+	return &r, nil
+}
+
+// FindRevisions lists an article's revisions below version, newest first,
+// without their article copies.
+func (s *store) FindRevisions(ctx context.Context, articleID string, below int64, limit int) ([]*Revision, error) {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	cur, err := s.revisions.Find(ctx,
+		bson.D{{Key: "articleId", Value: articleID}, {Key: "version", Value: bson.D{{Key: "$lt", Value: below}}}},
+		options.Find().SetSort(bson.D{{Key: "version", Value: -1}}).SetLimit(int64(limit)).
+			SetProjection(bson.D{{Key: "article", Value: 0}, {Key: "next", Value: 0}}))
+	if err != nil {
+		return nil, storeErr("find revisions", err)
+	}
+	var out []*Revision
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, storeErr("read revisions", err)
+	}
+	for _, r := range out {
+		fixRevision(r)
+	}
+	return out, nil
+}
+
+// ClearRevisionNext drops the copy of the next version once that version
+// is written, halving what a revision costs.
+func (s *store) ClearRevisionNext(ctx context.Context, articleID string, version int64) error {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	_, err := s.revisions.UpdateOne(ctx, bson.D{{Key: "_id", Value: revisionID(articleID, version)}},
+		bson.D{{Key: "$unset", Value: bson.D{{Key: "next", Value: ""}}}})
+	if err != nil {
+		return storeErr("clear revision", err)
+	}
+	return nil
+}
+
+// DeleteRevision removes one revision; a missing one is not an error.
+func (s *store) DeleteRevision(ctx context.Context, articleID string, version int64) error {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	if _, err := s.revisions.DeleteOne(ctx, bson.D{{Key: "_id", Value: revisionID(articleID, version)}}); err != nil {
+		return storeErr("delete revision", err)
+	}
+	return nil
+}
