@@ -46,12 +46,12 @@ func TestSearchRankingAndMatching(t *testing.T) {
 		want []string
 	}{
 		{"massage", []string{"title", "tag", "body"}}, // title above tag above body
-		{"MASSAGE pain", []string{"title", "body"}},    // every word must match
-		{"creme", []string{"accent"}},                  // accent-insensitive
+		{"MASSAGE pain", []string{"title", "body"}},   // every word must match
+		{"creme", []string{"accent"}},                 // accent-insensitive
 		{"thérapie", []string{"accent"}},
 		{"therapie DOUCE", []string{"accent"}},
 		{"mass", []string{"title", "tag", "body"}}, // prefix
-		{"ma", nil},                                // too short for a prefix
+		{"ma", nil}, // too short for a prefix
 		{"yoga", nil},
 		{"", nil},
 		{"  !!! ", nil},
