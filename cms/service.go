@@ -405,7 +405,7 @@ func (s *Service) writeClaimed(ctx context.Context, prev, next *Article) error {
 	}
 	// What follows only tidies; a failure leaves a harmless leftover, so
 	// it is logged rather than failing a change that is already made.
-	if err := s.store.ClearRevisionNext(ctx, prev.ID, prev.Version); err != nil {
+	if err := s.store.ClearRevisionNext(ctx, prev.ID, prev.Version, articleSize(prev)+articleSize(next)); err != nil {
 		s.log.Warn("drop the copy of a written version", "article", prev.ID, "err", err)
 	}
 	if next.Slug != prev.Slug {

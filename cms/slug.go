@@ -28,9 +28,13 @@ func checkSlug(s string) string {
 	return ""
 }
 
-// foldASCII strips accents (é → e) by decomposing and dropping the
-// combining marks. Letters that do not decompose get the table below.
-var stripMarks = transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+// stripMarks returns a transformer that strips accents (é → e) by
+// decomposing and dropping the combining marks; letters that do not
+// decompose get the table below. A chain keeps state, so each call needs
+// its own.
+func stripMarks() transform.Transformer {
+	return transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}
 
 // transliterations covers letters that do not decompose into ASCII, and
 // Greek and Cyrillic, so that titles in those scripts keep readable slugs.
@@ -55,7 +59,7 @@ func foldWords(s string) []string {
 	// Transliterate before and after stripping accents: й must not lose its
 	// breve to become и, and ά must lose its accent to become α.
 	s = transliterate(norm.NFC.String(strings.ToLower(s)))
-	if folded, _, err := transform.String(stripMarks, s); err == nil {
+	if folded, _, err := transform.String(stripMarks(), s); err == nil {
 		s = transliterate(folded)
 	}
 	return strings.FieldsFunc(s, func(r rune) bool {

@@ -19,6 +19,21 @@ import (
 // error instead of a pile of waiting requests.
 const dbTimeout = 5 * time.Second
 
+// sizedTimeout bounds a write of a document of about n bytes: the embedded
+// engine needs around a quarter second per MiB, and a 2 MiB article with
+// its revision copies is several MiB.
+func sizedTimeout(n int) time.Duration {
+	return dbTimeout + time.Duration(n>>20)*2*time.Second
+}
+
+// articleSize estimates an article document's size from its bulk.
+func articleSize(a *Article) int {
+	if a == nil {
+		return 0
+	}
+	return len(a.Body) + len(a.BodyHTML)
+}
+
 // store is the articles' persistence. It knows the driver and nothing of
 // permissions; every filter is built from typed values, never from client
 // JSON.
@@ -131,7 +146,7 @@ func fixTimes(a *Article) {
 
 // InsertArticle stores a new article. Conflict means the ID exists.
 func (s *store) InsertArticle(ctx context.Context, a *Article) error {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, sizedTimeout(articleSize(a)))
 	defer cancel()
 	if _, err := s.articles.InsertOne(ctx, a); err != nil {
 		return storeErr("insert article", err)
@@ -144,7 +159,7 @@ func (s *store) FindArticleByID(ctx context.Context, id string) (*Article, error
 	if !idPattern.MatchString(id) {
 		return nil, problem.New(problem.NotFound, "")
 	}
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, sizedTimeout(MaxBody+MaxBodyHTML))
 	defer cancel()
 	var a Article
 	if err := s.articles.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&a); err != nil {
@@ -160,7 +175,7 @@ func (s *store) FindArticleByID(ctx context.Context, id string) (*Article, error
 // the filter is a second guard, atomic on MongoDB but not on the embedded
 // engine, which reads and writes an update in two steps.
 func (s *store) ReplaceArticle(ctx context.Context, a *Article, expect int64) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, sizedTimeout(articleSize(a)))
 	defer cancel()
 	res, err := s.articles.ReplaceOne(ctx, bson.D{{Key: "_id", Value: a.ID}, {Key: "version", Value: expect}}, a)
 	if err != nil {
@@ -306,7 +321,7 @@ func revisionID(articleID string, version int64) string {
 // InsertRevision stores r. Conflict means the version is already claimed
 // by another change.
 func (s *store) InsertRevision(ctx context.Context, r *Revision) error {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, sizedTimeout(articleSize(r.Article)+articleSize(r.Next)))
 	defer cancel()
 	if _, err := s.revisions.InsertOne(ctx, r); err != nil {
 		return storeErr("insert revision", err)
@@ -329,7 +344,8 @@ func fixRevision(r *Revision) {
 
 // FindRevision returns the revision holding version, or NotFound.
 func (s *store) FindRevision(ctx context.Context, articleID string, version int64) (*Revision, error) {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	// A revision may hold two versions of a 2 MiB article.
+	ctx, cancel := context.WithTimeout(ctx, sizedTimeout(2*(MaxBody+MaxBodyHTML)))
 	defer cancel()
 	var r Revision
 	if err := s.revisions.FindOne(ctx, bson.D{{Key: "_id", Value: revisionID(articleID, version)}}).Decode(&r); err != nil {
@@ -363,8 +379,8 @@ func (s *store) FindRevisions(ctx context.Context, articleID string, below int64
 
 // ClearRevisionNext drops the copy of the next version once that version
 // is written, halving what a revision costs.
-func (s *store) ClearRevisionNext(ctx context.Context, articleID string, version int64) error {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+func (s *store) ClearRevisionNext(ctx context.Context, articleID string, version int64, size int) error {
+	ctx, cancel := context.WithTimeout(ctx, sizedTimeout(size))
 	defer cancel()
 	_, err := s.revisions.UpdateOne(ctx, bson.D{{Key: "_id", Value: revisionID(articleID, version)}},
 		bson.D{{Key: "$unset", Value: bson.D{{Key: "next", Value: ""}}}})

@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/cms"
 	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/problem"
 	"github.com/wellness/cms/internal/web"
@@ -151,6 +152,13 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 	// Feature services: construct, create indexes, register routes, start
 	// background loops with s.background (stopped at shutdown).
 	// -- cms --
+	articles := cms.New(db.Database, cms.Options{Now: cfg.Now, Logger: cfg.Logger})
+	if err := articles.EnsureIndexes(ctx); err != nil {
+		cancel()
+		return nil, err
+	}
+	articles.Register(api)
+	s.background(bg, articles.RunScheduler)
 	// -- end cms --
 	// -- affiliate --
 	// -- end affiliate --

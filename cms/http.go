@@ -1,0 +1,326 @@
+package cms
+
+import (
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/web"
+)
+
+// maxArticleRequest caps article bodies on the wire: a 2 MiB body can
+// grow by a half when JSON escapes its quotes and angle brackets.
+const maxArticleRequest = 3 << 20
+
+// Register mounts the authoring routes on r, the /api/v1 group. Reading
+// and writing need a signed-in user; what each user may see or do is
+// decided per article by the service.
+func (s *Service) Register(r *auth.Router) {
+	big := web.BodyLimit(maxArticleRequest)
+	r.POST("/articles", auth.SignedIn, big, web.Handle(s.handleCreate))
+	r.GET("/articles", auth.SignedIn, web.Handle(s.handleList))
+	r.GET("/articles/:id", auth.SignedIn, web.Handle(s.handleGet))
+	r.PATCH("/articles/:id", auth.SignedIn, big, web.Handle(s.handleUpdate))
+	r.DELETE("/articles/:id", auth.SignedIn, web.Handle(s.handleDelete))
+	r.POST("/articles/:id/submit", auth.SignedIn, web.Handle(s.handleTransition(ActionSubmit)))
+	r.POST("/articles/:id/publish", auth.AtLeast(auth.Author), web.Handle(s.handleTransition(ActionPublish)))
+	r.POST("/articles/:id/unpublish", auth.AtLeast(auth.Author), web.Handle(s.handleTransition(ActionUnpublish)))
+	r.GET("/articles/:id/revisions", auth.SignedIn, web.Handle(s.handleRevisions))
+	r.GET("/articles/:id/revisions/:n", auth.SignedIn, web.Handle(s.handleRevision))
+	r.POST("/articles/:id/revisions/:n/restore", auth.SignedIn, web.Handle(s.handleRestore))
+	r.POST("/articles/:id/preview-token", auth.SignedIn, web.Handle(s.handlePreviewToken))
+}
+
+// writeArticle answers with the article and its version as ETag. The
+// authoring API is private and changes often: caches must revalidate.
+func writeArticle(c *gin.Context, status int, a *Article) {
+	c.Header("ETag", a.ETag())
+	c.Header("Cache-Control", "private, no-cache")
+	// PureJSON: bodyHtml reads as HTML instead of \u003c escapes.
+	c.PureJSON(status, a)
+}
+
+func (s *Service) handleCreate(c *gin.Context) error {
+	var in Content
+	if err := web.Decode(c, &in); err != nil {
+		return err
+	}
+	a, err := s.Create(c.Request.Context(), auth.Caller(c), in)
+	if err != nil {
+		return err
+	}
+	c.Header("Location", path.Join(c.Request.URL.Path, a.ID))
+	writeArticle(c, http.StatusCreated, a)
+	return nil
+}
+
+func (s *Service) handleGet(c *gin.Context) error {
+	a, err := s.Get(c.Request.Context(), auth.Caller(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if etagListed(c.GetHeader("If-None-Match"), a.ETag()) {
+		c.Header("ETag", a.ETag())
+		c.Status(http.StatusNotModified)
+		return nil
+	}
+	writeArticle(c, http.StatusOK, a)
+	return nil
+}
+
+func (s *Service) handleUpdate(c *gin.Context) error {
+	v, err := ifMatch(c, true)
+	if err != nil {
+		return err
+	}
+	var u ArticleUpdate
+	if err := web.Decode(c, &u); err != nil {
+		return err
+	}
+	a, err := s.Update(c.Request.Context(), auth.Caller(c), c.Param("id"), v, &u)
+	if err != nil {
+		return err
+	}
+	writeArticle(c, http.StatusOK, a)
+	return nil
+}
+
+func (s *Service) handleDelete(c *gin.Context) error {
+	v, err := ifMatch(c, false)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Transition(c.Request.Context(), auth.Caller(c), c.Param("id"), ActionArchive, v, nil); err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
+// publishRequest is the optional body of POST .../publish. PublishAt is a
+// string so that a malformed time is reported against its field.
+type publishRequest struct {
+	PublishAt *string `json:"publishAt"`
+}
+
+func (s *Service) handleTransition(act Action) web.HandlerFunc {
+	return func(c *gin.Context) error {
+		v, err := ifMatch(c, false)
+		if err != nil {
+			return err
+		}
+		var at *time.Time
+		if act == ActionPublish && c.Request.ContentLength != 0 {
+			var in publishRequest
+			if err := web.Decode(c, &in); err != nil {
+				return err
+			}
+			if in.PublishAt != nil {
+				t, err := time.Parse(time.RFC3339, *in.PublishAt)
+				if err != nil {
+					var f problem.Fields
+					f.Add("publishAt", "must be an RFC 3339 timestamp such as 2030-01-02T09:00:00Z")
+					return f.Err()
+				}
+				at = &t
+			}
+		}
+		a, err := s.Transition(c.Request.Context(), auth.Caller(c), c.Param("id"), act, v, at)
+		if err != nil {
+			return err
+		}
+		writeArticle(c, http.StatusOK, a)
+		return nil
+	}
+}
+
+// listItem is an article in a list: everything but the bodies, which
+// would make a page of fifty articles weigh megabytes.
+type listItem struct {
+	*Article
+	Body     *struct{} `json:"body,omitempty"`
+	BodyHTML *struct{} `json:"bodyHtml,omitempty"`
+}
+
+type listResponse struct {
+	Items      []listItem `json:"items"`
+	NextCursor *string    `json:"nextCursor"`
+}
+
+var listParams = map[string]bool{"status": true, "author": true, "tag": true, "q": true, "limit": true, "cursor": true}
+
+// parseListQuery validates the query string: unknown parameters, repeated
+// ones and out-of-range values are errors, never silently defaulted.
+func parseListQuery(c *gin.Context) (ListQuery, error) {
+	q := ListQuery{Limit: 20}
+	var f problem.Fields
+	values := c.Request.URL.Query()
+	for k, vs := range values {
+		switch {
+		case !listParams[k]:
+			f.Add(k, "unknown query parameter")
+		case len(vs) > 1:
+			f.Add(k, "given more than once")
+		}
+	}
+	if v, ok := values["status"]; ok {
+		q.Status = Status(v[0])
+		if !q.Status.Valid() {
+			f.Add("status", "must be one of draft, in_review, scheduled, published, archived")
+		}
+	}
+	if v, ok := values["author"]; ok {
+		q.AuthorID = v[0]
+		if q.AuthorID == "" || len(q.AuthorID) > 64 {
+			f.Add("author", "must be a user ID")
+		}
+	}
+	if v, ok := values["tag"]; ok {
+		q.Tag = strings.ToLower(v[0])
+		if len(q.Tag) > MaxTag || !tagPattern.MatchString(q.Tag) {
+			f.Add("tag", "must be a tag of a-z, 0-9 and hyphens")
+		}
+	}
+	if v, ok := values["q"]; ok {
+		q.Q = v[0]
+		if len(q.Q) > MaxTitle {
+			f.Add("q", "at most %d characters", MaxTitle)
+		}
+	}
+	if v, ok := values["limit"]; ok {
+		n, err := strconv.Atoi(v[0])
+		if err != nil || n < 1 || n > 100 {
+			f.Add("limit", "must be a whole number from 1 to 100")
+		}
+		q.Limit = n
+	}
+	if v, ok := values["cursor"]; ok {
+		q.Cursor = v[0]
+		if !idPattern.MatchString(q.Cursor) {
+			f.Add("cursor", "is not a cursor this API returned")
+		}
+	}
+	return q, f.Err()
+}
+
+func (s *Service) handleList(c *gin.Context) error {
+	q, err := parseListQuery(c)
+	if err != nil {
+		return err
+	}
+	items, next, err := s.List(c.Request.Context(), auth.Caller(c), q)
+	if err != nil {
+		return err
+	}
+	resp := listResponse{Items: make([]listItem, len(items))}
+	for i, a := range items {
+		resp.Items[i] = listItem{Article: a}
+	}
+	if next != "" {
+		resp.NextCursor = &next
+	}
+	c.Header("Cache-Control", "private, no-cache")
+	c.PureJSON(http.StatusOK, resp)
+	return nil
+}
+
+func (s *Service) handleRevisions(c *gin.Context) error {
+	revs, err := s.Revisions(c.Request.Context(), auth.Caller(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.Header("Cache-Control", "private, no-cache")
+	c.PureJSON(http.StatusOK, gin.H{"items": revs})
+	return nil
+}
+
+// revisionNumber parses :n; anything but a positive integer names no
+// revision.
+func revisionNumber(c *gin.Context) (int64, error) {
+	n, err := strconv.ParseInt(c.Param("n"), 10, 64)
+	if err != nil || n < 1 {
+		return 0, problem.New(problem.NotFound, "no such revision")
+	}
+	return n, nil
+}
+
+func (s *Service) handleRevision(c *gin.Context) error {
+	n, err := revisionNumber(c)
+	if err != nil {
+		return err
+	}
+	r, err := s.Revision(c.Request.Context(), auth.Caller(c), c.Param("id"), n)
+	if err != nil {
+		return err
+	}
+	c.Header("Cache-Control", "private, no-cache")
+	c.PureJSON(http.StatusOK, r)
+	return nil
+}
+
+func (s *Service) handleRestore(c *gin.Context) error {
+	n, err := revisionNumber(c)
+	if err != nil {
+		return err
+	}
+	v, err := ifMatch(c, false)
+	if err != nil {
+		return err
+	}
+	a, err := s.Restore(c.Request.Context(), auth.Caller(c), c.Param("id"), n, v)
+	if err != nil {
+		return err
+	}
+	writeArticle(c, http.StatusOK, a)
+	return nil
+}
+
+func (s *Service) handlePreviewToken(c *gin.Context) error {
+	token, exp, err := s.CreatePreviewToken(c.Request.Context(), auth.Caller(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"token": token, "expiresAt": exp})
+	return nil
+}
+
+// ifMatch reads the version from If-Match. An update without it is 428, so
+// no client can overwrite a version it has not seen by leaving it out;
+// "*" would do exactly that, so it is refused too. A tag that is not one
+// of ours can match no version: 412.
+func ifMatch(c *gin.Context, required bool) (int64, error) {
+	h := strings.TrimSpace(c.GetHeader("If-Match"))
+	switch {
+	case h == "" && !required:
+		return 0, nil
+	case h == "" || h == "*":
+		return 0, problem.New(problem.PreconditionRequired,
+			`send If-Match with the ETag of the version you edited, e.g. If-Match: "3"`)
+	case strings.Contains(h, ","):
+		return 0, problem.New(problem.BadRequest, "If-Match must carry exactly one ETag")
+	}
+	v, err := strconv.ParseInt(strings.Trim(h, `"`), 10, 64)
+	if err != nil || v < 1 || strings.HasPrefix(h, "W/") {
+		return 0, problem.New(problem.PreconditionFailed, "If-Match does not name a version of this article")
+	}
+	return v, nil
+}
+
+// etagListed reports whether an If-None-Match header lists etag (weak
+// comparison, as RFC 9110 prescribes for If-None-Match).
+func etagListed(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
+}
