@@ -55,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, args, getenv, stderr)
 	case "user":
 		return userCmd(ctx, args, getenv, stdin, stdout, stderr)
+	case "resanitize":
+		return resanitizeCmd(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
