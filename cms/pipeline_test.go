@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"unicode"
 
@@ -137,6 +138,28 @@ func TestPipelineLinkRewriter(t *testing.T) {
 	if _, err := failing.Render(context.Background(), `<a href="https://a.test">a</a>`, cms.FormatHTML); err == nil {
 		t.Error("a rewriter error must fail the render")
 	}
+}
+
+// TestPipelineConcurrent renders from several goroutines at once: one
+// pipeline serves every request, so the race detector must find nothing.
+func TestPipelineConcurrent(t *testing.T) {
+	body := benchmarkArticle(8 << 10)
+	md := htmlToMarkdownish(body)
+	want := render(t, pipeline, md, cms.FormatMarkdown).HTML
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 5 {
+				if got, err := pipeline.Render(context.Background(), md, cms.FormatMarkdown); err != nil || got.HTML != want {
+					t.Errorf("concurrent render differs: %v", err)
+				}
+				if _, err := pipeline.Render(context.Background(), body, cms.FormatHTML); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // xssCorpus generates classic XSS vectors: every dangerous scheme, in
