@@ -1,0 +1,72 @@
+package affiliate
+
+import (
+	"net/url"
+	"strings"
+)
+
+// catalogue is an immutable snapshot of the products and settings. The
+// redirect and the article pipeline read it without touching the database;
+// a write or another instance's change replaces the whole snapshot.
+type catalogue struct {
+	products map[string]*entry
+	settings Settings
+	allowed  map[string]bool
+}
+
+// entry is a product with its redirect target worked out once per
+// snapshot.
+type entry struct {
+	product Product
+	// target is the tagged URL, or "" when the stored target fails the
+	// rules under the current settings (why says why, for the log).
+	target string
+	why    string
+}
+
+func buildCatalogue(products []Product, st Settings) *catalogue {
+	c := &catalogue{
+		products: make(map[string]*entry, len(products)),
+		settings: st,
+		allowed:  st.allowSet(),
+	}
+	for _, p := range products {
+		e := &entry{product: p}
+		if t, err := p.target(&c.settings, c.allowed); err != nil {
+			e.why = err.Error()
+		} else {
+			e.target = t
+		}
+		c.products[p.Code] = e
+	}
+	return c
+}
+
+// tagLink is TagLink on this snapshot.
+func (c *catalogue) tagLink(href string) (string, bool) {
+	host, ok := linkHost(href)
+	if !ok || !c.allowed[host] {
+		return href, false
+	}
+	// Body links written as http:// are upgraded: the tagged link the
+	// service emits is always https.
+	raw := href
+	if strings.HasPrefix(strings.ToLower(raw), "http://") {
+		raw = "https://" + raw[len("http://"):]
+	}
+	u, err := CheckTarget(raw, c.allowed)
+	if err != nil {
+		return href, false
+	}
+	applyTag(u, c.settings.Tags)
+	return u.String(), true
+}
+
+// linkHost returns the lower-case host of an absolute http(s) link.
+func linkHost(href string) (string, bool) {
+	u, err := url.Parse(strings.TrimSpace(href))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", false
+	}
+	return strings.ToLower(u.Hostname()), true
+}

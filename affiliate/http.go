@@ -1,0 +1,317 @@
+package affiliate
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"path"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/web"
+)
+
+// Register mounts the product, settings and stats routes on r, the
+// /api/v1 group.
+func (s *Service) Register(r *auth.Router) {
+	editor := auth.AtLeast(auth.Editor)
+	r.GET("/products", editor, web.Handle(s.handleListProducts))
+	r.POST("/products", editor, web.Handle(s.handleCreateProduct))
+	r.GET("/products/:code", editor, web.Handle(s.handleGetProduct))
+	r.PATCH("/products/:code", editor, web.Handle(s.handleUpdateProduct))
+	r.DELETE("/products/:code", editor, web.Handle(s.handleDeleteProduct))
+	r.GET("/stats/clicks", editor, web.Handle(s.handleStats))
+
+	admin := auth.AtLeast(auth.Admin)
+	r.GET("/settings/affiliate", admin, web.Handle(s.handleGetSettings))
+	r.PUT("/settings/affiliate", admin, web.Handle(s.handlePutSettings))
+}
+
+// RegisterRedirect mounts /go/{code} on r, the root group. HEAD answers
+// like GET (link checkers use it) but is not counted.
+func (s *Service) RegisterRedirect(r *auth.Router) {
+	h := web.Handle(s.handleRedirect)
+	r.GET("/go/:code", auth.Public, h)
+	r.HEAD("/go/:code", auth.Public, h)
+}
+
+// productView is a product as the API shows it, with the redirect target
+// as it stands under the current settings and the public tracked link.
+type productView struct {
+	*Product
+	// Target is where /go/ sends readers now; "" when it does not
+	// redirect (archived, or the target fails the current rules).
+	Target string `json:"target"`
+	Link   string `json:"link"`
+}
+
+func (s *Service) view(p *Product) productView {
+	v := productView{Product: p, Link: s.TrackingURL(p.Code, "")}
+	if p.Archived {
+		return v
+	}
+	c := s.snapshot()
+	if t, err := p.target(&c.settings, c.allowed); err == nil {
+		v.Target = t
+	}
+	return v
+}
+
+// noStore marks the private API's answers: they are per-user and change.
+func noStore(c *gin.Context) { c.Header("Cache-Control", "no-store") }
+
+func (s *Service) handleCreateProduct(c *gin.Context) error {
+	var in ProductInput
+	if err := web.Decode(c, &in); err != nil {
+		return err
+	}
+	p, err := s.CreateProduct(c.Request.Context(), auth.Caller(c), in)
+	if err != nil {
+		return err
+	}
+	c.Header("Location", path.Join(c.Request.URL.Path, p.Code))
+	noStore(c)
+	c.JSON(http.StatusCreated, s.view(p))
+	return nil
+}
+
+func (s *Service) handleGetProduct(c *gin.Context) error {
+	p, err := s.Product(c.Request.Context(), auth.Caller(c), c.Param("code"))
+	if err != nil {
+		return err
+	}
+	noStore(c)
+	c.JSON(http.StatusOK, s.view(p))
+	return nil
+}
+
+var listParams = map[string]bool{"limit": true, "cursor": true, "archived": true}
+
+func (s *Service) handleListProducts(c *gin.Context) error {
+	q := c.Request.URL.Query()
+	var f problem.Fields
+	for k, v := range q {
+		if !listParams[k] {
+			f.Add(k, "is not a parameter of this endpoint (limit, cursor, archived)")
+		} else if len(v) > 1 {
+			f.Add(k, "must be given once")
+		}
+	}
+	filter := ProductFilter{Limit: 20}
+	if v, ok := param(q, "limit"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			f.Add("limit", "must be a whole number from 1 to 100")
+		}
+		filter.Limit = n
+	}
+	if v, ok := param(q, "cursor"); ok {
+		after, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || !codePattern.Match(after) {
+			f.Add("cursor", "is not a cursor from an earlier page")
+		}
+		filter.After = string(after)
+	}
+	if v, ok := param(q, "archived"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			f.Add("archived", "must be true or false")
+		}
+		filter.Archived = &b
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	// One more than the page tells whether another page follows.
+	want := filter.Limit
+	filter.Limit++
+	ps, err := s.Products(c.Request.Context(), auth.Caller(c), filter)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(ps) > want {
+		ps = ps[:want]
+		next = base64.RawURLEncoding.EncodeToString([]byte(ps[want-1].Code))
+	}
+	items := make([]productView, len(ps))
+	for i := range ps {
+		items[i] = s.view(&ps[i])
+	}
+	noStore(c)
+	c.JSON(http.StatusOK, gin.H{"items": items, "nextCursor": next})
+	return nil
+}
+
+func (s *Service) handleUpdateProduct(c *gin.Context) error {
+	var u ProductUpdate
+	if err := web.Decode(c, &u); err != nil {
+		return err
+	}
+	p, err := s.UpdateProduct(c.Request.Context(), auth.Caller(c), c.Param("code"), &u)
+	if err != nil {
+		return err
+	}
+	noStore(c)
+	c.JSON(http.StatusOK, s.view(p))
+	return nil
+}
+
+func (s *Service) handleDeleteProduct(c *gin.Context) error {
+	q := c.Request.URL.Query()
+	force := false
+	for k, v := range q {
+		if k != "force" || len(v) != 1 {
+			return problem.New(problem.Invalid, "the only parameter here is force=true")
+		}
+		b, err := strconv.ParseBool(v[0])
+		if err != nil {
+			return &problem.Error{Kind: problem.Invalid, Detail: "one or more fields are invalid",
+				Fields: []problem.FieldError{{Field: "force", Message: "must be true or false"}}}
+		}
+		force = b
+	}
+	if err := s.DeleteProduct(c.Request.Context(), auth.Caller(c), c.Param("code"), force); err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
+// settingsInput is the PUT body: every field is required, since PUT
+// replaces the whole settings.
+type settingsInput struct {
+	Tags           *map[string]string `json:"tags"`
+	DisclosureText *string            `json:"disclosureText"`
+	AllowedHosts   *[]string          `json:"allowedHosts"`
+}
+
+func (s *Service) handleGetSettings(c *gin.Context) error {
+	st, err := s.Settings(c.Request.Context(), auth.Caller(c))
+	if err != nil {
+		return err
+	}
+	noStore(c)
+	c.JSON(http.StatusOK, st)
+	return nil
+}
+
+func (s *Service) handlePutSettings(c *gin.Context) error {
+	var in settingsInput
+	if err := web.Decode(c, &in); err != nil {
+		return err
+	}
+	var f problem.Fields
+	if in.Tags == nil {
+		f.Add("tags", "is required (an object, {} for none)")
+	}
+	if in.DisclosureText == nil {
+		f.Add("disclosureText", "is required")
+	}
+	if in.AllowedHosts == nil {
+		f.Add("allowedHosts", "is required")
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	st := &Settings{Tags: *in.Tags, DisclosureText: *in.DisclosureText, AllowedHosts: *in.AllowedHosts}
+	st, err := s.UpdateSettings(c.Request.Context(), auth.Caller(c), st)
+	if err != nil {
+		return err
+	}
+	noStore(c)
+	c.JSON(http.StatusOK, st)
+	return nil
+}
+
+func (s *Service) handleStats(c *gin.Context) error {
+	q, err := ParseStatsQuery(c.Request.URL.Query(), c.GetHeader("Accept"), s.now())
+	if err != nil {
+		return err
+	}
+	st, err := s.ClickStats(c.Request.Context(), auth.Caller(c), q)
+	if err != nil {
+		return err
+	}
+	noStore(c)
+	if q.CSV {
+		var buf bytes.Buffer
+		if err := st.WriteCSV(&buf); err != nil {
+			return fmt.Errorf("write stats csv: %w", err)
+		}
+		c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="clicks-%s-%s-by-%s.csv"`, q.From, q.To, q.GroupBy))
+		c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+		return nil
+	}
+	c.JSON(http.StatusOK, st)
+	return nil
+}
+
+// handleRedirect answers /go/{code}: 302 to the product's stored target,
+// checked again and tagged, and records the click without waiting for it.
+// Nothing in the request can change where it goes: only the code selects,
+// and only a stored target is ever sent.
+func (s *Service) handleRedirect(c *gin.Context) error {
+	h := c.Writer.Header()
+	// Every answer here, errors included, is per-request and not for
+	// search engines. The global Referrer-Policy (strict-origin-when-
+	// cross-origin) stays: Amazon attributes by the referring site, so
+	// this route never sends no-referrer.
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Robots-Tag", "noindex")
+	code := c.Param("code")
+	snap := s.snapshot()
+	e, ok := snap.products[code]
+	switch {
+	case !ok:
+		return problem.New(problem.NotFound, "no product link with this code")
+	case e.product.Archived:
+		return problem.New(problem.Gone, "this product is no longer available")
+	case e.target == "":
+		web.Logger(c).Warn("product link does not redirect: its target fails the current rules", "code", code, "reason", e.why)
+		return problem.New(problem.NotFound, "no product link with this code")
+	}
+	// The target was checked when the snapshot was built; check the
+	// exact string once more, so that only what passes the rules now is
+	// ever sent.
+	if _, err := CheckTarget(e.target, snap.allowed); err != nil {
+		return fmt.Errorf("stored target of %q fails the rules: %w", code, err)
+	}
+	h.Set("Location", e.target)
+	c.Status(http.StatusFound)
+	c.Writer.WriteHeaderNow()
+	if c.Request.Method == http.MethodGet {
+		s.rec.Record(s.click(c, code))
+	}
+	return nil
+}
+
+// click describes the request as a click. Bad a and p values are dropped,
+// never failing the redirect.
+func (s *Service) click(c *gin.Context, code string) Click {
+	now := s.now().UTC()
+	day := dayOf(now)
+	q := c.Request.URL.Query()
+	r := c.Request
+	cl := Click{
+		ID:       newClickID(),
+		Product:  code,
+		Article:  articleParam(q.Get("a")),
+		Position: positionParam(q.Get("p")),
+		Time:     now.Truncate(time.Millisecond),
+		Day:      day,
+		Referrer: referrerHost(r.Referer()),
+		Bot:      isBot(r.UserAgent()) || isPrefetch(r.Header),
+		// ClientIP believes X-Forwarded-For only from CMS_TRUSTED_PROXIES.
+		Visitor: s.salts.visitor(day, c.ClientIP()),
+	}
+	if s.trustedPeer(c.RemoteIP()) {
+		cl.Country = countryCode(r.Header.Get(s.opts.CountryHeader))
+	}
+	return cl
+}

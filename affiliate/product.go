@@ -1,0 +1,197 @@
+package affiliate
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wellness/cms/internal/problem"
+)
+
+// Product is one catalogue entry: something an article recommends, and
+// where /go/{code} sends the reader. It holds no price or rating: Amazon
+// allows prices only fresh from its own API, so none are stored.
+type Product struct {
+	// Code is the immutable public key and the document _id, so that a
+	// redirect is a key lookup on every engine.
+	Code  string `bson:"_id" json:"code"`
+	Title string `bson:"title" json:"title"`
+	// ASIN and Marketplace together name an Amazon product page; URL is
+	// the alternative. Exactly one of the two targets is set.
+	ASIN        string `bson:"asin,omitempty" json:"asin"`
+	Marketplace string `bson:"marketplace,omitempty" json:"marketplace"`
+	URL         string `bson:"url,omitempty" json:"url"`
+	// ImageURL is referenced, never copied: Amazon's images stay on
+	// Amazon's servers.
+	ImageURL    string `bson:"imageUrl,omitempty" json:"imageUrl"`
+	Description string `bson:"description,omitempty" json:"description"`
+	// Merchant is derived from the target ("Amazon" for Amazon stores) so
+	// front ends can say where a link goes.
+	Merchant string `bson:"merchant" json:"merchant"`
+	// Archived products stay in the catalogue, so old links answer 410
+	// Gone instead of 404, but no longer redirect.
+	Archived  bool      `bson:"archived" json:"archived"`
+	CreatedAt time.Time `bson:"createdAt" json:"createdAt"`
+	UpdatedAt time.Time `bson:"updatedAt" json:"updatedAt"`
+}
+
+var (
+	codePattern = regexp.MustCompile(`^[a-z0-9-]{2,64}$`)
+	asinPattern = regexp.MustCompile(`^[A-Z0-9]{10}$`)
+)
+
+// ValidCode reports whether code has the form of a product code.
+func ValidCode(code string) bool { return codePattern.MatchString(code) }
+
+// Field limits.
+const (
+	maxTitle       = 200
+	maxDescription = 2000
+)
+
+// ProductInput is the body of a product creation.
+type ProductInput struct {
+	Code        string `json:"code"`
+	Title       string `json:"title"`
+	ASIN        string `json:"asin"`
+	Marketplace string `json:"marketplace"`
+	URL         string `json:"url"`
+	ImageURL    string `json:"imageUrl"`
+	Description string `json:"description"`
+	Archived    bool   `json:"archived"`
+}
+
+// Product turns the input into a product (not yet validated).
+func (in ProductInput) Product() *Product {
+	return &Product{
+		Code: in.Code, Title: strings.TrimSpace(in.Title), ASIN: in.ASIN,
+		Marketplace: in.Marketplace, URL: in.URL, ImageURL: in.ImageURL,
+		Description: strings.TrimSpace(in.Description), Archived: in.Archived,
+	}
+}
+
+// ProductUpdate is a partial change. Absent (or null) fields stay as they
+// are; an empty string clears an optional field, which is how a target is
+// switched from url to asin or back. The code cannot change: it is in
+// every published /go/ link.
+type ProductUpdate struct {
+	Code        *string `json:"code"`
+	Title       *string `json:"title"`
+	ASIN        *string `json:"asin"`
+	Marketplace *string `json:"marketplace"`
+	URL         *string `json:"url"`
+	ImageURL    *string `json:"imageUrl"`
+	Description *string `json:"description"`
+	Archived    *bool   `json:"archived"`
+}
+
+// Apply changes p in place. A code other than p's own is Invalid.
+func (u *ProductUpdate) Apply(p *Product) error {
+	if u.Code != nil && *u.Code != p.Code {
+		var f problem.Fields
+		f.Add("code", "cannot change: it is the product's public key in every /go/ link")
+		return f.Err()
+	}
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	if u.Title != nil {
+		p.Title = strings.TrimSpace(*u.Title)
+	}
+	if u.Description != nil {
+		p.Description = strings.TrimSpace(*u.Description)
+	}
+	set(&p.ASIN, u.ASIN)
+	set(&p.Marketplace, u.Marketplace)
+	set(&p.URL, u.URL)
+	set(&p.ImageURL, u.ImageURL)
+	if u.Archived != nil {
+		p.Archived = *u.Archived
+	}
+	return nil
+}
+
+// Validate checks p against the rules and the current allow list, then
+// normalizes it: the URL is stored with its host in lower case and the
+// merchant is derived. It returns an Invalid error naming every bad field.
+func (p *Product) Validate(allowed map[string]bool) error {
+	var f problem.Fields
+	if !codePattern.MatchString(p.Code) {
+		f.Add("code", "must be 2 to 64 lower-case letters, digits or hyphens")
+	}
+	switch n := utf8.RuneCountInString(p.Title); {
+	case n == 0:
+		f.Add("title", "is required")
+	case n > maxTitle:
+		f.Add("title", "must be at most %d characters", maxTitle)
+	case hasControl(p.Title):
+		f.Add("title", "must not contain control characters")
+	}
+	if utf8.RuneCountInString(p.Description) > maxDescription {
+		f.Add("description", "must be at most %d characters", maxDescription)
+	}
+	if p.ImageURL != "" {
+		if _, err := splitHTTPS(p.ImageURL); err != nil {
+			f.Add("imageUrl", "%s", err)
+		}
+	}
+	p.Merchant = ""
+	switch {
+	case p.URL != "" && (p.ASIN != "" || p.Marketplace != ""):
+		f.Add("url", "give either url or asin with marketplace, not both")
+	case p.URL != "":
+		u, err := CheckTarget(p.URL, allowed)
+		if err != nil {
+			f.Add("url", "%s", err)
+			break
+		}
+		p.URL = u.String()
+		p.Merchant = merchantOf(u.Host)
+	case p.ASIN == "" && p.Marketplace == "":
+		f.Add("url", "a target is required: url, or asin with marketplace")
+	default:
+		if !asinPattern.MatchString(p.ASIN) {
+			f.Add("asin", "must be 10 upper-case letters or digits, like B000123456")
+		}
+		if !marketplaceSet[p.Marketplace] {
+			f.Add("marketplace", "must be an Amazon store domain like amazon.com or amazon.co.uk")
+		} else if !allowed["www."+p.Marketplace] {
+			f.Add("marketplace", "www.%s is not an allowed affiliate host", p.Marketplace)
+		}
+		p.Merchant = "Amazon"
+	}
+	return f.Err()
+}
+
+// target is where /go/ sends readers: the stored target with the
+// marketplace's tag applied, checked again under the current allow list,
+// so that a host removed from the list stops redirecting at once.
+func (p *Product) target(s *Settings, allowed map[string]bool) (string, error) {
+	raw := p.URL
+	if raw == "" {
+		if !asinPattern.MatchString(p.ASIN) || !marketplaceSet[p.Marketplace] {
+			return "", errors.New("no valid asin and marketplace")
+		}
+		raw = asinTarget(p.ASIN, p.Marketplace)
+	}
+	u, err := CheckTarget(raw, allowed)
+	if err != nil {
+		return "", err
+	}
+	applyTag(u, s.Tags)
+	return u.String(), nil
+}
+
+// hasControl reports whether s contains a control character.
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,553 @@
+// Package affiliate is the part of the CMS that earns the owner money: the
+// product catalogue with its Amazon links, the affiliate settings (tags
+// per marketplace, disclosure text, allowed hosts), the /go/ redirect with
+// its click recording, and click statistics.
+//
+// The redirect is the hot path. It reads an in-memory snapshot of the
+// catalogue, never the database, and hands the click to a queue; every
+// instance keeps its snapshot fresh by reloading after its own writes and
+// by polling a change marker that all instances share.
+package affiliate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/internal/problem"
+)
+
+// Options configure the service. Zero values take the defaults noted.
+type Options struct {
+	// PublicURL is the base of tracked links (<PublicURL>/go/{code}).
+	PublicURL string
+	// DataDir holds the click spill file. Empty (embedders, tests) means
+	// no spill file: clicks the database cannot take wait in memory only.
+	DataDir string
+	// AmazonTags seed the settings on first start (CMS_AMAZON_TAGS).
+	AmazonTags map[string]string
+	// TrustedProxies are the CIDRs or addresses (CMS_TRUSTED_PROXIES)
+	// whose country header is believed.
+	TrustedProxies []string
+	// CountryHeader is the header a trusted proxy puts the visitor's
+	// country in; default CF-IPCountry (Cloudflare).
+	CountryHeader string
+	// Registerer receives the click metrics; nil registers none.
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// ClickDB holds clicks, rollups and salts; nil means the catalogue's
+	// database. Tests give it a database they can take away.
+	ClickDB *mongo.Database
+
+	// QueueSize bounds the click queue (default 10000); BatchSize the
+	// clicks per insert (default 500). FlushInterval is the longest a
+	// click waits in the queue (default 1 s); RetryInterval how often an
+	// unreachable database is probed (default 2 s); SyncInterval how often
+	// the shared change marker is polled (default 1 s); WriteTimeout
+	// bounds each click database call (default 5 s).
+	QueueSize     int
+	BatchSize     int
+	FlushInterval time.Duration
+	RetryInterval time.Duration
+	SyncInterval  time.Duration
+	WriteTimeout  time.Duration
+}
+
+// fullReloadEvery bounds how stale a snapshot can get even if a change
+// marker update was lost.
+const fullReloadEvery = 5 * time.Minute
+
+// Service is the affiliate feature.
+type Service struct {
+	store   *Store
+	clicks  *ClickStore
+	opts    Options
+	log     *slog.Logger
+	now     func() time.Time
+	trusted []netip.Prefix
+	salts   *saltBook
+
+	cat      atomic.Pointer[catalogue]
+	reloadMu sync.Mutex
+	rec      *Recorder
+
+	// UsedBy returns the slugs of published articles that use the product
+	// code; a product in use is deleted only when forced. Nil means no
+	// article uses any product (the articles package wires it).
+	UsedBy func(ctx context.Context, code string) ([]string, error)
+}
+
+// New builds the service. Start must run before it serves.
+func New(db *mongo.Database, o Options) (*Service, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.CountryHeader == "" {
+		o.CountryHeader = "CF-IPCountry"
+	}
+	if o.ClickDB == nil {
+		o.ClickDB = db
+	}
+	defaults := []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&o.FlushInterval, time.Second}, {&o.RetryInterval, 2 * time.Second}, {&o.SyncInterval, time.Second}, {&o.WriteTimeout, opTimeout}}
+	for _, d := range defaults {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
+	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = 10000
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 500
+	}
+	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
+	s := &Service{
+		store:  NewStore(db),
+		clicks: NewClickStore(o.ClickDB, o.WriteTimeout),
+		opts:   o,
+		log:    o.Logger.With("component", "affiliate"),
+		now:    o.Now,
+		salts:  newSaltBook(),
+	}
+	for _, p := range o.TrustedProxies {
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return nil, fmt.Errorf("CMS_TRUSTED_PROXIES: %q is neither a CIDR nor an IP address", p)
+			}
+			pfx = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		s.trusted = append(s.trusted, pfx.Masked())
+	}
+	return s, nil
+}
+
+// EnsureIndexes creates the indexes of the click collections.
+func (s *Service) EnsureIndexes(ctx context.Context) error {
+	return s.clicks.EnsureIndexes(ctx)
+}
+
+// Start seeds the settings on first run, loads the catalogue, fetches the
+// visitor salts and starts the click writer (which first replays any
+// clicks a previous run spilled). Close stops the writer.
+func (s *Service) Start(ctx context.Context) error {
+	seed := DefaultSettings(s.opts.AmazonTags)
+	if err := seed.Validate(); err != nil {
+		return fmt.Errorf("CMS_AMAZON_TAGS: %w", describe(err))
+	}
+	seed.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
+	if _, err := s.store.SeedSettings(ctx, seed); err != nil {
+		return fmt.Errorf("affiliate settings: %w", err)
+	}
+	if err := s.reload(ctx); err != nil {
+		return err
+	}
+	s.refreshSalts(ctx)
+	spill, err := openSpill(s.opts.DataDir)
+	if err != nil {
+		return err
+	}
+	if s.opts.DataDir == "" {
+		s.log.Warn("no data directory: clicks that cannot reach the database are kept in memory only")
+	}
+	s.rec, err = newRecorder(s.clicks, spill, recorderConfig{
+		QueueSize: s.opts.QueueSize, BatchSize: s.opts.BatchSize,
+		FlushInterval: s.opts.FlushInterval, RetryInterval: s.opts.RetryInterval,
+	}, s.opts.Registerer, s.log)
+	return err
+}
+
+// describe spells out a validation error's fields, for start-up messages.
+func describe(err error) error {
+	var pe *problem.Error
+	if !errors.As(err, &pe) || len(pe.Fields) == 0 {
+		return err
+	}
+	parts := make([]string, len(pe.Fields))
+	for i, f := range pe.Fields {
+		parts[i] = f.Field + ": " + f.Message
+	}
+	return errors.New(strings.Join(parts, "; "))
+}
+
+// Close drains the click queue; it is the server's shutdown hook, run
+// after the HTTP server stopped taking redirects.
+func (s *Service) Close(ctx context.Context) error {
+	if s.rec == nil {
+		return nil
+	}
+	return s.rec.Close(ctx)
+}
+
+// MaxQueueDepth is the deepest the click queue has been since start.
+func (s *Service) MaxQueueDepth() int {
+	if s.rec == nil {
+		return 0
+	}
+	return s.rec.MaxQueueDepth()
+}
+
+// reload replaces the snapshot with the database's current state. Reloads
+// are serialized so that an older read can never overwrite a newer one.
+func (s *Service) reload(ctx context.Context) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	st, err := s.store.FindSettings(ctx)
+	if err != nil {
+		return fmt.Errorf("load affiliate settings: %w", err)
+	}
+	ps, err := s.store.FindProducts(ctx, ProductFilter{})
+	if err != nil {
+		return fmt.Errorf("load products: %w", err)
+	}
+	c := buildCatalogue(ps, *st)
+	for code, e := range c.products {
+		if e.target == "" && !e.product.Archived {
+			s.log.Warn("product does not redirect: its target fails the current rules", "code", code, "reason", e.why)
+		}
+	}
+	s.cat.Store(c)
+	return nil
+}
+
+// changed follows every catalogue or settings write: other instances are
+// told through the shared marker, this one reloads at once. The write
+// itself has succeeded, so failures here are logged, not returned; the
+// poll and the periodic full reload catch up.
+func (s *Service) changed(ctx context.Context) {
+	if err := s.store.Touch(ctx); err != nil {
+		s.log.Error("could not mark the catalogue changed; other instances catch up within minutes", "err", err)
+	}
+	if err := s.reload(ctx); err != nil {
+		s.log.Error("could not reload the catalogue after a change", "err", err)
+	}
+}
+
+// RunSync keeps the snapshot in step with other instances and the visitor
+// salts current, until ctx ends.
+func (s *Service) RunSync(ctx context.Context) {
+	tick := time.NewTicker(s.opts.SyncInterval)
+	defer tick.Stop()
+	var seen string
+	lastFull := time.Now()
+	lastSalt := time.Now()
+	lastPrune := time.Time{}
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		gen, err := s.store.Generation(ctx)
+		if err != nil {
+			if !failing && ctx.Err() == nil {
+				s.log.Warn("cannot read the catalogue change marker", "err", err)
+			}
+			failing = true
+			continue
+		}
+		failing = false
+		if gen != seen || time.Since(lastFull) > fullReloadEvery {
+			if err := s.reload(ctx); err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("catalogue reload failed", "err", err)
+				}
+				continue
+			}
+			seen, lastFull = gen, time.Now()
+		}
+		if time.Since(lastSalt) > time.Minute {
+			s.refreshSalts(ctx)
+			lastSalt = time.Now()
+		}
+		if time.Since(lastPrune) > time.Hour {
+			keep := dayOf(s.now().AddDate(0, 0, -7))
+			if err := s.clicks.Prune(ctx, keep); err != nil && ctx.Err() == nil {
+				s.log.Warn("pruning old visitor claims failed", "err", err)
+			}
+			s.salts.forget(dayOf(s.now().AddDate(0, 0, -1)))
+			lastPrune = time.Now()
+		}
+	}
+}
+
+// refreshSalts makes sure today's and tomorrow's shared salts are in
+// memory, so midnight needs no database call.
+func (s *Service) refreshSalts(ctx context.Context) {
+	now := s.now()
+	for _, day := range []string{dayOf(now), dayOf(now.AddDate(0, 0, 1))} {
+		if s.salts.has(day) {
+			continue
+		}
+		salt, err := s.clicks.Salt(ctx, day)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("cannot fetch the visitor salt; using a local one meanwhile", "day", day, "err", err)
+			}
+			continue
+		}
+		if s.salts.set(day, salt) {
+			s.log.Warn("replaced a local visitor salt with the shared one; unique counts of the day may count some visitors twice", "day", day)
+		}
+	}
+}
+
+// snapshot is the current catalogue.
+func (s *Service) snapshot() *catalogue { return s.cat.Load() }
+
+// TagLink is the article pipeline's link rule: for an http(s) link to an
+// allowed host it returns the https link with the marketplace's associate
+// tag applied (any other tag removed) and true; any other link comes back
+// unchanged with false. Links through short-link hosts (amzn.to) are
+// never allowed, so they come back with false; IsAmazonLink finds them.
+func (s *Service) TagLink(href string) (tagged string, isAffiliate bool) {
+	return s.snapshot().tagLink(href)
+}
+
+// IsAmazonLink reports whether href leads to Amazon, through a store
+// domain or one of Amazon's short-link domains. Amazon forbids its links
+// in email, RSS and print, so those renderings replace such links.
+func IsAmazonLink(href string) bool {
+	host, ok := linkHost(href)
+	return ok && isAmazonHost(host)
+}
+
+// Disclosure is the disclosure text to show before the first affiliate
+// link.
+func (s *Service) Disclosure() string { return s.snapshot().settings.DisclosureText }
+
+// ProductCard is what the content API shows of an attached product.
+type ProductCard struct {
+	Code     string `json:"code"`
+	Title    string `json:"title"`
+	ImageURL string `json:"imageUrl"`
+	Merchant string `json:"merchant"`
+}
+
+// ProductCards expands codes, in order, to what front ends show. Unknown
+// and archived products are left out: their links would not redirect.
+func (s *Service) ProductCards(codes []string) []ProductCard {
+	c := s.snapshot()
+	out := make([]ProductCard, 0, len(codes))
+	for _, code := range codes {
+		e, ok := c.products[code]
+		if !ok || e.product.Archived {
+			continue
+		}
+		p := &e.product
+		out = append(out, ProductCard{Code: p.Code, Title: p.Title, ImageURL: p.ImageURL, Merchant: p.Merchant})
+	}
+	return out
+}
+
+// UnknownProducts returns the codes, of those given, that an article may
+// not attach: not in the catalogue, or archived.
+func (s *Service) UnknownProducts(codes []string) []string {
+	c := s.snapshot()
+	var out []string
+	for _, code := range codes {
+		if e, ok := c.products[code]; !ok || e.product.Archived {
+			out = append(out, code)
+		}
+	}
+	return out
+}
+
+// TrackingURL is the public /go/ link of a product placed in an article.
+func (s *Service) TrackingURL(code, articleSlug string) string {
+	u := s.opts.PublicURL + "/go/" + url.PathEscape(code)
+	if articleSlug != "" {
+		u += "?a=" + url.QueryEscape(articleSlug)
+	}
+	return u
+}
+
+// mayManage is the authorization rule of products and stats; the routes
+// declare it too, so this is the second line.
+func mayManage(p *auth.Principal) error {
+	if !p.CanManageProducts() {
+		return problem.New(problem.Forbidden, "products and click statistics need the editor role or higher")
+	}
+	return nil
+}
+
+func mayConfigure(p *auth.Principal) error {
+	if !p.CanManageUsers() {
+		return problem.New(problem.Forbidden, "affiliate settings need the admin role")
+	}
+	return nil
+}
+
+// CreateProduct validates and stores a new product. Errors: Forbidden,
+// Invalid, Conflict (code taken).
+func (s *Service) CreateProduct(ctx context.Context, by *auth.Principal, in ProductInput) (*Product, error) {
+	if err := mayManage(by); err != nil {
+		return nil, err
+	}
+	p := in.Product()
+	if err := p.Validate(s.snapshot().allowed); err != nil {
+		return nil, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	p.CreatedAt, p.UpdatedAt = now, now
+	if err := s.store.CreateProduct(ctx, p); err != nil {
+		return nil, err
+	}
+	s.changed(ctx)
+	return p, nil
+}
+
+// Product returns one product. Errors: Forbidden, NotFound.
+func (s *Service) Product(ctx context.Context, by *auth.Principal, code string) (*Product, error) {
+	if err := mayManage(by); err != nil {
+		return nil, err
+	}
+	if !codePattern.MatchString(code) {
+		return nil, problem.New(problem.NotFound, "no product with this code")
+	}
+	return s.store.FindProductByCode(ctx, code)
+}
+
+// Products lists a page of products. Errors: Forbidden.
+func (s *Service) Products(ctx context.Context, by *auth.Principal, f ProductFilter) ([]Product, error) {
+	if err := mayManage(by); err != nil {
+		return nil, err
+	}
+	return s.store.FindProducts(ctx, f)
+}
+
+// UpdateProduct applies a partial change. Errors: Forbidden, NotFound,
+// Invalid.
+func (s *Service) UpdateProduct(ctx context.Context, by *auth.Principal, code string, u *ProductUpdate) (*Product, error) {
+	p, err := s.Product(ctx, by, code)
+	if err != nil {
+		return nil, err
+	}
+	if err := u.Apply(p); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(s.snapshot().allowed); err != nil {
+		return nil, err
+	}
+	p.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
+	if err := s.store.ReplaceProduct(ctx, p); err != nil {
+		return nil, err
+	}
+	s.changed(ctx)
+	return p, nil
+}
+
+// DeleteProduct removes a product. While published articles use it the
+// delete is a Conflict naming them, unless forced: their /go/ links would
+// answer 404. Archiving is the gentler way out. Errors: Forbidden,
+// NotFound, Conflict.
+func (s *Service) DeleteProduct(ctx context.Context, by *auth.Principal, code string, force bool) error {
+	if _, err := s.Product(ctx, by, code); err != nil {
+		return err
+	}
+	if !force && s.UsedBy != nil {
+		slugs, err := s.UsedBy(ctx, code)
+		if err != nil {
+			return fmt.Errorf("find articles using product %q: %w", code, err)
+		}
+		if len(slugs) > 0 {
+			shown := slugs
+			if len(shown) > 10 {
+				shown = shown[:10]
+			}
+			return problem.New(problem.Conflict,
+				"published articles use this product (%s%s); archive it instead, or delete with ?force=true",
+				strings.Join(shown, ", "), more(len(slugs)-len(shown)))
+		}
+	}
+	if err := s.store.DeleteProduct(ctx, code); err != nil {
+		return err
+	}
+	s.changed(ctx)
+	return nil
+}
+
+func more(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" and %d more", n)
+}
+
+// Settings returns the current settings. Errors: Forbidden.
+func (s *Service) Settings(ctx context.Context, by *auth.Principal) (*Settings, error) {
+	if err := mayConfigure(by); err != nil {
+		return nil, err
+	}
+	return s.store.FindSettings(ctx)
+}
+
+// UpdateSettings validates and stores new settings. Products whose target
+// falls outside a shrunken allow list stop redirecting (and are logged).
+// Errors: Forbidden, Invalid.
+func (s *Service) UpdateSettings(ctx context.Context, by *auth.Principal, st *Settings) (*Settings, error) {
+	if err := mayConfigure(by); err != nil {
+		return nil, err
+	}
+	if err := st.Validate(); err != nil {
+		return nil, err
+	}
+	st.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
+	if err := s.store.ReplaceSettings(ctx, st); err != nil {
+		return nil, err
+	}
+	s.changed(ctx)
+	return st, nil
+}
+
+// ClickStats answers a stats query from the rollups. Errors: Forbidden.
+func (s *Service) ClickStats(ctx context.Context, by *auth.Principal, q StatsQuery) (Stats, error) {
+	if err := mayManage(by); err != nil {
+		return Stats{}, err
+	}
+	rows, err := s.clicks.Stats(ctx, q)
+	if err != nil {
+		return Stats{}, err
+	}
+	return q.finish(rows), nil
+}
+
+// trustedPeer reports whether the TCP peer is one of the trusted proxies,
+// the only case in which a proxy-set header is believed.
+func (s *Service) trustedPeer(remote string) bool {
+	if len(s.trusted) == 0 {
+		return false
+	}
+	a, err := netip.ParseAddr(remote)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range s.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,112 @@
+package affiliate
+
+import (
+	"maps"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wellness/cms/internal/problem"
+)
+
+// DefaultDisclosure is Amazon's required statement for associates.
+const DefaultDisclosure = "As an Amazon Associate I earn from qualifying purchases."
+
+// Settings are the site-wide affiliate settings, one document shared by
+// every instance.
+type Settings struct {
+	// Tags maps a marketplace (amazon.com) to its associate tag.
+	Tags map[string]string `json:"tags"`
+	// DisclosureText is shown before the first affiliate link.
+	DisclosureText string `json:"disclosureText"`
+	// AllowedHosts are the exact host names product targets may use.
+	AllowedHosts []string  `json:"allowedHosts"`
+	UpdatedAt    time.Time `json:"updatedAt"`
+}
+
+// DefaultSettings are what a fresh installation starts with, the tags
+// coming from configuration (CMS_AMAZON_TAGS).
+func DefaultSettings(tags map[string]string) Settings {
+	t := make(map[string]string, len(tags))
+	maps.Copy(t, tags)
+	return Settings{Tags: t, DisclosureText: DefaultDisclosure, AllowedHosts: DefaultAllowedHosts()}
+}
+
+var (
+	// tagPattern is what CMS_AMAZON_TAGS accepts too.
+	tagPattern  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	hostPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+)
+
+// Limits on the settings document.
+const (
+	maxDisclosure   = 1000
+	maxAllowedHosts = 200
+)
+
+// Validate checks the settings and normalizes them: hosts in lower case,
+// sorted, without duplicates. It returns an Invalid error naming each bad
+// entry.
+func (s *Settings) Validate() error {
+	var f problem.Fields
+	if s.Tags == nil {
+		s.Tags = map[string]string{}
+	}
+	for _, mp := range slices.Sorted(maps.Keys(s.Tags)) {
+		tag := s.Tags[mp]
+		switch {
+		case strings.HasPrefix(mp, "www.") && marketplaceSet[strings.TrimPrefix(mp, "www.")]:
+			f.Add("tags."+mp, "name the marketplace without www., like %s", strings.TrimPrefix(mp, "www."))
+		case !marketplaceSet[mp]:
+			f.Add("tags."+mp, "is not an Amazon marketplace; use a store domain like amazon.com or amazon.co.uk")
+		case !tagPattern.MatchString(tag):
+			f.Add("tags."+mp, "must be an associate tag like mysite-20 (letters, digits, - and _)")
+		}
+	}
+	text := strings.TrimSpace(s.DisclosureText)
+	switch n := utf8.RuneCountInString(text); {
+	case n == 0:
+		f.Add("disclosureText", "is required: Amazon requires a disclosure")
+	case n > maxDisclosure:
+		f.Add("disclosureText", "must be at most %d characters", maxDisclosure)
+	case hasControl(text):
+		f.Add("disclosureText", "must not contain control characters")
+	}
+	s.DisclosureText = text
+	if len(s.AllowedHosts) == 0 {
+		f.Add("allowedHosts", "must list at least one host")
+	}
+	if len(s.AllowedHosts) > maxAllowedHosts {
+		f.Add("allowedHosts", "must list at most %d hosts", maxAllowedHosts)
+	}
+	hosts := make([]string, 0, len(s.AllowedHosts))
+	for _, h := range s.AllowedHosts {
+		h = strings.ToLower(h)
+		_, ipErr := netip.ParseAddr(h)
+		switch {
+		case shortLinkHosts[h]:
+			f.Add("allowedHosts", "%s: %s", h, errShortLink)
+		case ipErr == nil:
+			f.Add("allowedHosts", "%s: must be a domain name, not an IP address", h)
+		case len(h) > 253 || !hostPattern.MatchString(h):
+			f.Add("allowedHosts", "%q is not a host name like www.amazon.com (no scheme, port or path)", h)
+		default:
+			hosts = append(hosts, h)
+		}
+	}
+	slices.Sort(hosts)
+	s.AllowedHosts = slices.Compact(hosts)
+	return f.Err()
+}
+
+// allowSet is the allow list as a set.
+func (s *Settings) allowSet() map[string]bool {
+	m := make(map[string]bool, len(s.AllowedHosts))
+	for _, h := range s.AllowedHosts {
+		m[h] = true
+	}
+	return m
+}

@@ -1,0 +1,259 @@
+package affiliate
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/wellness/cms/internal/problem"
+)
+
+// opTimeout bounds every database call of the catalogue store.
+const opTimeout = 5 * time.Second
+
+// Document keys of the single-document collections.
+const (
+	settingsID   = "current"
+	generationID = "catalogue"
+)
+
+// Store keeps the product catalogue, the settings and the catalogue's
+// generation marker.
+type Store struct {
+	products   *mongo.Collection
+	settings   *mongo.Collection
+	generation *mongo.Collection
+}
+
+// NewStore uses collections of db.
+func NewStore(db *mongo.Database) *Store {
+	return &Store{
+		products:   db.Collection("products"),
+		settings:   db.Collection("affiliate_settings"),
+		generation: db.Collection("catalogue_generation"),
+	}
+}
+
+// storeErr translates driver errors at the edge: the client sees a kind
+// and a safe message, the log gets the cause.
+func storeErr(op string, err error) error {
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return problem.Wrap(problem.NotFound, err, "")
+	case mongo.IsDuplicateKeyError(err):
+		return problem.Wrap(problem.Conflict, err, "")
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// CreateProduct inserts p. A taken code is a Conflict.
+func (s *Store) CreateProduct(ctx context.Context, p *Product) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	if _, err := s.products.InsertOne(ctx, p); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return problem.Wrap(problem.Conflict, err, "a product with the code %q already exists", p.Code)
+		}
+		return storeErr("insert product", err)
+	}
+	return nil
+}
+
+// FindProductByCode returns the product or NotFound.
+func (s *Store) FindProductByCode(ctx context.Context, code string) (*Product, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	var p Product
+	if err := s.products.FindOne(ctx, bson.D{{Key: "_id", Value: code}}).Decode(&p); err != nil {
+		return nil, storeErr("find product", err)
+	}
+	return &p, nil
+}
+
+// ProductFilter selects a page of products in code order.
+type ProductFilter struct {
+	// After is the code the page starts after (exclusive).
+	After string
+	// Archived, when set, keeps only products with that flag.
+	Archived *bool
+	Limit    int
+}
+
+// FindProducts returns the page of products the filter selects. A zero
+// Limit means all.
+func (s *Store) FindProducts(ctx context.Context, f ProductFilter) ([]Product, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	filter := bson.D{}
+	if f.After != "" {
+		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: f.After}}})
+	}
+	if f.Archived != nil {
+		filter = append(filter, bson.E{Key: "archived", Value: *f.Archived})
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}})
+	if f.Limit > 0 {
+		opts.SetLimit(int64(f.Limit))
+	}
+	cur, err := s.products.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, storeErr("find products", err)
+	}
+	out := []Product{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, storeErr("read products", err)
+	}
+	return out, nil
+}
+
+// ReplaceProduct stores p in place of the product with its code; NotFound
+// when there is none.
+func (s *Store) ReplaceProduct(ctx context.Context, p *Product) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	res, err := s.products.ReplaceOne(ctx, bson.D{{Key: "_id", Value: p.Code}}, p)
+	if err != nil {
+		return storeErr("replace product", err)
+	}
+	if res.MatchedCount == 0 {
+		return problem.New(problem.NotFound, "no product with this code")
+	}
+	return nil
+}
+
+// DeleteProduct removes the product; NotFound when there is none.
+func (s *Store) DeleteProduct(ctx context.Context, code string) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	res, err := s.products.DeleteOne(ctx, bson.D{{Key: "_id", Value: code}})
+	if err != nil {
+		return storeErr("delete product", err)
+	}
+	if res.DeletedCount == 0 {
+		return problem.New(problem.NotFound, "no product with this code")
+	}
+	return nil
+}
+
+// FindSettings returns the stored settings, or NotFound before the first
+// start has seeded them.
+func (s *Store) FindSettings(ctx context.Context) (*Settings, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	var doc settingsDoc
+	if err := s.settings.FindOne(ctx, bson.D{{Key: "_id", Value: settingsID}}).Decode(&doc); err != nil {
+		return nil, storeErr("find affiliate settings", err)
+	}
+	return doc.settings(), nil
+}
+
+// settingsDoc is the stored form of Settings. Tags are a list rather than
+// a map because their keys (amazon.com) contain dots, which FerretDB
+// refuses in field names.
+type settingsDoc struct {
+	ID             string    `bson:"_id"`
+	Tags           []tagDoc  `bson:"tags"`
+	DisclosureText string    `bson:"disclosureText"`
+	AllowedHosts   []string  `bson:"allowedHosts"`
+	UpdatedAt      time.Time `bson:"updatedAt"`
+}
+
+type tagDoc struct {
+	Marketplace string `bson:"marketplace"`
+	Tag         string `bson:"tag"`
+}
+
+func newSettingsDoc(st *Settings) settingsDoc {
+	d := settingsDoc{ID: settingsID, DisclosureText: st.DisclosureText, AllowedHosts: st.AllowedHosts, UpdatedAt: st.UpdatedAt}
+	for _, mp := range slices.Sorted(maps.Keys(st.Tags)) {
+		d.Tags = append(d.Tags, tagDoc{Marketplace: mp, Tag: st.Tags[mp]})
+	}
+	if d.AllowedHosts == nil {
+		d.AllowedHosts = []string{}
+	}
+	return d
+}
+
+func (d *settingsDoc) settings() *Settings {
+	st := &Settings{Tags: make(map[string]string, len(d.Tags)), DisclosureText: d.DisclosureText,
+		AllowedHosts: d.AllowedHosts, UpdatedAt: d.UpdatedAt}
+	for _, t := range d.Tags {
+		st.Tags[t.Marketplace] = t.Tag
+	}
+	if st.AllowedHosts == nil {
+		st.AllowedHosts = []string{}
+	}
+	return st
+}
+
+// SeedSettings stores st unless settings exist already, and returns what
+// is stored then. It inserts rather than upserts: an insert with a fixed
+// _id is atomic on both engines, so two instances starting together agree
+// on one document.
+func (s *Store) SeedSettings(ctx context.Context, st Settings) (*Settings, error) {
+	ictx, cancel := context.WithTimeout(ctx, opTimeout)
+	_, err := s.settings.InsertOne(ictx, newSettingsDoc(&st))
+	cancel()
+	if err != nil && !mongo.IsDuplicateKeyError(err) {
+		return nil, storeErr("seed affiliate settings", err)
+	}
+	return s.FindSettings(ctx)
+}
+
+// ReplaceSettings stores st as the settings.
+func (s *Store) ReplaceSettings(ctx context.Context, st *Settings) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	_, err := s.settings.ReplaceOne(ctx, bson.D{{Key: "_id", Value: settingsID}},
+		newSettingsDoc(st), options.Replace().SetUpsert(true))
+	if err != nil {
+		return storeErr("replace affiliate settings", err)
+	}
+	return nil
+}
+
+// Touch marks the catalogue as changed, so every instance reloads it. The
+// marker is a fresh random value rather than a counter: FerretDB applies
+// $inc by reading then writing, so two concurrent increments could leave
+// the same number twice and an instance would miss the second change. A
+// value nobody has seen before cannot be missed that way.
+func (s *Store) Touch(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	_, err := s.generation.UpdateOne(ctx, bson.D{{Key: "_id", Value: generationID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "token", Value: hex.EncodeToString(b[:])}}}},
+		options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		return storeErr("mark catalogue changed", err)
+	}
+	return nil
+}
+
+// Generation returns the current change marker, "" before the first
+// change.
+func (s *Store) Generation(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	var doc struct {
+		Token string `bson:"token"`
+	}
+	err := s.generation.FindOne(ctx, bson.D{{Key: "_id", Value: generationID}}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return "", nil
+	}
+	if err != nil {
+		return "", storeErr("read catalogue generation", err)
+	}
+	return doc.Token, nil
+}
