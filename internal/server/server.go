@@ -16,6 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/cms"
 	"github.com/wellness/cms/internal/mongodb"
@@ -161,6 +162,27 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 	s.background(bg, articles.RunScheduler)
 	// -- end cms --
 	// -- affiliate --
+	aff, err := affiliate.New(db.Database, affiliate.Options{
+		PublicURL: cfg.PublicURL, DataDir: cfg.DataDir, AmazonTags: cfg.AmazonTags,
+		TrustedProxies: cfg.TrustedProxies, Registerer: s.metrics.registry,
+		Logger: cfg.Logger, Now: cfg.Now,
+	})
+	if err == nil {
+		err = aff.EnsureIndexes(ctx)
+	}
+	if err == nil {
+		err = aff.Start(ctx)
+	}
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	aff.Register(api)
+	aff.RegisterRedirect(root)
+	s.background(bg, aff.RunSync)
+	// Hooks run after the HTTP server has stopped: no new clicks, so the
+	// queue can be drained completely.
+	s.OnShutdown(aff.Close)
 	// -- end affiliate --
 
 	s.engine = e
