@@ -30,7 +30,9 @@ var resanitizer = Person{ID: "system", Name: "cms resanitize"}
 // measures change as a new version (with its revision, like any change).
 // It is what makes a change of the sanitizer policy reach articles saved
 // before it. Articles being edited meanwhile are retried; failures are
-// counted and logged, and the run goes on.
+// counted and logged, and the run goes on. An article whose affiliate
+// links would disappear is left alone and counted as failed: that happens
+// when the service was built without the link rewriter the server uses.
 func (s *Service) Resanitize(ctx context.Context, o ResanitizeOptions) (ResanitizeReport, error) {
 	var rep ResanitizeReport
 	olderThan := SanitizerVersion
@@ -75,6 +77,11 @@ func (s *Service) resanitizeOne(ctx context.Context, id string, dryRun bool) (bo
 		next := cur.clone()
 		if err := s.derive(ctx, next, true); err != nil {
 			return false, err
+		}
+		if cur.HasAffiliateLinks && !next.HasAffiliateLinks {
+			// Most likely this process was built without the link
+			// rewriter; saving would strip the affiliate tags.
+			return false, fmt.Errorf("re-rendering article %s would drop its affiliate links; is the link rewriter configured?", id)
 		}
 		changed := derivedChanges(cur, next)
 		if len(changed) == 0 || dryRun {

@@ -68,3 +68,31 @@ func TestResanitize(t *testing.T) {
 		t.Errorf("an unchanged article got a new version")
 	}
 }
+
+// TestResanitizeKeepsAffiliateLinks checks the guard against a run by a
+// service built without the server's link rewriter.
+func TestResanitizeKeepsAffiliateLinks(t *testing.T) {
+	db := testenv.DB(t)
+	clock := newClock()
+	tagging := cms.New(db, cms.Options{Now: clock.Now, Logger: testenv.Quiet(),
+		RewriteLink: func(ctx context.Context, l *cms.Link) error {
+			l.Href, l.Rel, l.Affiliate = l.Href+"?tag=site-20", "sponsored nofollow noopener", true
+			return nil
+		}})
+	ctx := context.Background()
+	a, err := tagging.Create(ctx, writer, cms.Content{Title: "Mat", Body: `<a href="https://www.amazon.com/dp/B000TEST">mat</a>`})
+	if err != nil || !a.HasAffiliateLinks {
+		t.Fatalf("create: %v, %+v", err, a)
+	}
+	plain := newService(t, db, clock)
+	rep, err := plain.Resanitize(ctx, cms.ResanitizeOptions{All: true})
+	if err != nil || rep != (cms.ResanitizeReport{Checked: 1, Failed: 1}) {
+		t.Fatalf("run without the rewriter = %+v, %v", rep, err)
+	}
+	if got, _ := plain.Get(ctx, editor, a.ID); got.Version != a.Version || !strings.Contains(got.BodyHTML, "tag=site-20") {
+		t.Errorf("article changed: v%d %q", got.Version, got.BodyHTML)
+	}
+	if rep, err := tagging.Resanitize(ctx, cms.ResanitizeOptions{All: true}); err != nil || rep != (cms.ResanitizeReport{Checked: 1}) {
+		t.Errorf("run with the rewriter = %+v, %v", rep, err)
+	}
+}
