@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -150,13 +151,14 @@ func (p *Pipeline) Render(ctx context.Context, body string, format BodyFormat) (
 	}, nil
 }
 
-// prepare parses the HTML once to run the link rewriter on every <a href>
-// and to drop iframes the policy would gut: an iframe whose source is not
-// a YouTube embed disappears whole instead of staying as an empty frame,
-// and an allowed one gets the sandbox the player needs. Its content (fallback text
-// that browsers never show) is dropped too.
+// prepare parses the HTML once to run the link rewriter on every <a href>,
+// to keep only the allowed tokens of rel, and to drop iframes the policy
+// would gut: an iframe whose source is not a YouTube embed disappears
+// whole instead of staying as an empty frame, and an allowed one gets the
+// sandbox the player needs. Iframe content (fallback text that browsers
+// never show) is dropped too.
 func (p *Pipeline) prepare(ctx context.Context, src string) (string, bool, error) {
-	if p.rewrite == nil && !containsFold(src, "<iframe") {
+	if p.rewrite == nil && !containsFold(src, "<iframe") && !containsFold(src, "rel") {
 		return src, false, nil
 	}
 	nodes, err := html.ParseFragment(strings.NewReader(src), &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body})
@@ -194,6 +196,7 @@ func (p *Pipeline) prepare(ctx context.Context, src string) (string, bool, error
 						}
 						affiliate = affiliate || l.Affiliate
 					}
+					filterRel(c)
 				}
 			}
 			if err := walk(c); err != nil {
@@ -218,6 +221,29 @@ func (p *Pipeline) prepare(ctx context.Context, src string) (string, bool, error
 		}
 	}
 	return b.String(), affiliate, nil
+}
+
+// filterRel keeps the rel tokens the policy allows and drops the rest, so
+// that rel="external sponsored" keeps "sponsored" instead of the sanitizer
+// dropping the whole attribute (which would hide that a link is paid).
+func filterRel(n *html.Node) {
+	for i, a := range n.Attr {
+		if a.Namespace != "" || a.Key != "rel" {
+			continue
+		}
+		var keep []string
+		for _, tok := range strings.Fields(strings.ToLower(a.Val)) {
+			if relTokens.MatchString(tok) && !slices.Contains(keep, tok) {
+				keep = append(keep, tok)
+			}
+		}
+		if len(keep) == 0 {
+			n.Attr = slices.Delete(n.Attr, i, i+1)
+		} else {
+			n.Attr[i].Val = strings.Join(keep, " ")
+		}
+		return
+	}
 }
 
 func containsFold(s, sub string) bool {

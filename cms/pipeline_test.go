@@ -46,6 +46,7 @@ func TestPipelineTable(t *testing.T) {
 		{"form dropped, text kept", `<form action="/x"><input name="a">b</form>`, cms.FormatHTML, `b`},
 		{"allowed rel kept", `<a href="https://a.test" rel="sponsored nofollow">a</a>`, cms.FormatHTML, `<a href="https://a.test" rel="sponsored nofollow">a</a>`},
 		{"foreign rel dropped", `<a href="https://a.test" rel="opener">a</a>`, cms.FormatHTML, `<a href="https://a.test">a</a>`},
+		{"foreign rel tokens dropped", `<a href="https://a.test" rel="External Sponsored opener sponsored">a</a>`, cms.FormatHTML, `<a href="https://a.test" rel="sponsored">a</a>`},
 		{"no forced nofollow", `<a href="https://pubmed.ncbi.nlm.nih.gov/1">study</a>`, cms.FormatHTML, `<a href="https://pubmed.ncbi.nlm.nih.gov/1">study</a>`},
 		{"tel link kept", `<a href="tel:+15551234567">Call</a>`, cms.FormatHTML, `<a href="tel:+15551234567">Call</a>`},
 		{"youtube embed sandboxed", `<iframe src="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ" width="560" height="315" allowfullscreen></iframe>`, cms.FormatHTML,
