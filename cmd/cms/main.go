@@ -38,6 +38,7 @@ const usage = `usage: cms [command] [flags]
 commands:
   serve      run the HTTP server (the default)
   user       add, list and change users (cms user for details)
+  resanitize re-render stored article HTML after a sanitizer policy change
   help       show this text
 
 Configuration comes from the environment; see README.md.
