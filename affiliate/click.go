@@ -37,8 +37,6 @@ type Click struct {
 	// Visitor is HMAC-SHA256 of the client address under the day's salt,
 	// enough to count unique visitors of a day and nothing more.
 	Visitor string `bson:"visitor" json:"visitor"`
-	// Rolled is set once the click is counted in the daily rollups.
-	Rolled bool `bson:"rolled" json:"-"`
 }
 
 // dayLayout is the form of Click.Day and of the stats API's dates.

@@ -354,10 +354,8 @@ func (r *Recorder) persist(ctx context.Context, batch []Click) error {
 		return err
 	}
 	deltas := map[rollupKey]Counts{}
-	ids := make([]string, len(toRoll))
 	for i := range toRoll {
 		c := &toRoll[i]
-		ids[i] = c.ID
 		k := rollupKey{Day: c.Day, Product: c.Product, Article: c.Article}
 		d := deltas[k]
 		switch {
@@ -374,7 +372,7 @@ func (r *Recorder) persist(ctx context.Context, batch []Click) error {
 	if err := r.store.ApplyRollups(ctx, deltas); err != nil {
 		return err
 	}
-	return r.store.MarkRolled(ctx, ids)
+	return r.store.MarkRolled(ctx, toRoll)
 }
 
 // dedupeClicks drops repeated IDs within a batch (a click spilled twice),
