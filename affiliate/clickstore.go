@@ -315,15 +315,17 @@ func (s *ClickStore) Salt(ctx context.Context, day string) ([]byte, error) {
 	return doc.Salt, nil
 }
 
-// Prune deletes salts and unique-visitor claims of days before day. Raw
-// clicks and rollups are kept.
-func (s *ClickStore) Prune(ctx context.Context, day string) error {
+// Prune deletes the salts of days before saltsBefore, so old visitor
+// hashes can no longer be linked to an address by anyone, and the
+// unique-visitor claims of days before claimsBefore. Raw clicks, rolled
+// marks and rollups are kept.
+func (s *ClickStore) Prune(ctx context.Context, saltsBefore, claimsBefore string) error {
 	ctx, cancel := context.WithTimeout(ctx, 4*s.timeout)
 	defer cancel()
-	if _, err := s.salts.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$lt", Value: day}}}}); err != nil {
+	if _, err := s.salts.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$lt", Value: saltsBefore}}}}); err != nil {
 		return fmt.Errorf("delete old salts: %w", err)
 	}
-	if _, err := s.visitors.DeleteMany(ctx, bson.D{{Key: "day", Value: bson.D{{Key: "$lt", Value: day}}}}); err != nil {
+	if _, err := s.visitors.DeleteMany(ctx, bson.D{{Key: "day", Value: bson.D{{Key: "$lt", Value: claimsBefore}}}}); err != nil {
 		return fmt.Errorf("delete old visitor claims: %w", err)
 	}
 	return nil

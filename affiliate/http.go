@@ -273,7 +273,7 @@ func (s *Service) handleRedirect(c *gin.Context) error {
 	case e.product.Archived:
 		return problem.New(problem.Gone, "this product is no longer available")
 	case e.target == "":
-		web.Logger(c).Warn("product link does not redirect: its target fails the current rules", "code", code, "reason", e.why)
+		// Logged once per catalogue load, not per request.
 		return problem.New(problem.NotFound, "no product link with this code")
 	}
 	// The target was checked when the snapshot was built; check the

@@ -24,12 +24,13 @@ import (
 // Counting rules, and the one window left: raw clicks are exact (each is
 // stored once under its random _id however often it is replayed). A click
 // is added to the rollups only when newly inserted, or when it was stored
-// before but not yet marked rolled (its first attempt failed after the
-// insert); unique-visitor claims name the click that made them, so they
-// are replay-safe too. If the process dies, or the database fails, after a
-// batch's rollups are applied but before its clicks are marked rolled, a
-// replay counts that batch in the rollups twice. The raw clicks remain the
-// truth to rebuild rollups from.
+// before but has no rolled mark yet (its first attempt failed after the
+// insert; a mark is a document inserted under the click's _id after the
+// rollups). Unique-visitor claims name the click that made them, so they
+// are replay-safe too. If the process dies, or the database fails, after
+// some of a batch's rollup updates are applied but before its marks are
+// inserted, a replay counts those clicks in the rollups twice. The raw
+// clicks remain the truth to rebuild rollups from.
 type Recorder struct {
 	store *ClickStore
 	spill *spillFile

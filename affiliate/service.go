@@ -282,11 +282,13 @@ func (s *Service) RunSync(ctx context.Context) {
 			lastSalt = time.Now()
 		}
 		if time.Since(lastPrune) > time.Hour {
-			keep := dayOf(s.now().AddDate(0, 0, -7))
-			if err := s.clicks.Prune(ctx, keep); err != nil && ctx.Err() == nil {
-				s.log.Warn("pruning old visitor claims failed", "err", err)
+			// Yesterday's salt stays for clicks near midnight; claims stay a
+			// week so that replayed clicks still find theirs.
+			yesterday := dayOf(s.now().AddDate(0, 0, -1))
+			if err := s.clicks.Prune(ctx, yesterday, dayOf(s.now().AddDate(0, 0, -7))); err != nil && ctx.Err() == nil {
+				s.log.Warn("pruning old salts and visitor claims failed", "err", err)
 			}
-			s.salts.forget(dayOf(s.now().AddDate(0, 0, -1)))
+			s.salts.forget(yesterday)
 			lastPrune = time.Now()
 		}
 	}
