@@ -117,6 +117,25 @@ func TestNoClickLostAtShutdown(t *testing.T) {
 	}
 	t.Logf("queued %s, written %s, spilled %s", scrape(t, s, "affiliate_clicks_queued_total"),
 		scrape(t, s, "affiliate_clicks_written_total"), scrape(t, s, "affiliate_clicks_spilled_total"))
+
+	// The same on an instance of its own, whose queue depth can be read.
+	s2 := newServer(t)
+	editor2, _ := s2.User(t, auth.Editor)
+	inst := newInstance(t, s2, affiliate.Options{})
+	if st, _, body := do(t, "POST", inst.URL+"/api/v1/products", map[string]string{"Authorization": "Bearer " + editor2},
+		map[string]any{"code": "roller", "title": "Roller", "asin": "B000123456", "marketplace": "amazon.com"}); st != 201 {
+		t.Fatalf("create: %d %s", st, body)
+	}
+	if got := burst(t, inst.URL, "roller", n, 16, nil); got != n {
+		t.Fatalf("%d of %d redirects answered", got, n)
+	}
+	if err := inst.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := countDocs(t, s2.DB.Database, "clicks", nil); got != n {
+		t.Fatalf("instance: %d clicks stored, want %d", got, n)
+	}
+	t.Logf("instance: largest queue depth %d of 10000", inst.MaxQueueDepth())
 }
 
 // TestNoClickLostInOutage stops the clicks database in the middle of a
