@@ -147,10 +147,9 @@ func (s *Service) EnsureIndexes(ctx context.Context) error {
 	return s.clicks.EnsureIndexes(ctx)
 }
 
-// Start seeds the settings on first run, loads the catalogue, fetches the
-// visitor salts and starts the click writer (which first replays any
-// clicks a previous run spilled). Close stops the writer.
-func (s *Service) Start(ctx context.Context) error {
+// Load seeds the settings on first run and loads the catalogue: enough
+// for tagging links and checking products (cms resanitize uses only this).
+func (s *Service) Load(ctx context.Context) error {
 	seed := DefaultSettings(s.opts.AmazonTags)
 	if err := seed.Validate(); err != nil {
 		return fmt.Errorf("CMS_AMAZON_TAGS: %w", describe(err))
@@ -159,7 +158,14 @@ func (s *Service) Start(ctx context.Context) error {
 	if _, err := s.store.SeedSettings(ctx, seed); err != nil {
 		return fmt.Errorf("affiliate settings: %w", err)
 	}
-	if err := s.reload(ctx); err != nil {
+	return s.reload(ctx)
+}
+
+// Start loads the catalogue, fetches the visitor salts and starts the
+// click writer (which first replays any clicks a previous run spilled).
+// Close stops the writer.
+func (s *Service) Start(ctx context.Context) error {
+	if err := s.Load(ctx); err != nil {
 		return err
 	}
 	s.refreshSalts(ctx)

@@ -10,6 +10,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/problem"
 )
@@ -36,8 +37,12 @@ type Options struct {
 	// Now is the clock; nil means time.Now. Tests move it.
 	Now    func() time.Time
 	Logger *slog.Logger
-	// RewriteLink is the pipeline's link hook (affiliate tagging).
+	// RewriteLink is the pipeline's link hook; nil with Affiliate set
+	// means the affiliate tagging rule.
 	RewriteLink LinkRewriter
+	// Affiliate, when set, checks product attachments and tags Amazon
+	// links; the service in turn tells it which articles use a product.
+	Affiliate *affiliate.Service
 	// SchedulerInterval is how often RunScheduler looks for due articles;
 	// 0 means one second.
 	SchedulerInterval time.Duration
@@ -57,6 +62,7 @@ type Options struct {
 type Service struct {
 	store    *store
 	pipeline *Pipeline
+	aff      *affiliate.Service
 	now      func() time.Time
 	log      *slog.Logger
 	interval time.Duration
@@ -81,8 +87,12 @@ func New(db *mongo.Database, o Options) *Service {
 	if o.SchedulerInterval <= 0 {
 		o.SchedulerInterval = time.Second
 	}
-	return &Service{
+	if o.Affiliate != nil && o.RewriteLink == nil {
+		o.RewriteLink = affiliateRewriter(o.Affiliate)
+	}
+	s := &Service{
 		store:    newStore(db),
+		aff:      o.Affiliate,
 		pipeline: NewPipeline(o.RewriteLink),
 		now:      o.Now,
 		log:      o.Logger.With("component", "cms"),
@@ -90,6 +100,10 @@ func New(db *mongo.Database, o Options) *Service {
 
 		maxRevisions: MaxRevisions,
 	}
+	if o.Affiliate != nil {
+		o.Affiliate.UsedBy = s.publishedSlugsUsing
+	}
+	return s
 }
 
 // EnsureIndexes creates the indexes the service relies on; safe at every
@@ -200,6 +214,9 @@ func (s *Service) Create(ctx context.Context, p *auth.Principal, c Content) (*Ar
 	now := s.clock()
 	c.Normalize()
 	if err := c.Validate(now); err != nil {
+		return nil, err
+	}
+	if err := s.checkProducts(c.Products); err != nil {
 		return nil, err
 	}
 	by := person(p)
@@ -324,6 +341,11 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 	changed := next.Content.Changed(&cur.Content)
 	if len(changed) == 0 {
 		return cur, nil
+	}
+	if slices.Contains(changed, "products") {
+		if err := s.checkProducts(next.Products); err != nil {
+			return nil, err
+		}
 	}
 	render := slices.Contains(changed, "body") || slices.Contains(changed, "bodyFormat") ||
 		cur.SanitizerVersion != SanitizerVersion

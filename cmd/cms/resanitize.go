@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/cms"
 	"github.com/wellness/cms/internal/mongodb"
 )
@@ -54,7 +55,16 @@ func resanitizeCmd(ctx context.Context, args []string, getenv func(string) strin
 	}
 	defer db.Close(context.Background())
 
-	svc := cms.New(db.Database, cms.Options{Logger: logger})
+	// The same link rule as the server: Amazon links get the associate tag.
+	aff, err := affiliate.New(db.Database, affiliate.Options{PublicURL: cfg.PublicURL,
+		AmazonTags: cfg.AmazonTags, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("resanitize: %w", err)
+	}
+	if err := aff.Load(ctx); err != nil {
+		return fmt.Errorf("resanitize: %w", err)
+	}
+	svc := cms.New(db.Database, cms.Options{Logger: logger, Affiliate: aff})
 	if err := svc.EnsureIndexes(ctx); err != nil {
 		return fmt.Errorf("resanitize: %w", err)
 	}

@@ -152,15 +152,6 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 
 	// Feature services: construct, create indexes, register routes, start
 	// background loops with s.background (stopped at shutdown).
-	// -- cms --
-	articles := cms.New(db.Database, cms.Options{Now: cfg.Now, Logger: cfg.Logger})
-	if err := articles.EnsureIndexes(ctx); err != nil {
-		cancel()
-		return nil, err
-	}
-	articles.Register(api)
-	s.background(bg, articles.RunScheduler)
-	// -- end cms --
 	// -- affiliate --
 	aff, err := affiliate.New(db.Database, affiliate.Options{
 		PublicURL: cfg.PublicURL, DataDir: cfg.DataDir, AmazonTags: cfg.AmazonTags,
@@ -184,6 +175,15 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 	// queue can be drained completely.
 	s.OnShutdown(aff.Close)
 	// -- end affiliate --
+	// -- cms --
+	articles := cms.New(db.Database, cms.Options{Now: cfg.Now, Logger: cfg.Logger, Affiliate: aff})
+	if err := articles.EnsureIndexes(ctx); err != nil {
+		cancel()
+		return nil, err
+	}
+	articles.Register(api)
+	s.background(bg, articles.RunScheduler)
+	// -- end cms --
 
 	s.engine = e
 	s.http = &http.Server{
