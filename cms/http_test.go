@@ -62,6 +62,9 @@ func etag(v int64) string { return fmt.Sprintf(`"%d"`, v) }
 func TestCreateAndGet(t *testing.T) {
 	s, _ := newAPI(t)
 	token, uid := s.User(t, auth.Author)
+	editor, _ := s.User(t, auth.Editor)
+	wantStatus(t, do(t, s, editor, "POST", "/api/v1/products", map[string]any{
+		"code": "foam-roller", "title": "Foam roller", "asin": "B00TEST001", "marketplace": "amazon.com"}), http.StatusCreated)
 	body := map[string]any{
 		"title":         "Massage for Chronic Pain Relief",
 		"summary":       "",
