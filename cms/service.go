@@ -74,6 +74,10 @@ type Service struct {
 	// multi-document change; an error stops the change there, as a crash
 	// of the process would.
 	failpoint func(step string) error
+
+	// changes tells readers of articles about every committed change (see
+	// OnChange).
+	changes changeHooks
 }
 
 // New returns the service over db.
@@ -401,6 +405,7 @@ func (s *Service) commit(ctx context.Context, prev, next *Article, by Person, ch
 	if err := s.writeClaimed(ctx, prev, next); err != nil {
 		return nil, err
 	}
+	s.changed(ctx, prev, next)
 	return next, nil
 }
 
@@ -462,7 +467,11 @@ func (s *Service) finishInterrupted(ctx context.Context, articleID string, v int
 		return nil
 	}
 	s.log.Warn("finishing an interrupted change", "article", articleID, "version", rev.Next.Version)
-	return s.writeClaimed(ctx, rev.Article, rev.Next)
+	if err := s.writeClaimed(ctx, rev.Article, rev.Next); err != nil {
+		return err
+	}
+	s.changed(ctx, rev.Article, rev.Next)
+	return nil
 }
 
 // Transition performs a workflow action. Contributors may only submit;

@@ -1,0 +1,212 @@
+package cms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/wellness/cms/internal/problem"
+)
+
+// Change is one committed change of an article: the version it replaced
+// and the version now stored. Listeners must treat both as read-only; the
+// writer returns Next to its caller.
+type Change struct {
+	Prev *Article
+	Next *Article
+}
+
+// readable reports whether readers of the content API can see a, now or
+// when its publication time comes without anyone acting again.
+func readable(a *Article) bool {
+	return a != nil && (a.Status == StatusPublished || a.Status == StatusScheduled)
+}
+
+// changeHooks is what follows every committed change of an article. Its
+// zero value works: it needs nothing but the service's own database.
+type changeHooks struct {
+	mu        sync.Mutex
+	listeners []func(context.Context, Change)
+}
+
+// OnChange registers fn to run after every committed change of an article
+// (edits, workflow steps, restores, scheduled publication, a crashed
+// change finished by another writer), in the writer's goroutine, before
+// the change returns to its caller. That is what lets the content API of
+// this instance serve the change on the very next request. fn must be
+// quick, must not modify the articles, and logs its own failures: the
+// change is already stored. Creating an article is not reported: a new
+// article is a draft, which no reader can see. Register before serving.
+func (s *Service) OnChange(fn func(ctx context.Context, c Change)) {
+	s.changes.mu.Lock()
+	defer s.changes.mu.Unlock()
+	s.changes.listeners = append(s.changes.listeners, fn)
+}
+
+// changed runs after a change is stored. When readers can see either
+// version, the shared content generation is raised first, so that every
+// other instance (and every other process writing articles, such as
+// `cms resanitize`) makes its readers' copy current within a poll.
+func (s *Service) changed(ctx context.Context, prev, next *Article) {
+	if readable(prev) || readable(next) {
+		if err := s.store.bumpContentGeneration(ctx); err != nil {
+			s.log.Error("could not raise the content generation; other instances catch up at their next full reload",
+				"article", next.ID, "err", err)
+		}
+	}
+	s.changes.mu.Lock()
+	listeners := s.changes.listeners
+	s.changes.mu.Unlock()
+	c := Change{Prev: prev, Next: next}
+	for _, fn := range listeners {
+		fn(ctx, c)
+	}
+}
+
+// The content generation is one document, keyed by _id, whose counter every
+// writer raises after each change readers can see, and which every
+// instance polls. Neither engine offers change streams, and polling one
+// document by _id is what the embedded engine answers fastest.
+//
+// The embedded engine applies $inc as a read followed by a write, so two
+// writers racing can both write n+1 and one increment is lost. That loses
+// no change: each writer raises the counter only after its article write,
+// so by the time anyone can read n+1 both article writes are stored, and
+// a poller that compares the counter for inequality with what it saw
+// before its last reload reloads once and sees both.
+const (
+	generationCollection = "content_generation"
+	generationID         = "articles"
+)
+
+func (s *store) generation() *mongo.Collection {
+	return s.articles.Database().Collection(generationCollection)
+}
+
+// bumpContentGeneration raises the counter, creating its document on first
+// use. Two first uses at once make one upsert fail on the unique _id; the
+// loser then increments the document the winner created.
+func (s *store) bumpContentGeneration(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
+	defer cancel()
+	filter := bson.D{{Key: "_id", Value: generationID}}
+	update := bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: int64(1)}}}}
+	for attempt := 0; ; attempt++ {
+		_, err := s.generation().UpdateOne(ctx, filter, update, options.UpdateOne().SetUpsert(true))
+		if err == nil {
+			return nil
+		}
+		if !mongo.IsDuplicateKeyError(err) || attempt > 0 {
+			return storeErr("raise content generation", err)
+		}
+	}
+}
+
+// contentGeneration reads the counter; 0 before the first change.
+func (s *store) contentGeneration(ctx context.Context) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	var doc struct {
+		N int64 `bson:"n"`
+	}
+	err := s.generation().FindOne(ctx, bson.D{{Key: "_id", Value: generationID}}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, storeErr("read content generation", err)
+	}
+	return doc.N, nil
+}
+
+// articleMeta is what a reload needs to know of every article to decide
+// which ones to fetch.
+type articleMeta struct {
+	ID      string `bson:"_id"`
+	Version int64  `bson:"version"`
+	Status  Status `bson:"status"`
+}
+
+// reloadTimeout bounds the collection scans of a reload; on the embedded
+// engine they read every document.
+const reloadTimeout = time.Minute
+
+// findArticleMetas returns the ID, version and status of every article.
+func (s *store) findArticleMetas(ctx context.Context) ([]articleMeta, error) {
+	ctx, cancel := context.WithTimeout(ctx, reloadTimeout)
+	defer cancel()
+	cur, err := s.articles.Find(ctx, bson.D{}, options.Find().
+		SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "version", Value: 1}, {Key: "status", Value: 1}}))
+	if err != nil {
+		return nil, storeErr("find article versions", err)
+	}
+	var out []articleMeta
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, storeErr("read article versions", err)
+	}
+	return out, nil
+}
+
+// findReadableArticles returns every published and scheduled article
+// without its source body, which the content API never shows.
+func (s *store) findReadableArticles(ctx context.Context) ([]*Article, error) {
+	ctx, cancel := context.WithTimeout(ctx, reloadTimeout)
+	defer cancel()
+	cur, err := s.articles.Find(ctx,
+		bson.D{{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{string(StatusPublished), string(StatusScheduled)}}}}},
+		options.Find().SetProjection(bson.D{{Key: "body", Value: 0}}))
+	if err != nil {
+		return nil, storeErr("find readable articles", err)
+	}
+	var out []*Article
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, storeErr("read readable articles", err)
+	}
+	for _, a := range out {
+		fixTimes(a)
+	}
+	return out, nil
+}
+
+// findSlugMap returns every reserved slug and the article it names.
+func (s *store) findSlugMap(ctx context.Context) (map[string]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, reloadTimeout)
+	defer cancel()
+	cur, err := s.slugs.Find(ctx, bson.D{}, options.Find().
+		SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "articleId", Value: 1}}))
+	if err != nil {
+		return nil, storeErr("find slugs", err)
+	}
+	var recs []SlugRecord
+	if err := cur.All(ctx, &recs); err != nil {
+		return nil, storeErr("read slugs", err)
+	}
+	out := make(map[string]string, len(recs))
+	for _, r := range recs {
+		out[r.Slug] = r.ArticleID
+	}
+	return out, nil
+}
+
+// fetchArticles reads the articles with the given IDs; missing ones are
+// left out.
+func (s *store) fetchArticles(ctx context.Context, ids []string) (map[string]*Article, error) {
+	out := make(map[string]*Article, len(ids))
+	for _, id := range ids {
+		a, err := s.FindArticleByID(ctx, id)
+		if err != nil {
+			if errors.Is(err, problem.NotFound) {
+				continue
+			}
+			return nil, fmt.Errorf("fetch article %s: %w", id, err)
+		}
+		out[id] = a
+	}
+	return out, nil
+}
