@@ -8,12 +8,19 @@ COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/cms ./cmd/cms \
  && mkdir -p /out/data
 
+# The maintained crawler list for bot detection (CMS_CRAWLER_LIST).
+FROM node:22-bookworm-slim AS crawlers
+WORKDIR /c
+RUN npm pack crawler-user-agents && tar xzf crawler-user-agents-*.tgz
+
 # Run: no shell, no package manager, a non-root user.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/cms /usr/local/bin/cms
 COPY --from=build --chown=65532:65532 /out/data /data
+COPY --from=crawlers /c/package/crawler-user-agents.json /usr/share/cms/crawler-user-agents.json
 ENV CMS_ADDR=:8080 \
-    CMS_DATA_DIR=/data
+    CMS_DATA_DIR=/data \
+    CMS_CRAWLER_LIST=/usr/share/cms/crawler-user-agents.json
 VOLUME ["/data"]
 EXPOSE 8080
 USER 65532:65532

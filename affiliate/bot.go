@@ -1,8 +1,13 @@
 package affiliate
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
+	"sync"
 )
 
 // botTokens are lower-case fragments of user agents that are not a person
@@ -14,11 +19,11 @@ import (
 // alone are not listed, because the in-app browsers of LinkedIn, Pinterest
 // or Snapchat carry them for people too.
 //
-// This list stands in for github.com/monperrus/crawler-user-agents, whose
-// Go package (agents.IsCrawler) could not be fetched when this was written:
-// the module proxy refused it. Swap isBot's first test for
-// agents.IsCrawler once it can be added to go.mod, and keep the preview
-// fetchers below, which that list does not all cover.
+// The maintained list, github.com/monperrus/crawler-user-agents, cannot be
+// a Go dependency here (the module proxy refuses it), so it is loaded at
+// start from the JSON file its npm package ships (CMS_CRAWLER_LIST; see
+// LoadCrawlerList). This built-in list always applies as well: it covers
+// the preview fetchers that list does not, and works without the file.
 var botTokens = []string{
 	// The generic words crawlers name themselves with.
 	"bot", "crawl", "spider", "slurp", "scrape", "archiver", "indexer",
@@ -69,6 +74,86 @@ func isBot(ua string) bool {
 		}
 	}
 	return false
+}
+
+// CrawlerList is the compiled crawler-user-agents list: one regular
+// expression per crawler, as maintained by that project. Matching a user
+// agent against all of them takes tens of microseconds, too much for every
+// redirect, but real traffic repeats a few thousand user agents, so
+// answers are remembered.
+type CrawlerList struct {
+	patterns []*regexp.Regexp
+
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// maxRemembered bounds the memory of answers; when full it starts over.
+const maxRemembered = 8192
+
+// LoadCrawlerList reads crawler-user-agents.json (from `npm install
+// crawler-user-agents`): an array of objects whose "pattern" is a regular
+// expression matched against the user agent.
+func LoadCrawlerList(path string) (*CrawlerList, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read crawler list: %w", err)
+	}
+	var entries []struct {
+		Pattern string `json:"pattern"`
+	}
+	if err := json.Unmarshal(data, &entries); err != nil {
+		return nil, fmt.Errorf("crawler list %s is not crawler-user-agents JSON: %w", path, err)
+	}
+	l := &CrawlerList{seen: map[string]bool{}}
+	for i, e := range entries {
+		re, err := regexp.Compile(e.Pattern)
+		if err != nil {
+			return nil, fmt.Errorf("crawler list %s entry %d: %w", path, i, err)
+		}
+		l.patterns = append(l.patterns, re)
+	}
+	if len(l.patterns) == 0 {
+		return nil, fmt.Errorf("crawler list %s has no patterns", path)
+	}
+	return l, nil
+}
+
+// Len is the number of crawler patterns.
+func (l *CrawlerList) Len() int { return len(l.patterns) }
+
+// Match reports whether ua is a crawler on the list.
+func (l *CrawlerList) Match(ua string) bool {
+	if l == nil {
+		return false
+	}
+	l.mu.Lock()
+	v, ok := l.seen[ua]
+	l.mu.Unlock()
+	if ok {
+		return v
+	}
+	for _, re := range l.patterns {
+		if re.MatchString(ua) {
+			v = true
+			break
+		}
+	}
+	if len(ua) <= 512 { // do not let odd, huge user agents fill the memory
+		l.mu.Lock()
+		if len(l.seen) >= maxRemembered {
+			l.seen = map[string]bool{}
+		}
+		l.seen[ua] = v
+		l.mu.Unlock()
+	}
+	return v
+}
+
+// isBot reports whether ua is a bot by the maintained list or the
+// built-in one.
+func (s *Service) isBot(ua string) bool {
+	return isBot(ua) || s.opts.Crawlers.Match(ua)
 }
 
 // isPrefetch reports whether a request is a speculative fetch by a browser

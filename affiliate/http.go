@@ -306,7 +306,7 @@ func (s *Service) click(c *gin.Context, code string) Click {
 		Time:     now.Truncate(time.Millisecond),
 		Day:      day,
 		Referrer: referrerHost(r.Referer()),
-		Bot:      isBot(r.UserAgent()) || isPrefetch(r.Header),
+		Bot:      s.isBot(r.UserAgent()) || isPrefetch(r.Header),
 		// ClientIP believes X-Forwarded-For only from CMS_TRUSTED_PROXIES.
 		Visitor: s.salts.visitor(day, c.ClientIP()),
 	}

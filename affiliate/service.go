@@ -43,6 +43,9 @@ type Options struct {
 	// CountryHeader is the header a trusted proxy puts the visitor's
 	// country in; default CF-IPCountry (Cloudflare).
 	CountryHeader string
+	// Crawlers is the maintained crawler list (CMS_CRAWLER_LIST); nil
+	// means the built-in list only.
+	Crawlers *CrawlerList
 	// Registerer receives the click metrics; nil registers none.
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger

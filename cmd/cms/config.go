@@ -17,6 +17,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/auth"
 )
 
@@ -40,6 +41,8 @@ type config struct {
 	DrainDelay     time.Duration
 	// WebhookAllowPrivate lets webhooks reach private addresses.
 	WebhookAllowPrivate bool
+	// Crawlers is the maintained crawler list, from CMS_CRAWLER_LIST.
+	Crawlers *affiliate.CrawlerList
 }
 
 // configError names the variable at fault so the one line printed at exit
@@ -171,6 +174,13 @@ func (c *config) parseLists(getenv func(string) string) error {
 			return bad("CMS_WEBHOOK_ALLOW_PRIVATE", "%q is not true or false", v)
 		}
 		c.WebhookAllowPrivate = b
+	}
+	if v := strings.TrimSpace(getenv("CMS_CRAWLER_LIST")); v != "" {
+		l, err := affiliate.LoadCrawlerList(v)
+		if err != nil {
+			return bad("CMS_CRAWLER_LIST", "%v", err)
+		}
+		c.Crawlers = l
 	}
 	if v := strings.TrimSpace(getenv("CMS_SHUTDOWN_DRAIN")); v != "" {
 		d, err := time.ParseDuration(v)

@@ -60,6 +60,7 @@ func TestConfigValidation(t *testing.T) {
 		{"trusted proxies ok", map[string]string{"CMS_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1"}, nil, ""},
 		{"trusted proxies bad", map[string]string{"CMS_TRUSTED_PROXIES": "10.0.0.0/33"}, nil, "CMS_TRUSTED_PROXIES"},
 		{"log level bad", map[string]string{"CMS_LOG_LEVEL": "loud"}, nil, "CMS_LOG_LEVEL"},
+		{"crawler list missing", map[string]string{"CMS_CRAWLER_LIST": filepath.Join(dir, "none.json")}, nil, "CMS_CRAWLER_LIST"},
 		{"drain delay bad", map[string]string{"CMS_SHUTDOWN_DRAIN": "forever"}, nil, "CMS_SHUTDOWN_DRAIN"},
 	}
 	if os.Geteuid() != 0 { // root can write anywhere, so the check cannot fail

@@ -142,6 +142,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		AdminPassword:  cfg.AdminPassword,
 
 		WebhookAllowPrivate: cfg.WebhookAllowPrivate,
+		Crawlers:            cfg.Crawlers,
 	}, db)
 	if err != nil {
 		return err

@@ -59,6 +59,9 @@ type Config struct {
 	// WebhookAllowPrivate lets webhooks reach private and loopback
 	// addresses (CMS_WEBHOOK_ALLOW_PRIVATE).
 	WebhookAllowPrivate bool
+	// Crawlers is the maintained crawler list (CMS_CRAWLER_LIST); nil
+	// means the built-in bot rules only.
+	Crawlers *affiliate.CrawlerList
 }
 
 // Hook runs during shutdown, after the HTTP server has stopped, in the order
@@ -155,7 +158,7 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 	// -- affiliate --
 	aff, err := affiliate.New(db.Database, affiliate.Options{
 		PublicURL: cfg.PublicURL, DataDir: cfg.DataDir, AmazonTags: cfg.AmazonTags,
-		TrustedProxies: cfg.TrustedProxies, Registerer: s.metrics.registry,
+		TrustedProxies: cfg.TrustedProxies, Registerer: s.metrics.registry, Crawlers: cfg.Crawlers,
 		Logger: cfg.Logger, Now: cfg.Now,
 	})
 	if err == nil {
