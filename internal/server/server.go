@@ -39,6 +39,9 @@ type Config struct {
 	TrustedProxies []string
 	// CORSOrigins may read the content API from a browser.
 	CORSOrigins []string
+	// ContentCacheControl is the Cache-Control of published content
+	// (CMS_CONTENT_CACHE_CONTROL); "" means cms.DefaultContentCacheControl.
+	ContentCacheControl string
 	// BodyLimit caps request bodies unless a route raises it.
 	BodyLimit int64
 	// ShutdownTimeout bounds how long in-flight requests may finish.
@@ -80,6 +83,7 @@ type Server struct {
 	auth     *auth.Service
 	rules    *auth.Rules
 	webhooks *webhook.Service
+	content  *cms.ContentAPI
 
 	ready    atomic.Bool
 	mu       sync.Mutex
@@ -186,6 +190,15 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 	}
 	articles.Register(api)
 	s.background(bg, articles.RunScheduler)
+	s.content = cms.NewContentAPI(articles, cms.ContentOptions{PublicURL: cfg.PublicURL,
+		CacheControl: cfg.ContentCacheControl, Now: cfg.Now, Logger: cfg.Logger})
+	s.content.Emit = s.webhooks.Emit
+	if err := s.content.Start(ctx); err != nil {
+		cancel()
+		return nil, err
+	}
+	s.content.Register(api, root, cfg.CORSOrigins)
+	s.background(bg, s.content.RunSync)
 	// -- end cms --
 
 	s.engine = e
@@ -210,6 +223,9 @@ func (s *Server) Auth() *auth.Service { return s.auth }
 
 // Webhooks is the event delivery service.
 func (s *Server) Webhooks() *webhook.Service { return s.webhooks }
+
+// Content is the public content API.
+func (s *Server) Content() *cms.ContentAPI { return s.content }
 
 // Rules is the access rule of every route, for the route audit test.
 func (s *Server) Rules() *auth.Rules { return s.rules }

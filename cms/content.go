@@ -1,0 +1,272 @@
+package cms
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// ProductView is a product placed in an article as readers see it. URL is
+// the tracked link through the /go/ redirect, never the shop's own URL, so
+// every click is counted and carries the associate tag.
+type ProductView struct {
+	Code     string `json:"code"`
+	Title    string `json:"title"`
+	ImageURL string `json:"imageUrl"`
+	URL      string `json:"url"`
+	Note     string `json:"note"`
+}
+
+// Disclosure is the affiliate disclosure a front end must show with an
+// article that earns commissions, and where.
+type Disclosure struct {
+	Text      string `json:"text"`
+	Placement string `json:"placement"`
+}
+
+// authorView names an author to readers: the name only, never the user ID
+// or email.
+type authorView struct {
+	Name string `json:"name"`
+}
+
+// seoView is what a front end puts in the page head: the author's
+// overrides, or the defaults derived from the article.
+type seoView struct {
+	Title        string `json:"title"`
+	Description  string `json:"description"`
+	CanonicalURL string `json:"canonicalUrl"`
+}
+
+// articleView is the public form of one article. It is built field by
+// field from the article, so a field added to Article never reaches
+// readers by accident.
+type articleView struct {
+	Slug               string          `json:"slug"`
+	Title              string          `json:"title"`
+	Summary            string          `json:"summary"`
+	HTML               string          `json:"html"`
+	CoverImage         *CoverImage     `json:"coverImage"`
+	Tags               []string        `json:"tags"`
+	Category           string          `json:"category"`
+	Author             authorView      `json:"author"`
+	PublishedAt        *time.Time      `json:"publishedAt"`
+	UpdatedAt          time.Time       `json:"updatedAt"`
+	ReadingTimeMinutes int             `json:"readingTimeMinutes"`
+	SEO                seoView         `json:"seo"`
+	MedicalReview      *MedicalReview  `json:"medicalReview"`
+	Sources            []Source        `json:"sources"`
+	CTA                *CTA            `json:"cta"`
+	Products           []ProductView   `json:"products"`
+	Disclosure         *Disclosure     `json:"disclosure"`
+	JSONLD             json.RawMessage `json:"jsonLd"`
+}
+
+// listItemView is an article in a list: no body, nothing a list page does
+// not show.
+type listItemView struct {
+	Slug               string      `json:"slug"`
+	Title              string      `json:"title"`
+	Summary            string      `json:"summary"`
+	CoverImage         *CoverImage `json:"coverImage"`
+	Tags               []string    `json:"tags"`
+	Category           string      `json:"category"`
+	Author             authorView  `json:"author"`
+	PublishedAt        *time.Time  `json:"publishedAt"`
+	UpdatedAt          time.Time   `json:"updatedAt"`
+	ReadingTimeMinutes int         `json:"readingTimeMinutes"`
+	HasAffiliateLinks  bool        `json:"hasAffiliateLinks"`
+}
+
+// Schema.org vocabulary for jsonLd.
+type (
+	ldPerson struct {
+		Type            string `json:"@type"`
+		Name            string `json:"name"`
+		HonorificSuffix string `json:"honorificSuffix,omitempty"`
+	}
+	ldWork struct {
+		Type string `json:"@type"`
+		Name string `json:"name"`
+		URL  string `json:"url"`
+	}
+	ldPage struct {
+		Type string `json:"@type"`
+		ID   string `json:"@id"`
+	}
+	ldArticle struct {
+		Context          string     `json:"@context"`
+		Type             string     `json:"@type"`
+		Headline         string     `json:"headline"`
+		Description      string     `json:"description,omitempty"`
+		Image            string     `json:"image,omitempty"`
+		Keywords         string     `json:"keywords,omitempty"`
+		DatePublished    *time.Time `json:"datePublished,omitempty"`
+		DateModified     time.Time  `json:"dateModified"`
+		Author           ldPerson   `json:"author"`
+		ReviewedBy       *ldPerson  `json:"reviewedBy,omitempty"`
+		LastReviewed     string     `json:"lastReviewed,omitempty"`
+		Citation         []ldWork   `json:"citation,omitempty"`
+		MainEntityOfPage ldPage     `json:"mainEntityOfPage"`
+	}
+)
+
+// pageURL is the canonical address of an article's page: the author's
+// seo.canonicalUrl, else <public URL>/articles/<slug>, the path front ends
+// are expected to serve articles at.
+func (api *ContentAPI) pageURL(a *Article) string {
+	if a.SEO != nil && a.SEO.CanonicalURL != "" {
+		return a.SEO.CanonicalURL
+	}
+	return api.publicURL + "/articles/" + a.Slug
+}
+
+// defaultProducts is the product list without the affiliate catalogue:
+// code, the author's note and the tracked link.
+func (api *ContentAPI) defaultProducts(slug string, refs []ProductRef) []ProductView {
+	out := make([]ProductView, len(refs))
+	for i, r := range refs {
+		out[i] = ProductView{Code: r.Code, Note: r.Note, URL: api.trackingURL(r.Code, slug)}
+	}
+	return out
+}
+
+// trackingURL is <public URL>/go/{code}?a={slug}.
+func (api *ContentAPI) trackingURL(code, slug string) string {
+	return api.publicURL + "/go/" + url.PathEscape(code) + "?a=" + url.QueryEscape(slug)
+}
+
+// jsonLD builds the schema.org object of an article: a MedicalWebPage when
+// a medical reviewer checked it, an Article otherwise. It is marshalled
+// with HTML escaping, so a front end may put it into a <script> element
+// as it is: no "</script>" can appear in it.
+func (api *ContentAPI) jsonLD(a *Article, publishedAt *time.Time) json.RawMessage {
+	ld := ldArticle{
+		Context: "https://schema.org", Type: "Article",
+		Headline: a.Title, Description: a.Excerpt,
+		Keywords:      strings.Join(a.Tags, ", "),
+		DatePublished: publishedAt, DateModified: a.UpdatedAt,
+		Author:           ldPerson{Type: "Person", Name: a.Author.Name},
+		MainEntityOfPage: ldPage{Type: "WebPage", ID: api.pageURL(a)},
+	}
+	if a.CoverImage != nil {
+		ld.Image = a.CoverImage.URL
+	}
+	if m := a.MedicalReview; m != nil {
+		ld.Type = "MedicalWebPage"
+		ld.ReviewedBy = &ldPerson{Type: "Person", Name: m.ReviewerName, HonorificSuffix: m.ReviewerCredentials}
+		if t, err := parseReviewedAt(m.ReviewedAt); err == nil {
+			ld.LastReviewed = t.Format(time.DateOnly)
+		}
+	}
+	for _, s := range a.Sources {
+		ld.Citation = append(ld.Citation, ldWork{Type: "CreativeWork", Name: s.Title, URL: s.URL})
+	}
+	b, err := json.Marshal(ld)
+	if err != nil {
+		// Only strings, times and structs: marshalling cannot fail.
+		panic(fmt.Sprintf("marshal jsonLd: %v", err))
+	}
+	return b
+}
+
+// renderArticle is the JSON body of an article. publishedAt is the
+// publication time readers see (a scheduled article that has come due
+// shows its publishAt); nil for a draft seen through a preview.
+func (api *ContentAPI) renderArticle(a *Article, publishedAt *time.Time) []byte {
+	products := api.defaultProducts(a.Slug, a.Products)
+	if api.ExpandProducts != nil {
+		products = api.ExpandProducts(a.Slug, a.Products)
+	}
+	var disclosure *Disclosure
+	if api.Disclosure != nil {
+		disclosure = api.Disclosure(a)
+	}
+	v := articleView{
+		Slug: a.Slug, Title: a.Title, Summary: a.Excerpt, HTML: a.BodyHTML,
+		CoverImage: a.CoverImage, Tags: nonNil(a.Tags), Category: a.Category,
+		Author:      authorView{Name: a.Author.Name},
+		PublishedAt: publishedAt, UpdatedAt: a.UpdatedAt,
+		ReadingTimeMinutes: a.ReadingTimeMinutes,
+		SEO:                api.seo(a),
+		MedicalReview:      a.MedicalReview,
+		Sources:            nonNil(a.Sources),
+		CTA:                a.CTA,
+		Products:           nonNil(products),
+		Disclosure:         disclosure,
+		JSONLD:             api.jsonLD(a, publishedAt),
+	}
+	return marshalPlain(v)
+}
+
+func (api *ContentAPI) seo(a *Article) seoView {
+	v := seoView{Title: a.Title, Description: a.Excerpt, CanonicalURL: api.pageURL(a)}
+	if a.SEO != nil {
+		if a.SEO.Title != "" {
+			v.Title = a.SEO.Title
+		}
+		if a.SEO.Description != "" {
+			v.Description = a.SEO.Description
+		}
+	}
+	return v
+}
+
+// renderListItem is the JSON of an article in a list.
+func renderListItem(a *Article, publishedAt *time.Time) []byte {
+	return marshalPlain(listItemView{
+		Slug: a.Slug, Title: a.Title, Summary: a.Excerpt, CoverImage: a.CoverImage,
+		Tags: nonNil(a.Tags), Category: a.Category, Author: authorView{Name: a.Author.Name},
+		PublishedAt: publishedAt, UpdatedAt: a.UpdatedAt, ReadingTimeMinutes: a.ReadingTimeMinutes,
+		// A front end shows a disclosure badge for either kind of
+		// affiliate content.
+		HasAffiliateLinks: a.HasAffiliateLinks || len(a.Products) > 0,
+	})
+}
+
+// marshalPlain encodes v without escaping <, > and &: html reads as HTML,
+// not \u003c, and the body is a third smaller. Served as
+// application/json with nosniff, it cannot be taken for markup.
+func marshalPlain(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(fmt.Sprintf("marshal content view: %v", err))
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// htmlText is the text of sanitized HTML, with block elements separating
+// words, for the search index.
+func htmlText(s string) string {
+	z := html.NewTokenizer(strings.NewReader(s))
+	var b strings.Builder
+	b.Grow(len(s) / 2)
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return b.String()
+		case html.TextToken:
+			b.Write(z.Text())
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			if blockElements[atom.Lookup(name)] {
+				b.WriteByte(' ')
+			}
+		}
+	}
+}

@@ -1,0 +1,56 @@
+package cms
+
+import (
+	"context"
+
+	"github.com/wellness/cms/internal/webhook"
+)
+
+// ArticleEvent is the data of a webhook event about an article, enough for
+// a static site to rebuild the page (or remove it) without calling back.
+type ArticleEvent struct {
+	ID   string `json:"id"`
+	Slug string `json:"slug"`
+	// PreviousSlug is set when the change moved the article to a new
+	// slug; the old one now redirects.
+	PreviousSlug string `json:"previousSlug,omitempty"`
+	Status       Status `json:"status"`
+	// URL is the article's canonical page URL.
+	URL string `json:"url"`
+}
+
+// eventOf names the webhook event of a change, or "" when readers cannot
+// see the difference (a draft edited, an article scheduled). Archiving is
+// article.deleted: the content API stops serving the article for good.
+func eventOf(c Change) string {
+	was := c.Prev != nil && c.Prev.Status == StatusPublished
+	is := c.Next.Status == StatusPublished
+	switch {
+	case !was && is:
+		return webhook.ArticlePublished
+	case was && is:
+		return webhook.ArticleUpdated
+	case was && c.Next.Status == StatusArchived:
+		return webhook.ArticleDeleted
+	case was:
+		return webhook.ArticleUnpublished
+	}
+	return ""
+}
+
+// emit reports a change through Emit. The event is queued in the outbox
+// before the write returns; a failure to queue is logged, since the change
+// itself is stored.
+func (api *ContentAPI) emit(ctx context.Context, c Change) {
+	event := eventOf(c)
+	if api.Emit == nil || event == "" {
+		return
+	}
+	data := ArticleEvent{ID: c.Next.ID, Slug: c.Next.Slug, Status: c.Next.Status, URL: api.pageURL(c.Next)}
+	if c.Prev != nil && c.Prev.Slug != c.Next.Slug {
+		data.PreviousSlug = c.Prev.Slug
+	}
+	if err := api.Emit(ctx, event, data); err != nil {
+		api.log.Error("could not queue a webhook event", "event", event, "article", c.Next.ID, "err", err)
+	}
+}

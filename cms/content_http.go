@@ -1,0 +1,509 @@
+package cms
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/search"
+	"github.com/wellness/cms/internal/web"
+)
+
+// Register mounts the content API: the article, list and tag routes on
+// apiGroup (/api/v1) under /content, and the feed, sitemap and robots.txt
+// on root. Every route is public. Browsers on corsOrigins may read them
+// (preflight included); the authoring routes are not opened by it.
+func (api *ContentAPI) Register(apiGroup, root *auth.Router, corsOrigins []string) {
+	cors := web.CORS(corsOrigins, http.MethodGet, http.MethodHead)
+	g := apiGroup.Group("/content", cors)
+	for _, r := range []struct {
+		path string
+		h    web.HandlerFunc
+	}{
+		{"/articles", api.handleList},
+		{"/articles/:slug", api.handleArticle},
+		{"/tags", api.handleTags},
+	} {
+		h := web.Handle(r.h)
+		g.GET(r.path, auth.Public, h)
+		g.HEAD(r.path, auth.Public, h)
+		g.OPTIONS(r.path, auth.Public, preflight)
+	}
+	for _, r := range []struct {
+		path string
+		h    web.HandlerFunc
+	}{
+		{"/feed.xml", api.handleFeed},
+		{"/sitemap.xml", api.handleSitemap},
+		{"/sitemaps/:page", api.handleSitemapPage},
+	} {
+		h := web.Handle(r.h)
+		root.GET(r.path, auth.Public, cors, h)
+		root.HEAD(r.path, auth.Public, cors, h)
+		root.OPTIONS(r.path, auth.Public, cors, preflight)
+	}
+	robots := web.Handle(func(c *gin.Context) error { send(c, api.robots, api.cacheControl); return nil })
+	root.GET("/robots.txt", auth.Public, robots)
+	root.HEAD("/robots.txt", auth.Public, robots)
+}
+
+// preflight ends an OPTIONS request; web.CORS before it has already
+// answered it.
+func preflight(c *gin.Context) { c.AbortWithStatus(http.StatusNoContent) }
+
+// Header values shared by every response; net/http only reads them.
+var (
+	varyHeader     = []string{"Accept-Encoding, Origin"}
+	gzipHeader     = []string{"gzip"}
+	privateNoStore = []string{"private, no-store"}
+)
+
+// send writes a rendered response: gzip when the client accepts it and the
+// body is worth it, the ETag of exactly the bytes sent, and 304 without a
+// body when If-None-Match names them. Only Accept-Encoding chooses between
+// variants, which Vary says; Origin only adds CORS headers.
+func send(c *gin.Context, r *rendered, cacheControl []string) {
+	req := c.Request
+	body, etag, length := r.body, r.etag, r.length
+	gz := len(r.body) >= gzipMin && acceptsGzip(req.Header["Accept-Encoding"])
+	if gz {
+		g := r.gzipped()
+		body, etag, length = g.gz, g.gzEtag, g.gzLength
+	}
+	h := c.Writer.Header()
+	h["Vary"] = varyHeader
+	h["Cache-Control"] = cacheControl
+	h["Etag"] = etag
+	if inm := req.Header["If-None-Match"]; len(inm) > 0 && etagListed(strings.Join(inm, ","), etag[0]) {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	h["Content-Type"] = r.contentType
+	h["Content-Length"] = length
+	if gz {
+		h["Content-Encoding"] = gzipHeader
+	}
+	c.Status(http.StatusOK)
+	_, _ = c.Writer.Write(body) // a HEAD request's body is dropped by net/http
+}
+
+// acceptsGzip reads Accept-Encoding: gzip (or x-gzip) with a non-zero
+// weight, or * when gzip itself is not refused.
+func acceptsGzip(values []string) bool {
+	star := false
+	for _, v := range values {
+		for v != "" {
+			var part string
+			part, v, _ = strings.Cut(v, ",")
+			name, params, _ := strings.Cut(part, ";")
+			name = strings.ToLower(strings.TrimSpace(name))
+			if name != "gzip" && name != "x-gzip" && name != "*" {
+				continue
+			}
+			ok := !zeroWeight(params)
+			if name == "*" {
+				star = ok
+				continue
+			}
+			return ok
+		}
+	}
+	return star
+}
+
+// zeroWeight reports a q parameter of 0 (q=0, q=0.0, ...).
+func zeroWeight(params string) bool {
+	for _, p := range strings.Split(params, ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if strings.EqualFold(k, "q") {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return err == nil && f == 0
+		}
+	}
+	return false
+}
+
+func articleNotFound() error {
+	return problem.New(problem.NotFound, "no published article at this address")
+}
+
+// handleArticle serves one article by slug. A former slug of a published
+// article answers 301 with the current one. With ?preview=<token> it
+// serves the current draft of the one article the token opens instead,
+// privately and never through the cache.
+func (api *ContentAPI) handleArticle(c *gin.Context) error {
+	slug := c.Param("slug")
+	if c.Request.URL.RawQuery != "" {
+		token, err := previewParam(c)
+		if err != nil {
+			return err
+		}
+		if token != "" {
+			return api.servePreview(c, slug, token)
+		}
+	}
+	s := api.current()
+	id, ok := s.slugs[slug]
+	if !ok {
+		return articleNotFound()
+	}
+	e := s.visibleEntry(id)
+	if e == nil {
+		return articleNotFound()
+	}
+	if e.a.Slug != slug {
+		h := c.Writer.Header()
+		h["Location"] = []string{strings.TrimSuffix(c.FullPath(), ":slug") + e.a.Slug}
+		h["Cache-Control"] = api.cacheControl
+		h["Vary"] = varyHeader
+		c.Status(http.StatusMovedPermanently)
+		return nil
+	}
+	send(c, e.article(api), api.cacheControl)
+	return nil
+}
+
+// previewParam validates the article route's query: preview, once, with a
+// value, and nothing else.
+func previewParam(c *gin.Context) (string, error) {
+	var f problem.Fields
+	values := c.Request.URL.Query()
+	for k, vs := range values {
+		switch {
+		case k != "preview":
+			f.Add(k, "unknown query parameter")
+		case len(vs) > 1:
+			f.Add(k, "given more than once")
+		case vs[0] == "":
+			f.Add(k, "must be a preview token")
+		}
+	}
+	if err := f.Err(); err != nil {
+		return "", err
+	}
+	return values.Get("preview"), nil
+}
+
+// servePreview answers a preview: the article the token opens, as it
+// stands in the database now, if slug names it (its current slug or a
+// former one). Any other slug, and an unknown or expired token, is 404.
+func (api *ContentAPI) servePreview(c *gin.Context, slug, token string) error {
+	ctx := c.Request.Context()
+	id, err := api.articles.PreviewArticleID(ctx, token)
+	if errors.Is(err, problem.NotFound) {
+		return articleNotFound()
+	}
+	if err != nil {
+		return fmt.Errorf("preview: %w", err)
+	}
+	a, err := api.articles.ArticleBySlug(ctx, slug)
+	if errors.Is(err, problem.NotFound) || (err == nil && (a.ID != id || a.Status == StatusArchived)) {
+		return articleNotFound()
+	}
+	if err != nil {
+		return fmt.Errorf("preview: %w", err)
+	}
+	at := a.PublishedAt
+	if a.Status == StatusScheduled {
+		at = a.PublishAt
+	}
+	send(c, newRendered(jsonType, api.renderArticle(a, at)), privateNoStore)
+	return nil
+}
+
+// MaxListLimit is the largest page a list returns.
+const MaxListLimit = 100
+
+// listQuery is a validated list request.
+type listQuery struct {
+	tag, category, author string   // category and author as slugs
+	words                 []string // folded search words of q
+	limit                 int
+	after                 *position
+}
+
+// position is a place in a list: the last item of the previous page.
+type position struct {
+	score int // search lists only
+	ms    int64
+	id    string
+}
+
+// filterKey names the list a cursor belongs to.
+func (q *listQuery) filterKey() string {
+	return "t=" + q.tag + "\x00c=" + q.category + "\x00a=" + q.author + "\x00q=" + strings.Join(q.words, " ")
+}
+
+func (q *listQuery) cacheKey() string {
+	k := q.filterKey() + "\x00l=" + strconv.Itoa(q.limit)
+	if q.after != nil {
+		k += "\x00p=" + q.encodeCursor(*q.after)
+	}
+	return k
+}
+
+func (q *listQuery) filterHash() uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(q.filterKey()))
+	return h.Sum32()
+}
+
+// encodeCursor makes the opaque cursor of a position. It carries a hash of
+// the filters, so a cursor cannot be replayed against another list.
+func (q *listQuery) encodeCursor(p position) string {
+	raw := fmt.Sprintf("1.%08x.%d.%d.%s", q.filterHash(), p.score, p.ms, p.id)
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+func (q *listQuery) decodeCursor(s string) (*position, string) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(s) > 200 {
+		return nil, "is not a cursor this API returned"
+	}
+	parts := strings.Split(string(raw), ".")
+	if len(parts) != 5 || parts[0] != "1" {
+		return nil, "is not a cursor this API returned"
+	}
+	if parts[1] != fmt.Sprintf("%08x", q.filterHash()) {
+		return nil, "belongs to a list with other filters"
+	}
+	score, err1 := strconv.Atoi(parts[2])
+	ms, err2 := strconv.ParseInt(parts[3], 10, 64)
+	if err1 != nil || err2 != nil || score < 0 || !idPattern.MatchString(parts[4]) {
+		return nil, "is not a cursor this API returned"
+	}
+	return &position{score: score, ms: ms, id: parts[4]}, ""
+}
+
+var contentListParams = map[string]bool{"tag": true, "category": true, "author": true, "q": true, "limit": true, "cursor": true}
+
+// parseContentList validates a list query. Unknown, repeated, empty and
+// out-of-range parameters are 400, never a silent default.
+func parseContentList(c *gin.Context) (*listQuery, error) {
+	q := &listQuery{limit: 20}
+	var f problem.Fields
+	values := c.Request.URL.Query()
+	for k, vs := range values {
+		switch {
+		case !contentListParams[k]:
+			f.Add(k, "unknown query parameter")
+		case len(vs) > 1:
+			f.Add(k, "given more than once")
+		case vs[0] == "":
+			f.Add(k, "must not be empty")
+		}
+	}
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	if v := values.Get("tag"); v != "" {
+		q.tag = strings.ToLower(v)
+		if len(q.tag) > MaxTag || !tagPattern.MatchString(q.tag) {
+			f.Add("tag", "must be a tag of a-z, 0-9 and hyphens")
+		}
+	}
+	if v := values.Get("category"); v != "" {
+		q.category = Slugify(v)
+		if len(v) > MaxCategory || q.category == "" {
+			f.Add("category", "must be a category name or its slug")
+		}
+	}
+	if v := values.Get("author"); v != "" {
+		q.author = v
+		if checkSlug(v) != "" {
+			f.Add("author", "must be the slug of an author's name, like jane-doe")
+		}
+	}
+	if v := values.Get("q"); v != "" {
+		q.words = search.Words(v)
+		switch {
+		case len(v) > MaxTitle:
+			f.Add("q", "at most %d characters", MaxTitle)
+		case len(q.words) == 0:
+			f.Add("q", "has no words to search for")
+		case len(q.words) > 20:
+			f.Add("q", "at most 20 words")
+		}
+	}
+	if v := values.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxListLimit {
+			f.Add("limit", "must be a whole number from 1 to %d", MaxListLimit)
+		}
+		q.limit = n
+	}
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	if v := values.Get("cursor"); v != "" {
+		p, msg := q.decodeCursor(v)
+		if msg != "" {
+			f.Add("cursor", "%s", msg)
+			return nil, f.Err()
+		}
+		q.after = p
+	}
+	return q, nil
+}
+
+func (api *ContentAPI) handleList(c *gin.Context) error {
+	q, err := parseContentList(c)
+	if err != nil {
+		return err
+	}
+	send(c, api.listPage(api.current(), q), api.cacheControl)
+	return nil
+}
+
+// listPage is the page for q, from the snapshot's cache when it holds it.
+func (api *ContentAPI) listPage(s *snapshot, q *listQuery) *rendered {
+	key := q.cacheKey()
+	if v, ok := s.lists.Load(key); ok {
+		return v.(*rendered)
+	}
+	r := api.renderList(s, q)
+	if s.listCount.Load() < maxCachedLists && s.listBytes.Load() < maxCachedListBytes {
+		v, loaded := s.lists.LoadOrStore(key, r)
+		if loaded {
+			return v.(*rendered)
+		}
+		s.listCount.Add(1)
+		s.listBytes.Add(int64(len(r.body)))
+	}
+	return r
+}
+
+// matches applies the filters other than q.
+func (q *listQuery) matches(e *entry) bool {
+	return (q.tag == "" || slices.Contains(e.a.Tags, q.tag)) &&
+		(q.category == "" || e.categorySlug == q.category) &&
+		(q.author == "" || e.authorSlug == q.author)
+}
+
+// after reports whether e (with score) comes after position p in the list
+// order: score, then publication time, then ID, all descending.
+func after(e *entry, score int, p *position) bool {
+	if score != p.score {
+		return score < p.score
+	}
+	if ms := e.at.UnixMilli(); ms != p.ms {
+		return ms < p.ms
+	}
+	return e.a.ID < p.id
+}
+
+func (api *ContentAPI) renderList(s *snapshot, q *listQuery) *rendered {
+	type item struct {
+		e     *entry
+		score int
+	}
+	page := make([]item, 0, q.limit+1)
+	if len(q.words) > 0 {
+		var all []item
+		for _, h := range api.index.Search(strings.Join(q.words, " ")) {
+			if e := s.visibleEntry(h.ID); e != nil && q.matches(e) {
+				all = append(all, item{e, h.Score})
+			}
+		}
+		slices.SortFunc(all, func(a, b item) int {
+			if a.score != b.score {
+				return b.score - a.score
+			}
+			return newestFirst(a.e, b.e)
+		})
+		for _, it := range all {
+			if q.after == nil || after(it.e, it.score, q.after) {
+				page = append(page, it)
+				if len(page) > q.limit {
+					break
+				}
+			}
+		}
+	} else {
+		start := 0
+		if q.after != nil {
+			start = sort.Search(len(s.visible), func(i int) bool { return after(s.visible[i], 0, q.after) })
+		}
+		for _, e := range s.visible[start:] {
+			if q.matches(e) {
+				page = append(page, item{e, 0})
+				if len(page) > q.limit {
+					break
+				}
+			}
+		}
+	}
+	next := ""
+	if len(page) > q.limit {
+		page = page[:q.limit]
+		last := page[len(page)-1]
+		next = q.encodeCursor(position{score: last.score, ms: last.e.at.UnixMilli(), id: last.e.a.ID})
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"items":[`)
+	for i, it := range page {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(it.e.listItem())
+	}
+	b.WriteString(`],"nextCursor":`)
+	if next == "" {
+		b.WriteString("null")
+	} else {
+		b.WriteString(`"` + next + `"`)
+	}
+	b.WriteByte('}')
+	return newRendered(jsonType, b.Bytes())
+}
+
+// tagCount is one entry of GET /content/tags.
+type tagCount struct {
+	Tag   string `json:"tag"`
+	Count int    `json:"count"`
+}
+
+func (api *ContentAPI) handleTags(c *gin.Context) error {
+	if c.Request.URL.RawQuery != "" {
+		var f problem.Fields
+		for k := range c.Request.URL.Query() {
+			f.Add(k, "unknown query parameter")
+		}
+		if err := f.Err(); err != nil {
+			return err
+		}
+	}
+	s := api.current()
+	s.tagsOnce.Do(func() {
+		counts := map[string]int{}
+		for _, e := range s.visible {
+			for _, t := range e.a.Tags {
+				counts[t]++
+			}
+		}
+		out := make([]tagCount, 0, len(counts))
+		for t, n := range counts {
+			out = append(out, tagCount{t, n})
+		}
+		slices.SortFunc(out, func(a, b tagCount) int {
+			if a.Count != b.Count {
+				return b.Count - a.Count
+			}
+			return strings.Compare(a.Tag, b.Tag)
+		})
+		s.tags = newRendered(jsonType, marshalPlain(out))
+	})
+	send(c, s.tags, api.cacheControl)
+	return nil
+}

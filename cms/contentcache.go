@@ -1,0 +1,556 @@
+package cms
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wellness/cms/internal/search"
+)
+
+// DefaultContentCacheControl lets browsers and CDNs keep published content
+// for a minute and serve it stale for five more while they revalidate: an
+// edit reaches readers within about a minute, and the service answers the
+// revalidation with a bodiless 304 when nothing changed.
+const DefaultContentCacheControl = "public, max-age=60, stale-while-revalidate=300"
+
+// DefaultSitemapMaxURLs is the sitemap protocol's limit of URLs per file;
+// beyond it /sitemap.xml becomes a sitemap index.
+const DefaultSitemapMaxURLs = 50000
+
+const (
+	// defaultPollInterval is how often an instance reads the shared
+	// content generation: other instances' writes show within about that.
+	defaultPollInterval = 500 * time.Millisecond
+	// fullReloadEvery reloads even when the generation did not move, in
+	// case a writer died between its write and raising the generation.
+	fullReloadEvery = 5 * time.Minute
+	// bulkFetchOver switches a reload from fetching changed articles one
+	// by one (by _id, fast everywhere) to one scan of the readable ones.
+	bulkFetchOver = 32
+	// maxCachedLists and maxCachedListBytes bound the list pages kept per
+	// snapshot: every distinct query (and cursor) is a key, and clients
+	// choose them. Past the bounds pages are still rendered from memory,
+	// just not kept.
+	maxCachedLists     = 2048
+	maxCachedListBytes = 32 << 20
+	// gzipMin is the smallest body worth compressing.
+	gzipMin = 1024
+)
+
+// ContentOptions configure the content API. The zero value works, with
+// links to http://localhost:8080.
+type ContentOptions struct {
+	// PublicURL is the base of every absolute link: page URLs in feeds,
+	// the sitemap and jsonLd, and the /go/ product links.
+	PublicURL string
+	// CacheControl is sent with published content;
+	// "" means DefaultContentCacheControl.
+	CacheControl string
+	// PollInterval is how often the shared content generation is read;
+	// 0 means half a second.
+	PollInterval time.Duration
+	// SiteName titles the RSS feed; "" means the host of PublicURL.
+	SiteName string
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+// ContentAPI is the public, read-only side of articles: what every front
+// end fetches, and therefore most of the requests the service answers.
+//
+// It never asks the database per request. Every readable article (published,
+// or scheduled: such an article appears by itself when its time comes) is
+// held in an immutable snapshot behind an atomic pointer, with its JSON
+// rendered once, on first request, and kept with its gzip form and ETag;
+// list pages, tags, the feed and the sitemap are rendered once per
+// snapshot. A change committed by this instance replaces the snapshot
+// before the write returns (Service.OnChange), so the next request sees
+// it; changes by other instances arrive through the shared content
+// generation, polled every PollInterval (RunSync).
+type ContentAPI struct {
+	articles     *Service
+	store        *store
+	publicURL    string
+	cacheControl []string
+	siteName     string
+	poll         time.Duration
+	now          func() time.Time
+	log          *slog.Logger
+
+	// ExpandProducts, when set, turns an article's product references
+	// into what readers see (title, image, tracked link), leaving out
+	// products that no longer redirect. Without it each product shows
+	// its code, note and tracked link. It is called when a response is
+	// rendered, not per request; call Invalidate when its answers change.
+	// Set it before the server serves.
+	ExpandProducts func(slug string, refs []ProductRef) []ProductView
+	// Disclosure, when set, returns the affiliate disclosure of an
+	// article, or nil when it needs none. Without it disclosure is null.
+	// Same rules as ExpandProducts.
+	Disclosure func(a *Article) *Disclosure
+	// Emit, when set, queues a webhook event (webhook.Service.Emit): the
+	// content API reports article.published, article.updated,
+	// article.unpublished and article.deleted through it.
+	Emit func(ctx context.Context, event string, data any) error
+
+	snap atomic.Pointer[snapshot]
+	// mu serializes snapshot replacement and the search index, so that a
+	// slow reload cannot overwrite a change applied meanwhile.
+	mu      sync.Mutex
+	index   *search.Index
+	indexed map[string]int64 // article ID -> version in the index; under mu
+	seen    int64            // generation of the last reload; RunSync's
+
+	sitemapMax atomic.Int64
+	robots     *rendered
+}
+
+// NewContentAPI builds the content API over the authoring service and
+// subscribes it to the service's changes. Start loads it.
+func NewContentAPI(articles *Service, o ContentOptions) *ContentAPI {
+	if o.PublicURL == "" {
+		o.PublicURL = "http://localhost:8080"
+	}
+	if o.CacheControl == "" {
+		o.CacheControl = DefaultContentCacheControl
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = defaultPollInterval
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	pub := strings.TrimRight(o.PublicURL, "/")
+	if o.SiteName == "" {
+		o.SiteName = strings.TrimPrefix(strings.TrimPrefix(pub, "https://"), "http://")
+	}
+	api := &ContentAPI{
+		articles: articles, store: articles.store,
+		publicURL: pub, cacheControl: []string{o.CacheControl}, siteName: o.SiteName,
+		poll: o.PollInterval, now: o.Now, log: o.Logger.With("component", "content"),
+		index: search.New(), indexed: map[string]int64{},
+	}
+	api.sitemapMax.Store(DefaultSitemapMaxURLs)
+	api.robots = newRendered("text/plain; charset=utf-8", []byte(
+		"User-agent: *\nDisallow: /api/\nDisallow: /go/\n\nSitemap: "+pub+"/sitemap.xml\n"))
+	api.snap.Store(buildSnapshot(map[string]*entry{}, map[string]string{}, map[string]int64{}, o.Now()))
+	articles.OnChange(api.changed)
+	return api
+}
+
+// Start loads every readable article and builds the search index. The
+// server calls it before it serves.
+func (api *ContentAPI) Start(ctx context.Context) error {
+	gen, err := api.reload(ctx)
+	if err != nil {
+		return fmt.Errorf("load published articles: %w", err)
+	}
+	api.seen = gen
+	return nil
+}
+
+// RunSync keeps this instance current with changes made by others until
+// ctx ends: it polls the shared content generation and reloads when it
+// differs from the one its last reload saw, and fully every few minutes.
+func (api *ContentAPI) RunSync(ctx context.Context) {
+	t := time.NewTicker(api.poll)
+	defer t.Stop()
+	lastFull := time.Now()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		gen, err := api.store.contentGeneration(ctx)
+		if err == nil && gen == api.seen && time.Since(lastFull) < fullReloadEvery {
+			failing = false
+			continue
+		}
+		if err == nil {
+			gen, err = api.reload(ctx)
+		}
+		if err != nil {
+			if !failing && ctx.Err() == nil {
+				api.log.Warn("cannot refresh published articles; serving the last copy", "err", err)
+			}
+			failing = true
+			continue
+		}
+		failing = false
+		api.seen, lastFull = gen, time.Now()
+	}
+}
+
+// reload reads the readable articles and every slug from the database and
+// installs them, returning the generation it read first: every change
+// raised past it is yet to be seen. Articles whose version did not change
+// keep their rendered forms. Where this instance already knows a newer
+// version (a change it committed while the reload read), it keeps that.
+func (api *ContentAPI) reload(ctx context.Context) (int64, error) {
+	gen, err := api.store.contentGeneration(ctx)
+	if err != nil {
+		return 0, err
+	}
+	metas, err := api.store.findArticleMetas(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cur := api.snap.Load()
+	var need []string
+	for _, m := range metas {
+		if readableStatus(m.Status) {
+			if e := cur.entries[m.ID]; e == nil || e.a.Version != m.Version {
+				need = append(need, m.ID)
+			}
+		}
+	}
+	var fetched map[string]*Article
+	if len(need) > bulkFetchOver {
+		all, err := api.store.findReadableArticles(ctx)
+		if err != nil {
+			return 0, err
+		}
+		fetched = make(map[string]*Article, len(all))
+		for _, a := range all {
+			fetched[a.ID] = a
+		}
+	} else if fetched, err = api.store.fetchArticles(ctx, need); err != nil {
+		return 0, err
+	}
+	slugs, err := api.store.findSlugMap(ctx)
+	if err != nil {
+		return 0, err
+	}
+
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	cur = api.snap.Load()
+	entries := make(map[string]*entry, len(cur.entries))
+	versions := make(map[string]int64, len(metas))
+	for _, m := range metas {
+		if lv, ok := cur.versions[m.ID]; ok && lv > m.Version {
+			versions[m.ID] = lv
+			if e := cur.entries[m.ID]; e != nil {
+				entries[m.ID] = e
+			}
+			continue
+		}
+		versions[m.ID] = m.Version
+		if !readableStatus(m.Status) {
+			continue
+		}
+		if e := cur.entries[m.ID]; e != nil && e.a.Version == m.Version {
+			entries[m.ID] = e
+			continue
+		}
+		a := fetched[m.ID]
+		if a == nil {
+			continue // no longer readable by the time it was fetched
+		}
+		versions[m.ID] = max(m.Version, a.Version)
+		if readable(a) {
+			entries[m.ID] = api.newEntry(a)
+		}
+	}
+	// Articles this instance changed after the scan began.
+	for id, lv := range cur.versions {
+		if _, ok := versions[id]; !ok {
+			versions[id] = lv
+			if e := cur.entries[id]; e != nil {
+				entries[id] = e
+			}
+		}
+	}
+	for slug, id := range cur.slugs {
+		if _, ok := slugs[slug]; !ok {
+			slugs[slug] = id
+		}
+	}
+	for id, e := range entries {
+		slugs[e.a.Slug] = id
+	}
+	api.install(buildSnapshot(entries, slugs, versions, api.now()))
+	return gen, nil
+}
+
+func readableStatus(s Status) bool { return s == StatusPublished || s == StatusScheduled }
+
+// changed is the Service.OnChange listener: it applies a change committed
+// by this instance at once, then reports it to webhooks.
+func (api *ContentAPI) changed(ctx context.Context, c Change) {
+	api.apply(c)
+	api.emit(ctx, c)
+}
+
+// apply installs a snapshot with one article changed. Slugs are recorded
+// even for changes readers cannot see, so that a draft's former slugs
+// redirect from the moment it is published.
+func (api *ContentAPI) apply(c Change) {
+	next := c.Next
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	cur := api.snap.Load()
+	if v, ok := cur.versions[next.ID]; ok && v >= next.Version {
+		return // a reload already brought this version or a later one
+	}
+	prevReadable := cur.entries[next.ID] != nil
+	newSlugs := cur.slugs[next.Slug] != next.ID || (c.Prev != nil && cur.slugs[c.Prev.Slug] != next.ID)
+	versions := cloneMap(cur.versions)
+	versions[next.ID] = next.Version
+	entries, slugs := cur.entries, cur.slugs
+	if prevReadable || readable(next) {
+		entries = cloneMap(cur.entries)
+		if readable(next) {
+			entries[next.ID] = api.newEntry(next)
+		} else {
+			delete(entries, next.ID)
+		}
+	}
+	if newSlugs {
+		slugs = cloneMap(cur.slugs)
+		if c.Prev != nil {
+			slugs[c.Prev.Slug] = next.ID
+		}
+		slugs[next.Slug] = next.ID
+	}
+	api.install(buildSnapshot(entries, slugs, versions, api.now()))
+}
+
+// Invalidate renders everything again from the articles in memory, for
+// when something besides the articles that responses show has changed:
+// the product catalogue or the disclosure text behind ExpandProducts and
+// Disclosure. It only affects this instance.
+func (api *ContentAPI) Invalidate() {
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	cur := api.snap.Load()
+	entries := make(map[string]*entry, len(cur.entries))
+	for id, e := range cur.entries {
+		entries[id] = api.newEntry(e.a)
+	}
+	api.install(buildSnapshot(entries, cur.slugs, cur.versions, api.now()))
+}
+
+// install makes s current and brings the search index in line with it.
+// The caller holds mu.
+func (api *ContentAPI) install(s *snapshot) {
+	api.snap.Store(s)
+	for id := range api.indexed {
+		if s.entries[id] == nil {
+			api.index.Remove(id)
+			delete(api.indexed, id)
+		}
+	}
+	for id, e := range s.entries {
+		if api.indexed[id] != e.a.Version {
+			api.index.Put(search.Doc{ID: id, Title: e.a.Title, Summary: e.a.Excerpt,
+				Tags: e.a.Tags, Body: htmlText(e.a.BodyHTML)})
+			api.indexed[id] = e.a.Version
+		}
+	}
+}
+
+// current is the snapshot to serve from. When a scheduled article has
+// come due since the snapshot was built, a new one shows it, without
+// waiting for the scheduler to publish it: readers see it at its time, on
+// every instance.
+func (api *ContentAPI) current() *snapshot {
+	s := api.snap.Load()
+	if s.nextDue.IsZero() {
+		return s
+	}
+	if now := api.now(); !now.Before(s.nextDue) {
+		return api.advance(now)
+	}
+	return s
+}
+
+func (api *ContentAPI) advance(now time.Time) *snapshot {
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	s := api.snap.Load()
+	if s.nextDue.IsZero() || now.Before(s.nextDue) {
+		return s // another request advanced it
+	}
+	next := buildSnapshot(s.entries, s.slugs, s.versions, now)
+	api.snap.Store(next)
+	return next
+}
+
+func cloneMap[K comparable, V any](m map[K]V) map[K]V {
+	out := make(map[K]V, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// entry is one readable article with its rendered forms. Entries are
+// shared by successive snapshots until their article changes, so an edit
+// of one article renders only that one again.
+type entry struct {
+	a *Article // never modified; the source body is dropped
+	// at is when readers see the article published: its publishedAt, or
+	// the publishAt of a scheduled one.
+	at        time.Time
+	scheduled bool
+	// Filter keys: the slugs of the author's name and of the category.
+	authorSlug, categorySlug string
+
+	fullOnce sync.Once
+	full     *rendered
+	itemOnce sync.Once
+	item     []byte
+}
+
+func (api *ContentAPI) newEntry(a *Article) *entry {
+	b := a.clone()
+	b.Body = ""
+	e := &entry{a: b, authorSlug: Slugify(b.Author.Name), categorySlug: Slugify(b.Category)}
+	if b.Status == StatusScheduled && b.PublishAt != nil {
+		e.at, e.scheduled = *b.PublishAt, true
+	} else if b.PublishedAt != nil {
+		e.at = *b.PublishedAt
+	}
+	return e
+}
+
+// article is the rendered JSON of the article.
+func (e *entry) article(api *ContentAPI) *rendered {
+	e.fullOnce.Do(func() {
+		at := e.at
+		e.full = newRendered(jsonType, api.renderArticle(e.a, &at))
+	})
+	return e.full
+}
+
+// listItem is the article's JSON in a list, joined into list pages.
+func (e *entry) listItem() []byte {
+	e.itemOnce.Do(func() {
+		at := e.at
+		e.item = renderListItem(e.a, &at)
+	})
+	return e.item
+}
+
+// snapshot is the content API's view of the readable articles at one
+// moment. Nothing in it changes after it is built, except the caches of
+// what it renders.
+type snapshot struct {
+	asOf     time.Time
+	entries  map[string]*entry // readable articles by ID, scheduled ones included
+	slugs    map[string]string // every slug ever reserved → article ID
+	versions map[string]int64  // every article's latest known version
+	visible  []*entry          // what readers see, newest first
+	// nextDue is when the next scheduled article appears; zero if none.
+	nextDue time.Time
+
+	lists     sync.Map // normalized list query → *rendered
+	listCount atomic.Int64
+	listBytes atomic.Int64
+
+	tagsOnce sync.Once
+	tags     *rendered
+	feedOnce sync.Once
+	feed     *rendered
+	siteMu   sync.Mutex
+	sitemaps map[int]*rendered // 0 = /sitemap.xml, n = /sitemaps/n.xml
+}
+
+func buildSnapshot(entries map[string]*entry, slugs map[string]string, versions map[string]int64, now time.Time) *snapshot {
+	s := &snapshot{asOf: now, entries: entries, slugs: slugs, versions: versions, sitemaps: map[int]*rendered{}}
+	s.visible = make([]*entry, 0, len(entries))
+	for _, e := range entries {
+		if !e.scheduled || !e.at.After(now) {
+			s.visible = append(s.visible, e)
+		} else if s.nextDue.IsZero() || e.at.Before(s.nextDue) {
+			s.nextDue = e.at
+		}
+	}
+	slices.SortFunc(s.visible, newestFirst)
+	return s
+}
+
+// newestFirst orders by publication time, then ID, both descending: a
+// total order, which is what lets a cursor name a position.
+func newestFirst(a, b *entry) int {
+	if c := b.at.Compare(a.at); c != 0 {
+		return c
+	}
+	return strings.Compare(b.a.ID, a.a.ID)
+}
+
+// visibleEntry is the article with this ID as readers see it now, or nil.
+func (s *snapshot) visibleEntry(id string) *entry {
+	e := s.entries[id]
+	if e == nil || (e.scheduled && e.at.After(s.asOf)) {
+		return nil
+	}
+	return e
+}
+
+// rendered is one response body, ready to send, with its strong ETag and,
+// made on first need, its gzip form. Header values are kept as the slices
+// net/http writes, so sending allocates nothing.
+type rendered struct {
+	body        []byte
+	contentType []string
+	etag        []string
+	length      []string
+
+	gzOnce   sync.Once
+	gz       []byte
+	gzEtag   []string
+	gzLength []string
+}
+
+const jsonType = "application/json; charset=utf-8"
+
+func newRendered(contentType string, body []byte) *rendered {
+	return &rendered{body: body, contentType: []string{contentType},
+		etag: []string{strongETag(body)}, length: []string{strconv.Itoa(len(body))}}
+}
+
+// strongETag is a strong validator: a hash of the exact bytes sent.
+func strongETag(b []byte) string {
+	sum := sha256.Sum256(b)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+}
+
+var gzipWriters = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(nil, gzip.BestCompression)
+	return w
+}}
+
+// gzipped returns the gzip form; it is made once, so the best compression
+// costs nothing per request.
+func (r *rendered) gzipped() *rendered {
+	r.gzOnce.Do(func() {
+		var buf bytes.Buffer
+		w := gzipWriters.Get().(*gzip.Writer)
+		w.Reset(&buf)
+		_, _ = w.Write(r.body)
+		_ = w.Close()
+		gzipWriters.Put(w)
+		r.gz = buf.Bytes()
+		r.gzEtag = []string{strongETag(r.gz)}
+		r.gzLength = []string{strconv.Itoa(len(r.gz))}
+	})
+	return r
+}

@@ -1,0 +1,223 @@
+package cms
+
+import (
+	"encoding/xml"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wellness/cms/internal/problem"
+)
+
+// FeedItems is how many articles the RSS feed lists.
+const FeedItems = 50
+
+// articleLink is an article's page on the site: <public URL>/articles/<slug>.
+// Feeds and the sitemap list the site's own pages, whatever canonical URL
+// an author set.
+func (api *ContentAPI) articleLink(a *Article) string {
+	return api.publicURL + "/articles/" + a.Slug
+}
+
+// RSS 2.0, with the atom:link to itself that validators ask for and
+// dc:creator for the author (RSS's own <author> wants an email address,
+// which is never published).
+type (
+	rssDoc struct {
+		XMLName xml.Name   `xml:"rss"`
+		Version string     `xml:"version,attr"`
+		Atom    string     `xml:"xmlns:atom,attr"`
+		DC      string     `xml:"xmlns:dc,attr"`
+		Channel rssChannel `xml:"channel"`
+	}
+	rssChannel struct {
+		Title         string    `xml:"title"`
+		Link          string    `xml:"link"`
+		Description   string    `xml:"description"`
+		Self          rssSelf   `xml:"atom:link"`
+		LastBuildDate string    `xml:"lastBuildDate,omitempty"`
+		Generator     string    `xml:"generator"`
+		Items         []rssItem `xml:"item"`
+	}
+	rssSelf struct {
+		Href string `xml:"href,attr"`
+		Rel  string `xml:"rel,attr"`
+		Type string `xml:"type,attr"`
+	}
+	rssItem struct {
+		Title       string   `xml:"title"`
+		Link        string   `xml:"link"`
+		GUID        rssGUID  `xml:"guid"`
+		Description string   `xml:"description"`
+		PubDate     string   `xml:"pubDate"`
+		Creator     string   `xml:"dc:creator,omitempty"`
+		Categories  []string `xml:"category"`
+	}
+	rssGUID struct {
+		IsPermaLink bool   `xml:"isPermaLink,attr"`
+		ID          string `xml:",chardata"`
+	}
+)
+
+// renderFeed is the RSS feed of the latest articles: summaries only, never
+// bodies (Amazon does not allow its affiliate links in feeds, and readers
+// should come to the site).
+func (api *ContentAPI) renderFeed(s *snapshot) *rendered {
+	ch := rssChannel{
+		Title: api.siteName, Link: api.publicURL + "/",
+		Description: "Latest articles from " + api.siteName,
+		Self:        rssSelf{Href: api.publicURL + "/feed.xml", Rel: "self", Type: "application/rss+xml"},
+		Generator:   "wellness-cms",
+	}
+	var newest time.Time
+	for i, e := range s.visible {
+		if i == FeedItems {
+			break
+		}
+		a := e.a
+		if a.UpdatedAt.After(newest) {
+			newest = a.UpdatedAt
+		}
+		ch.Items = append(ch.Items, rssItem{
+			Title: a.Title, Link: api.articleLink(a),
+			// The ID, not the link: an article keeps its identity when
+			// its slug changes, so readers do not see it twice.
+			GUID:        rssGUID{ID: "urn:wellness-cms:article:" + a.ID},
+			Description: a.Excerpt,
+			PubDate:     e.at.UTC().Format(time.RFC1123Z),
+			Creator:     a.Author.Name,
+			Categories:  a.Tags,
+		})
+	}
+	if !newest.IsZero() {
+		ch.LastBuildDate = newest.UTC().Format(time.RFC1123Z)
+	}
+	return newRendered("application/rss+xml; charset=utf-8", marshalXML(rssDoc{
+		Version: "2.0", Atom: "http://www.w3.org/2005/Atom", DC: "http://purl.org/dc/elements/1.1/", Channel: ch}))
+}
+
+func marshalXML(v any) []byte {
+	b, err := xml.Marshal(v)
+	if err != nil {
+		// Only strings and structs: marshalling cannot fail.
+		panic("marshal xml: " + err.Error())
+	}
+	return append([]byte(xml.Header), b...)
+}
+
+func (api *ContentAPI) handleFeed(c *gin.Context) error {
+	s := api.current()
+	s.feedOnce.Do(func() { s.feed = api.renderFeed(s) })
+	send(c, s.feed, api.cacheControl)
+	return nil
+}
+
+// The sitemap protocol (sitemaps.org 0.9).
+const sitemapNS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+type (
+	urlSet struct {
+		XMLName xml.Name     `xml:"urlset"`
+		NS      string       `xml:"xmlns,attr"`
+		URLs    []sitemapURL `xml:"url"`
+	}
+	sitemapURL struct {
+		Loc     string `xml:"loc"`
+		LastMod string `xml:"lastmod"`
+	}
+	sitemapIndex struct {
+		XMLName  xml.Name     `xml:"sitemapindex"`
+		NS       string       `xml:"xmlns,attr"`
+		Sitemaps []sitemapURL `xml:"sitemap"`
+	}
+)
+
+// SetSitemapMaxURLs changes how many URLs one sitemap file holds before
+// /sitemap.xml becomes an index of /sitemaps/<n>.xml files (tests lower
+// it). It applies from the next snapshot.
+func (api *ContentAPI) SetSitemapMaxURLs(n int) {
+	if n < 1 {
+		n = DefaultSitemapMaxURLs
+	}
+	api.sitemapMax.Store(int64(n))
+}
+
+// sitemap renders file n of the snapshot: 0 is /sitemap.xml (the whole
+// set, or the index once there are more articles than one file holds),
+// 1.. the files of the index. Articles are listed oldest first, so a file
+// changes only when one of its articles does and new ones go to the last.
+// It returns nil for a file that does not exist.
+func (api *ContentAPI) sitemap(s *snapshot, n int) *rendered {
+	s.siteMu.Lock()
+	defer s.siteMu.Unlock()
+	if r, ok := s.sitemaps[n]; ok {
+		return r
+	}
+	per := int(api.sitemapMax.Load())
+	total := len(s.visible)
+	files := max(1, (total+per-1)/per)
+	var r *rendered
+	switch {
+	case n == 0 && total <= per:
+		r = api.renderURLSet(s, 0, total)
+	case n == 0:
+		idx := sitemapIndex{NS: sitemapNS}
+		for i := range files {
+			idx.Sitemaps = append(idx.Sitemaps, sitemapURL{
+				Loc:     api.publicURL + "/sitemaps/" + strconv.Itoa(i+1) + ".xml",
+				LastMod: lastMod(s, i*per, min(total, (i+1)*per)),
+			})
+		}
+		r = newRendered("application/xml; charset=utf-8", marshalXML(idx))
+	case n <= files:
+		r = api.renderURLSet(s, (n-1)*per, min(total, n*per))
+	default:
+		return nil
+	}
+	s.sitemaps[n] = r
+	return r
+}
+
+// oldest returns the i-th visible article counting from the oldest.
+func oldest(s *snapshot, i int) *entry { return s.visible[len(s.visible)-1-i] }
+
+func (api *ContentAPI) renderURLSet(s *snapshot, from, to int) *rendered {
+	set := urlSet{NS: sitemapNS, URLs: make([]sitemapURL, 0, to-from)}
+	for i := from; i < to; i++ {
+		a := oldest(s, i).a
+		set.URLs = append(set.URLs, sitemapURL{Loc: api.articleLink(a), LastMod: a.UpdatedAt.UTC().Format(time.RFC3339)})
+	}
+	return newRendered("application/xml; charset=utf-8", marshalXML(set))
+}
+
+// lastMod is the latest change among the articles of one sitemap file.
+func lastMod(s *snapshot, from, to int) string {
+	var t time.Time
+	for i := from; i < to; i++ {
+		if u := oldest(s, i).a.UpdatedAt; u.After(t) {
+			t = u
+		}
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func (api *ContentAPI) handleSitemap(c *gin.Context) error {
+	send(c, api.sitemap(api.current(), 0), api.cacheControl)
+	return nil
+}
+
+func (api *ContentAPI) handleSitemapPage(c *gin.Context) error {
+	num, ok := strings.CutSuffix(c.Param("page"), ".xml")
+	n, err := strconv.Atoi(num)
+	if !ok || err != nil || n < 1 || strconv.Itoa(n) != num {
+		return problem.New(problem.NotFound, "no such sitemap")
+	}
+	r := api.sitemap(api.current(), n)
+	if r == nil {
+		return problem.New(problem.NotFound, "no such sitemap")
+	}
+	send(c, r, api.cacheControl)
+	return nil
+}
