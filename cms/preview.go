@@ -16,9 +16,10 @@ import (
 	"github.com/wellness/cms/internal/problem"
 )
 
-// PreviewTokenTTL is how long a preview link works: long enough to send it
-// to a reviewer, short enough that a leaked link soon stops working.
-const PreviewTokenTTL = 24 * time.Hour
+// PreviewTokenTTL is how long a preview link works: long enough to look
+// at a draft in the front end and send it to a reviewer, short enough that
+// a leaked link soon stops working. Ask for a new one after it expires.
+const PreviewTokenTTL = time.Hour
 
 // previewToken lets a front end read one unpublished article. Only the
 // SHA-256 of the token is stored, so a database dump reveals no working

@@ -35,7 +35,14 @@ type Server struct {
 // Options may adjust the configuration before the server is built.
 func NewServer(t testing.TB, opts ...func(*server.Config)) *Server {
 	t.Helper()
-	db := OpenDB(t)
+	return NewServerOn(t, OpenDB(t), opts...)
+}
+
+// NewServerOn builds the service over db, which another server of the
+// test may share: that is how tests run several instances against one
+// database.
+func NewServerOn(t testing.TB, db *mongodb.DB, opts ...func(*server.Config)) *Server {
+	t.Helper()
 	cfg := server.Config{
 		PublicURL: "http://cms.test",
 		DataDir:   t.TempDir(),

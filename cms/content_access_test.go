@@ -1,0 +1,231 @@
+package cms_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/cms"
+	"github.com/wellness/cms/internal/testenv"
+	"github.com/wellness/cms/internal/webhook"
+)
+
+func previewToken(t *testing.T, s *testenv.Server, token string, a *cms.Article) string {
+	t.Helper()
+	r := do(t, s, token, "POST", "/api/v1/articles/"+a.ID+"/preview-token", nil)
+	wantStatus(t, r, http.StatusOK)
+	var out struct {
+		Token     string    `json:"token"`
+		ExpiresAt time.Time `json:"expiresAt"`
+	}
+	r.JSON(t, &out)
+	return out.Token
+}
+
+// TestContentPreview checks that a preview token opens the current draft
+// of its one article, privately, for about an hour, and nothing else; and
+// that previews never pass through the shared cache.
+func TestContentPreview(t *testing.T) {
+	s, clock := newContentAPI(t)
+	token, _ := s.User(t, auth.Author)
+	draft := createArticle(t, s, token, map[string]any{"title": "Work in progress", "body": "<p>First draft.</p>"})
+	live := publish(t, s, token, map[string]any{"title": "Already live"})
+	pv := previewToken(t, s, token, draft)
+	q := "?preview=" + url.QueryEscape(pv)
+
+	r := get(t, s, contentPath+draft.Slug+q)
+	wantStatus(t, r, http.StatusOK)
+	if cc := r.Header.Get("Cache-Control"); cc != "private, no-store" {
+		t.Errorf("preview Cache-Control = %q", cc)
+	}
+	var v struct {
+		Title, HTML string
+		PublishedAt *time.Time
+	}
+	r.JSON(t, &v)
+	if v.Title != "Work in progress" || v.HTML != "<p>First draft.</p>" || v.PublishedAt != nil {
+		t.Errorf("preview = %+v", v)
+	}
+	// The current draft, not a cached copy.
+	draft = patch(t, s, token, draft, map[string]any{"title": "Second draft"})
+	r = get(t, s, contentPath+draft.Slug+q)
+	r.JSON(t, &v)
+	if v.Title != "Second draft" {
+		t.Errorf("preview after an edit = %q", v.Title)
+	}
+	// Never into the cache: without the token the draft stays unknown.
+	wantStatus(t, get(t, s, contentPath+draft.Slug), http.StatusNotFound)
+	// The token opens nothing else, not even a published article.
+	wantStatus(t, get(t, s, contentPath+live.Slug+q), http.StatusNotFound)
+	wantStatus(t, get(t, s, contentPath+"no-such-slug"+q), http.StatusNotFound)
+	wantStatus(t, get(t, s, contentPath+draft.Slug+"?preview=pv_forged"), http.StatusNotFound)
+	// Its former slug still names it.
+	old := draft.Slug
+	draft = patch(t, s, token, draft, map[string]any{"slug": "renamed-draft"})
+	wantStatus(t, get(t, s, contentPath+old+q), http.StatusOK)
+	wantStatus(t, get(t, s, contentPath+"renamed-draft"+q), http.StatusOK)
+	// A published article is served from the cache as usual.
+	r = get(t, s, contentPath+live.Slug)
+	if r.Header.Get("Cache-Control") != cms.DefaultContentCacheControl {
+		t.Errorf("published Cache-Control = %q", r.Header.Get("Cache-Control"))
+	}
+	// Archived: the token no longer shows it.
+	archived := createArticle(t, s, token, map[string]any{"title": "To be archived"})
+	pa := previewToken(t, s, token, archived)
+	wantStatus(t, do(t, s, token, "DELETE", "/api/v1/articles/"+archived.ID, nil), http.StatusNoContent)
+	wantStatus(t, get(t, s, contentPath+archived.Slug+"?preview="+url.QueryEscape(pa)), http.StatusNotFound)
+
+	// About an hour.
+	clock.Advance(cms.PreviewTokenTTL - time.Minute)
+	wantStatus(t, get(t, s, contentPath+draft.Slug+q), http.StatusOK)
+	clock.Advance(time.Minute)
+	wantStatus(t, get(t, s, contentPath+draft.Slug+q), http.StatusNotFound)
+	if cms.PreviewTokenTTL > 2*time.Hour {
+		t.Errorf("preview tokens live %v", cms.PreviewTokenTTL)
+	}
+}
+
+// TestContentCORS checks that the configured origin may read the content
+// routes (preflight included) and that the authoring API stays closed.
+func TestContentCORS(t *testing.T) {
+	s, _ := newContentAPI(t)
+	token, _ := s.User(t, auth.Editor)
+	a := publish(t, s, token, map[string]any{"title": "Cross origin"})
+
+	for _, p := range []string{contentPath + a.Slug, "/api/v1/content/articles", "/api/v1/content/tags", "/feed.xml", "/sitemap.xml"} {
+		r := get(t, s, p, "Origin", clinicOrigin)
+		wantStatus(t, r, http.StatusOK)
+		if r.Header.Get("Access-Control-Allow-Origin") != clinicOrigin || r.Header.Get("Access-Control-Allow-Credentials") != "" {
+			t.Errorf("%s: CORS headers %v", p, r.Header)
+		}
+		if r.Header.Get("Vary") != "Accept-Encoding, Origin" {
+			t.Errorf("%s: Vary = %q", p, r.Header.Get("Vary"))
+		}
+		if r := get(t, s, p, "Origin", "https://evil.example"); r.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("%s: another origin is allowed", p)
+		}
+		pre := do(t, s, "", "OPTIONS", p, nil, "Origin", clinicOrigin, "Access-Control-Request-Method", "GET",
+			"Access-Control-Request-Headers", "If-None-Match")
+		wantStatus(t, pre, http.StatusNoContent)
+		if pre.Header.Get("Access-Control-Allow-Origin") != clinicOrigin || pre.Header.Get("Access-Control-Allow-Methods") == "" {
+			t.Errorf("%s: preflight %v", p, pre.Header)
+		}
+	}
+	// The authoring API: no CORS headers, and no preflight.
+	r := do(t, s, token, "GET", "/api/v1/articles", nil, "Origin", clinicOrigin)
+	wantStatus(t, r, http.StatusOK)
+	if r.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Error("the authoring API answers with CORS headers")
+	}
+	pre := do(t, s, "", "OPTIONS", "/api/v1/articles/"+a.ID, nil, "Origin", clinicOrigin, "Access-Control-Request-Method", "PATCH")
+	if pre.Header.Get("Access-Control-Allow-Origin") != "" || pre.Status == http.StatusNoContent {
+		t.Errorf("authoring preflight: %d %v", pre.Status, pre.Header)
+	}
+}
+
+// hookReceiver records webhook deliveries.
+type hookReceiver struct {
+	mu     sync.Mutex
+	bodies [][]byte
+	reqs   []*http.Request
+	srv    *httptest.Server
+}
+
+func newHookReceiver(t *testing.T) *hookReceiver {
+	rc := &hookReceiver{}
+	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.bodies, rc.reqs = append(rc.bodies, b), append(rc.reqs, r)
+		rc.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(rc.srv.Close)
+	return rc
+}
+
+// wait returns the n-th delivery (from 0) once it has arrived.
+func (rc *hookReceiver) wait(t *testing.T, n int) (*http.Request, []byte) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rc.mu.Lock()
+		if len(rc.bodies) > n {
+			defer rc.mu.Unlock()
+			return rc.reqs[n], rc.bodies[n]
+		}
+		rc.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatalf("delivery %d did not arrive", n+1)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestContentWebhooks checks that publishing, changing, unpublishing and
+// archiving a published article each produce a signed delivery with the
+// article's slug and URL.
+func TestContentWebhooks(t *testing.T) {
+	s := testenv.NewServer(t)
+	admin, _ := s.User(t, auth.Admin)
+	rc := newHookReceiver(t)
+	r := do(t, s, admin, "POST", "/api/v1/webhooks", map[string]any{"url": rc.srv.URL + "/rebuild", "events": webhook.Events})
+	wantStatus(t, r, http.StatusCreated)
+	var hook struct{ Secret string }
+	r.JSON(t, &hook)
+
+	a := createArticle(t, s, admin, map[string]any{"title": "Hooked article"})
+	a = patch(t, s, admin, a, map[string]any{"summary": "Draft edits send nothing."})
+	a = transition(t, s, admin, a, "publish", nil)
+	a = patch(t, s, admin, a, map[string]any{"slug": "hooked-and-moved"})
+	a = transition(t, s, admin, a, "unpublish", nil)
+	a = transition(t, s, admin, a, "publish", nil)
+	wantStatus(t, do(t, s, admin, "DELETE", "/api/v1/articles/"+a.ID, nil), http.StatusNoContent)
+
+	want := []struct{ event, slug, previous string }{
+		{webhook.ArticlePublished, "hooked-article", ""},
+		{webhook.ArticleUpdated, "hooked-and-moved", "hooked-article"},
+		{webhook.ArticleUnpublished, "hooked-and-moved", ""},
+		{webhook.ArticlePublished, "hooked-and-moved", ""},
+		{webhook.ArticleDeleted, "hooked-and-moved", ""},
+	}
+	got := map[string]int{}
+	for i := range want {
+		req, body := rc.wait(t, i)
+		ts, _ := strconv.ParseInt(req.Header.Get(webhook.HeaderTimestamp), 10, 64)
+		if !webhook.Verify(hook.Secret, ts, body, req.Header.Get(webhook.HeaderSignature)) {
+			t.Errorf("delivery %d: bad signature", i)
+		}
+		var p struct {
+			Event string
+			Data  cms.ArticleEvent
+		}
+		if err := json.Unmarshal(body, &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Data.ID != a.ID || p.Data.URL != "http://cms.test/articles/"+p.Data.Slug {
+			t.Errorf("delivery %d data = %+v", i, p.Data)
+		}
+		got[p.Event+" "+p.Data.Slug+" "+p.Data.PreviousSlug]++
+	}
+	for _, w := range want {
+		key := w.event + " " + w.slug + " " + w.previous
+		if got[key] == 0 {
+			t.Errorf("no delivery %q; got %v", key, got)
+		}
+		got[key]--
+	}
+	time.Sleep(200 * time.Millisecond)
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if len(rc.bodies) != len(want) {
+		t.Errorf("%d deliveries, want %d (draft edits must send none)", len(rc.bodies), len(want))
+	}
+}
