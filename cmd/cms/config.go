@@ -43,6 +43,9 @@ type config struct {
 	WebhookAllowPrivate bool
 	// Crawlers is the maintained crawler list, from CMS_CRAWLER_LIST.
 	Crawlers *affiliate.CrawlerList
+	// ContentCacheControl is the Cache-Control of published content;
+	// "" means the content API's default.
+	ContentCacheControl string
 }
 
 // configError names the variable at fault so the one line printed at exit
@@ -182,6 +185,12 @@ func (c *config) parseLists(getenv func(string) string) error {
 		}
 		c.Crawlers = l
 	}
+	if v := strings.TrimSpace(getenv("CMS_CONTENT_CACHE_CONTROL")); v != "" {
+		if len(v) > 200 || !cacheControlPattern.MatchString(v) {
+			return bad("CMS_CONTENT_CACHE_CONTROL", "%q is not a Cache-Control value like %q", v, "public, max-age=60")
+		}
+		c.ContentCacheControl = v
+	}
 	if v := strings.TrimSpace(getenv("CMS_SHUTDOWN_DRAIN")); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 || d > time.Minute {
@@ -195,6 +204,9 @@ func (c *config) parseLists(getenv func(string) string) error {
 var (
 	marketplacePattern  = regexp.MustCompile(`^amazon\.[a-z.]{2,10}$`)
 	associateTagPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	// cacheControlPattern is a list of directives, each a token with an
+	// optional token or quoted value: nothing that could split the header.
+	cacheControlPattern = regexp.MustCompile(`^[A-Za-z-]+(?:=(?:[A-Za-z0-9-]+|"[A-Za-z0-9 ,-]*"))?(?:\s*,\s*[A-Za-z-]+(?:=(?:[A-Za-z0-9-]+|"[A-Za-z0-9 ,-]*"))?)*$`)
 	// MongoDB forbids these in database names; FerretDB stores each
 	// database as a file, so keep to a portable subset.
 	databaseNamePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,63}$`)

@@ -62,6 +62,10 @@ func TestConfigValidation(t *testing.T) {
 		{"log level bad", map[string]string{"CMS_LOG_LEVEL": "loud"}, nil, "CMS_LOG_LEVEL"},
 		{"crawler list missing", map[string]string{"CMS_CRAWLER_LIST": filepath.Join(dir, "none.json")}, nil, "CMS_CRAWLER_LIST"},
 		{"drain delay bad", map[string]string{"CMS_SHUTDOWN_DRAIN": "forever"}, nil, "CMS_SHUTDOWN_DRAIN"},
+		{"content cache control ok", map[string]string{"CMS_CONTENT_CACHE_CONTROL": "public, max-age=300, stale-while-revalidate=86400"}, nil, ""},
+		{"content cache control no-cache", map[string]string{"CMS_CONTENT_CACHE_CONTROL": `no-cache="Set-Cookie"`}, nil, ""},
+		{"content cache control header split", map[string]string{"CMS_CONTENT_CACHE_CONTROL": "public\r\nX-Evil: 1"}, nil, "CMS_CONTENT_CACHE_CONTROL"},
+		{"content cache control junk", map[string]string{"CMS_CONTENT_CACHE_CONTROL": "max-age=60;"}, nil, "CMS_CONTENT_CACHE_CONTROL"},
 	}
 	if os.Geteuid() != 0 { // root can write anywhere, so the check cannot fail
 		tests = append(tests, struct {

@@ -143,6 +143,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 
 		WebhookAllowPrivate: cfg.WebhookAllowPrivate,
 		Crawlers:            cfg.Crawlers,
+		ContentCacheControl: cfg.ContentCacheControl,
 	}, db)
 	if err != nil {
 		return err
