@@ -61,13 +61,14 @@ func parseXML(t *testing.T, r *testenv.Response, v any) {
 }
 
 // seedPublished stores n published articles straight into the database,
-// as another instance or an import would, raises the content generation
-// and waits until the server has them. It returns them newest first.
+// logs the changes and raises the content generation as another instance
+// would, and waits until the server has them. It returns them newest
+// first.
 func seedPublished(t *testing.T, s *testenv.Server, n int, start time.Time) []*cms.Article {
 	t.Helper()
 	ctx := context.Background()
 	db := s.DB.Database
-	var docs, slugs []any
+	var docs, slugs, changes []any
 	var out []*cms.Article
 	for i := range n {
 		at := start.Add(time.Duration(i) * time.Minute).UTC().Truncate(time.Millisecond)
@@ -80,12 +81,17 @@ func seedPublished(t *testing.T, s *testenv.Server, n int, start time.Time) []*c
 		a.Title, a.Slug, a.Tags = fmt.Sprintf("Seeded %d", i), fmt.Sprintf("seeded-%d", i), []string{"seed"}
 		docs = append(docs, a)
 		slugs = append(slugs, bson.D{{Key: "_id", Value: a.Slug}, {Key: "articleId", Value: a.ID}, {Key: "current", Value: true}, {Key: "createdAt", Value: at}})
+		changes = append(changes, bson.D{{Key: "_id", Value: a.ID + "/2"}, {Key: "articleId", Value: a.ID},
+			{Key: "version", Value: a.Version}, {Key: "slugs", Value: bson.A{a.Slug}}, {Key: "at", Value: time.Now()}})
 		out = append([]*cms.Article{a}, out...)
 	}
 	if _, err := db.Collection("slugs").InsertMany(ctx, slugs); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Collection("articles").InsertMany(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Collection("content_changes").InsertMany(ctx, changes); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Collection("content_generation").UpdateOne(ctx, bson.D{{Key: "_id", Value: "articles"}},
@@ -225,5 +231,32 @@ func TestRobots(t *testing.T) {
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "text/plain; charset=utf-8" {
 		t.Errorf("Content-Type = %q", ct)
+	}
+}
+
+// TestContentFullReload covers a write no instance announced (its writer
+// died between the article write and the change log): the periodic full
+// reload still finds it.
+func TestContentFullReload(t *testing.T) {
+	s, _ := newContentAPI(t)
+	token, _ := s.User(t, auth.Editor)
+	a := publish(t, s, token, map[string]any{"title": "Quietly changed"})
+	ctx := context.Background()
+	_, err := s.DB.Database.Collection("articles").UpdateOne(ctx, bson.D{{Key: "_id", Value: a.ID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "title", Value: "Changed behind its back"}, {Key: "version", Value: a.Version + 1}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cms.CatchUpContent(ctx, s.Content()); err != nil {
+		t.Fatal(err)
+	}
+	if _, title := contentTitle(t, s, a.Slug); title != "Quietly changed" {
+		t.Fatalf("an unlogged change was applied: %q", title)
+	}
+	if err := cms.ReloadContent(ctx, s.Content()); err != nil {
+		t.Fatal(err)
+	}
+	if _, title := contentTitle(t, s, a.Slug); title != "Changed behind its back" {
+		t.Fatalf("after a full reload: %q", title)
 	}
 }

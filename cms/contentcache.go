@@ -15,6 +15,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/search"
 )
 
@@ -35,6 +40,12 @@ const (
 	// fullReloadEvery reloads even when the generation did not move, in
 	// case a writer died between its write and raising the generation.
 	fullReloadEvery = 5 * time.Minute
+	// maxSyncGap is how long an instance may go without reading the
+	// generation before the change log may have lost what it missed;
+	// then it reloads fully.
+	maxSyncGap = 2 * time.Minute
+	// pruneEvery is how often an instance prunes the change log.
+	pruneEvery = time.Minute
 	// bulkFetchOver switches a reload from fetching changed articles one
 	// by one (by _id, fast everywhere) to one scan of the readable ones.
 	bulkFetchOver = 32
@@ -155,6 +166,10 @@ func NewContentAPI(articles *Service, o ContentOptions) *ContentAPI {
 // Start loads every readable article and builds the search index. The
 // server calls it before it serves.
 func (api *ContentAPI) Start(ctx context.Context) error {
+	if err := mongodb.EnsureIndexes(ctx, api.store.changes(), mongo.IndexModel{
+		Keys: bson.D{{Key: "at", Value: 1}}, Options: options.Index().SetName("at")}); err != nil {
+		return err
+	}
 	gen, err := api.reload(ctx)
 	if err != nil {
 		return fmt.Errorf("load published articles: %w", err)
@@ -164,12 +179,15 @@ func (api *ContentAPI) Start(ctx context.Context) error {
 }
 
 // RunSync keeps this instance current with changes made by others until
-// ctx ends: it polls the shared content generation and reloads when it
-// differs from the one its last reload saw, and fully every few minutes.
+// ctx ends. Each poll reads the shared content generation; when it differs
+// from the one last seen, the change log says which articles changed and
+// only those are fetched (by _id). Every fullReloadEvery, and after losing
+// touch with the database for longer than the log is sure to cover, it
+// reloads everything instead.
 func (api *ContentAPI) RunSync(ctx context.Context) {
 	t := time.NewTicker(api.poll)
 	defer t.Stop()
-	lastFull := time.Now()
+	lastFull, lastSync, lastPrune := time.Now(), time.Now(), time.Time{}
 	failing := false
 	for {
 		select {
@@ -177,14 +195,7 @@ func (api *ContentAPI) RunSync(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		gen, err := api.store.contentGeneration(ctx)
-		if err == nil && gen == api.seen && time.Since(lastFull) < fullReloadEvery {
-			failing = false
-			continue
-		}
-		if err == nil {
-			gen, err = api.reload(ctx)
-		}
+		err := api.sync(ctx, &lastFull, &lastSync)
 		if err != nil {
 			if !failing && ctx.Err() == nil {
 				api.log.Warn("cannot refresh published articles; serving the last copy", "err", err)
@@ -193,8 +204,68 @@ func (api *ContentAPI) RunSync(ctx context.Context) {
 			continue
 		}
 		failing = false
-		api.seen, lastFull = gen, time.Now()
+		if time.Since(lastPrune) >= pruneEvery {
+			if err := api.store.pruneContentChanges(ctx, time.Now().Add(-changeRetention)); err != nil && ctx.Err() == nil {
+				api.log.Warn("cannot prune the content change log", "err", err)
+			}
+			lastPrune = time.Now()
+		}
 	}
+}
+
+// sync is one poll of RunSync.
+func (api *ContentAPI) sync(ctx context.Context, lastFull, lastSync *time.Time) error {
+	if time.Since(*lastFull) >= fullReloadEvery || time.Since(*lastSync) >= maxSyncGap {
+		gen, err := api.reload(ctx)
+		if err != nil {
+			return err
+		}
+		api.seen, *lastFull, *lastSync = gen, time.Now(), time.Now()
+		return nil
+	}
+	gen, err := api.store.contentGeneration(ctx)
+	if err != nil {
+		return err
+	}
+	if gen != api.seen {
+		// Writers log a change before raising the generation, so the log
+		// holds every change that gen counts.
+		if err := api.catchUp(ctx); err != nil {
+			return err
+		}
+		api.seen = gen
+	}
+	*lastSync = time.Now()
+	return nil
+}
+
+// catchUp applies the logged changes this instance does not have yet.
+func (api *ContentAPI) catchUp(ctx context.Context) error {
+	changes, err := api.store.findContentChanges(ctx)
+	if err != nil {
+		return err
+	}
+	known := api.snap.Load().versions
+	slugs := map[string]string{}
+	var need []string
+	for _, c := range changes {
+		for _, slug := range c.Slugs {
+			slugs[slug] = c.ArticleID
+		}
+		if c.Version > known[c.ArticleID] && !slices.Contains(need, c.ArticleID) {
+			need = append(need, c.ArticleID)
+		}
+	}
+	fetched, err := api.store.fetchArticles(ctx, need)
+	if err != nil {
+		return err
+	}
+	list := make([]*Article, 0, len(fetched))
+	for _, a := range fetched {
+		list = append(list, a)
+	}
+	api.applyArticles(list, slugs)
+	return nil
 }
 
 // reload reads the readable articles and every slug from the database and
@@ -302,34 +373,54 @@ func (api *ContentAPI) changed(ctx context.Context, c Change) {
 // even for changes readers cannot see, so that a draft's former slugs
 // redirect from the moment it is published.
 func (api *ContentAPI) apply(c Change) {
-	next := c.Next
+	slugs := map[string]string{c.Next.Slug: c.Next.ID}
+	if c.Prev != nil {
+		slugs[c.Prev.Slug] = c.Next.ID
+	}
+	api.applyArticles([]*Article{c.Next}, slugs)
+}
+
+// applyArticles installs a snapshot with the given versions of articles
+// and slug reservations. A version older than one already known is
+// ignored: a reload or another path got there first.
+func (api *ContentAPI) applyArticles(list []*Article, slugs map[string]string) {
 	api.mu.Lock()
 	defer api.mu.Unlock()
 	cur := api.snap.Load()
-	if v, ok := cur.versions[next.ID]; ok && v >= next.Version {
-		return // a reload already brought this version or a later one
-	}
-	prevReadable := cur.entries[next.ID] != nil
-	newSlugs := cur.slugs[next.Slug] != next.ID || (c.Prev != nil && cur.slugs[c.Prev.Slug] != next.ID)
-	versions := cloneMap(cur.versions)
-	versions[next.ID] = next.Version
-	entries, slugs := cur.entries, cur.slugs
-	if prevReadable || readable(next) {
-		entries = cloneMap(cur.entries)
-		if readable(next) {
-			entries[next.ID] = api.newEntry(next)
-		} else {
-			delete(entries, next.ID)
+	var newer []*Article
+	for _, a := range list {
+		if v, ok := cur.versions[a.ID]; !ok || v < a.Version {
+			newer = append(newer, a)
 		}
 	}
-	if newSlugs {
-		slugs = cloneMap(cur.slugs)
-		if c.Prev != nil {
-			slugs[c.Prev.Slug] = next.ID
+	var newSlugs []string
+	for slug, id := range slugs {
+		if cur.slugs[slug] != id {
+			newSlugs = append(newSlugs, slug)
 		}
-		slugs[next.Slug] = next.ID
 	}
-	api.install(buildSnapshot(entries, slugs, versions, api.now()))
+	if len(newer) == 0 && len(newSlugs) == 0 {
+		return
+	}
+	versions, entries, slugMap := cur.versions, cur.entries, cur.slugs
+	if len(newer) > 0 {
+		versions, entries = cloneMap(cur.versions), cloneMap(cur.entries)
+		for _, a := range newer {
+			versions[a.ID] = a.Version
+			if readable(a) {
+				entries[a.ID] = api.newEntry(a)
+			} else {
+				delete(entries, a.ID)
+			}
+		}
+	}
+	if len(newSlugs) > 0 {
+		slugMap = cloneMap(cur.slugs)
+		for _, slug := range newSlugs {
+			slugMap[slug] = slugs[slug]
+		}
+	}
+	api.install(buildSnapshot(entries, slugMap, versions, api.now()))
 }
 
 // Invalidate renders everything again from the articles in memory, for

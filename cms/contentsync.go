@@ -50,13 +50,18 @@ func (s *Service) OnChange(fn func(ctx context.Context, c Change)) {
 }
 
 // changed runs after a change is stored. When readers can see either
-// version, the shared content generation is raised first, so that every
-// other instance (and every other process writing articles, such as
-// `cms resanitize`) makes its readers' copy current within a poll.
+// version, the change is first logged and the shared content generation
+// raised, so that every other instance (and every other process writing
+// articles, such as `cms resanitize`) makes its readers' copy current
+// within a poll.
 func (s *Service) changed(ctx context.Context, prev, next *Article) {
 	if readable(prev) || readable(next) {
-		if err := s.store.bumpContentGeneration(ctx); err != nil {
-			s.log.Error("could not raise the content generation; other instances catch up at their next full reload",
+		err := s.store.insertContentChange(ctx, prev, next)
+		if err == nil {
+			err = s.store.bumpContentGeneration(ctx)
+		}
+		if err != nil {
+			s.log.Error("could not announce a change to other instances; they catch up at their next full reload",
 				"article", next.ID, "err", err)
 		}
 	}
@@ -70,8 +75,8 @@ func (s *Service) changed(ctx context.Context, prev, next *Article) {
 }
 
 // The content generation is one document, keyed by _id, whose counter every
-// writer raises after each change readers can see, and which every
-// instance polls. Neither engine offers change streams, and polling one
+// writer raises after each change readers can see (and after logging the
+// change, see contentChange), and which every instance polls. Neither engine offers change streams, and polling one
 // document by _id is what the embedded engine answers fastest.
 //
 // The embedded engine applies $inc as a read followed by a write, so two
@@ -123,6 +128,80 @@ func (s *store) contentGeneration(ctx context.Context) (int64, error) {
 		return 0, storeErr("read content generation", err)
 	}
 	return doc.N, nil
+}
+
+// contentChange records one change readers can see, so that other
+// instances fetch only the articles that changed instead of reading every
+// article (which the embedded engine can only do by scanning them all).
+// The _id is the article and its new version: inserting it cannot fail
+// half-way or be lost to a race, and a replayed change (an interrupted one
+// finished by another writer) is the same document. Changes are kept for
+// changeRetention; an instance out of touch for longer reloads fully.
+type contentChange struct {
+	ID        string `bson:"_id"`
+	ArticleID string `bson:"articleId"`
+	Version   int64  `bson:"version"`
+	// Slugs are the article's slug and, after a slug change, the former
+	// one, which now redirects.
+	Slugs []string `bson:"slugs"`
+	// At is wall-clock time, for pruning only.
+	At time.Time `bson:"at"`
+}
+
+const (
+	changesCollection = "content_changes"
+	// changeRetention is how long a logged change is kept. It bounds the
+	// log a poll reads, and must exceed maxSyncGap by more than the clock
+	// difference between instances.
+	changeRetention = 5 * time.Minute
+)
+
+func (s *store) changes() *mongo.Collection {
+	return s.articles.Database().Collection(changesCollection)
+}
+
+// insertContentChange logs the change from prev to next; logging the same
+// change twice is fine.
+func (s *store) insertContentChange(ctx context.Context, prev, next *Article) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
+	defer cancel()
+	slugs := []string{next.Slug}
+	if prev != nil && prev.Slug != next.Slug {
+		slugs = append(slugs, prev.Slug)
+	}
+	_, err := s.changes().InsertOne(ctx, contentChange{ID: fmt.Sprintf("%s/%d", next.ID, next.Version),
+		ArticleID: next.ID, Version: next.Version, Slugs: slugs, At: time.Now().UTC()})
+	if err != nil && !mongo.IsDuplicateKeyError(err) {
+		return storeErr("log content change", err)
+	}
+	return nil
+}
+
+// findContentChanges returns the whole change log: it holds a few minutes
+// of changes at most.
+func (s *store) findContentChanges(ctx context.Context) ([]contentChange, error) {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	cur, err := s.changes().Find(ctx, bson.D{})
+	if err != nil {
+		return nil, storeErr("find content changes", err)
+	}
+	var out []contentChange
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, storeErr("read content changes", err)
+	}
+	return out, nil
+}
+
+// pruneContentChanges deletes changes logged before before.
+func (s *store) pruneContentChanges(ctx context.Context, before time.Time) error {
+	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	defer cancel()
+	_, err := s.changes().DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: before}}}})
+	if err != nil {
+		return storeErr("prune content changes", err)
+	}
+	return nil
 }
 
 // articleMeta is what a reload needs to know of every article to decide

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Load benchmark of the content API against the ceiling of this machine.
+#
+# Builds the service, the ceiling server (bench/ceiling) and the seeder
+# (bench/seed) into a temporary directory, starts the service on the
+# embedded database with a fresh data directory, seeds published articles
+# through the API, then drives each endpoint with wrk on loopback and, right
+# after it, the ceiling server's /body/<n> with n = the byte size of that
+# endpoint's response. It prints requests/s, p50 and p99 per endpoint, the
+# ratio to the ceiling, and the service's RSS after seeding and after the run.
+#
+# Usage: bench/run.sh   (needs Go and curl; installs wrk with apt-get if missing)
+#
+# Knobs (environment):
+#   BENCH_DURATION     wrk duration per run             10s
+#   BENCH_CONNECTIONS  concurrent connections           32
+#   BENCH_THREADS      wrk threads                      2
+#   BENCH_ARTICLES     published articles to seed       1000
+#   BENCH_SIZE         HTML bytes per article body      8192
+#   BENCH_LOG_LEVEL    the service's CMS_LOG_LEVEL      info (one access-log line per request)
+#   BENCH_REDIRECT     also measure /go/ (issue 6)      1
+#   BENCH_PORT, BENCH_CEILING_PORT                      18080, 18090
+#   BENCH_KEEP         keep the temporary directory (logs, data) when set
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+duration=${BENCH_DURATION:-10s}
+conns=${BENCH_CONNECTIONS:-32}
+threads=${BENCH_THREADS:-2}
+articles=${BENCH_ARTICLES:-1000}
+size=${BENCH_SIZE:-8192}
+log_level=${BENCH_LOG_LEVEL:-info}
+redirect=${BENCH_REDIRECT:-1}
+port=${BENCH_PORT:-18080}
+ceil_port=${BENCH_CEILING_PORT:-18090}
+base=http://127.0.0.1:$port
+ceiling=http://127.0.0.1:$ceil_port
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cms-bench.XXXXXX")
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	if [ -n "${BENCH_KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+
+if ! command -v wrk >/dev/null; then
+	echo "wrk not found; installing the Debian package" >&2
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq && $sudo apt-get install -y -qq wrk
+fi
+
+echo "== building into $tmp"
+(cd "$root" && go build -o "$tmp/cms" ./cmd/cms && go build -o "$tmp/ceiling" ./bench/ceiling && go build -o "$tmp/seed" ./bench/seed)
+
+export CMS_ADMIN_EMAIL=bench@example.com
+export CMS_ADMIN_PASSWORD='a long bench password 4 load tests'
+CMS_ADDR=127.0.0.1:$port CMS_DATA_DIR=$tmp/data CMS_PUBLIC_URL=$base \
+	CMS_AMAZON_TAGS=amazon.com=bench-20 CMS_LOG_LEVEL=$log_level \
+	"$tmp/cms" serve 2>"$tmp/cms.log" &
+cms_pid=$!
+pids+=("$cms_pid")
+"$tmp/ceiling" -addr "127.0.0.1:$ceil_port" 2>"$tmp/ceiling.log" &
+pids+=("$!")
+
+wait_up() {
+	for _ in $(seq 1 300); do
+		curl -fs -o /dev/null "$1" && return 0
+		sleep 0.1
+	done
+	echo "$1 did not come up" >&2
+	tail -20 "$tmp/cms.log" >&2
+	exit 1
+}
+wait_up "$base/readyz"
+wait_up "$ceiling/body/1"
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$cms_pid/status"; }
+
+echo "== seeding $articles published articles of about $size bytes of HTML"
+"$tmp/seed" -url "$base" -n "$articles" -size "$size" >"$tmp/seed.out"
+slug=$(sed -n 's/^SLUG=//p' "$tmp/seed.out")
+tag=$(sed -n 's/^TAG=//p' "$tmp/seed.out")
+query=$(sed -n 's/^QUERY=//p' "$tmp/seed.out")
+product=$(sed -n 's/^PRODUCT=//p' "$tmp/seed.out")
+# Let the poller see the last writes and settle before measuring memory.
+sleep 3
+rss_seeded=$(rss_kb)
+
+# fetch URL [header...]: prints "<status> <body bytes>"
+fetch() {
+	local url=$1
+	shift
+	local args=()
+	for h in "$@"; do args+=(-H "$h"); done
+	curl -s -o /dev/null -w '%{http_code} %{size_download}\n' "${args[@]}" "$url"
+}
+# load URL [header...]: prints "req/s p50 p99 requests errors non-2xx/3xx"
+load() {
+	local url=$1
+	shift
+	local args=()
+	for h in "$@"; do args+=(-H "$h"); done
+	wrk -t"$threads" -c"$conns" -d"$duration" -s "$root/bench/report.lua" "${args[@]}" "$url" | awk '/^RESULT/ {print $2, $3, $4, $5, $6, $7}'
+}
+
+article_path=/api/v1/content/articles/$slug
+etag=$(curl -s -D - -o /dev/null "$base$article_path" | awk -F': ' 'tolower($1)=="etag" {print $2}' | tr -d '\r')
+
+# name | path on the service | ceiling path ("" = /body/<size>) | target? | headers...
+endpoints=(
+	"article|$article_path||target"
+	"list (20)|/api/v1/content/articles?limit=20||target"
+	"list tag=$tag|/api/v1/content/articles?tag=$tag&limit=20||target"
+	"article 304|$article_path|||If-None-Match: $etag"
+	"search q=$query|/api/v1/content/articles?q=$query||"
+	"article gzip|$article_path|||Accept-Encoding: gzip"
+)
+# Issue 6: the affiliate redirect, against the ceiling's constant 302.
+if [ "$redirect" = 1 ]; then
+	endpoints+=("redirect /go/|/go/$product?a=$slug|/redirect|")
+fi
+
+echo "== warming up"
+wrk -t"$threads" -c"$conns" -d3s "$base$article_path" >/dev/null
+wrk -t"$threads" -c"$conns" -d3s "$ceiling/body/1000" >/dev/null
+
+printf '\n%-24s %7s | %9s %8s %8s | %9s %8s %8s | %6s %s\n' endpoint bytes "req/s" "p50 ms" "p99 ms" "ceil r/s" "p50 ms" "p99 ms" ratio target
+rows=()
+misses=0
+rss_content=""
+for spec in "${endpoints[@]}"; do
+	IFS='|' read -r name path ceil_path target hdr <<<"$spec"
+	hs=()
+	[ -n "$hdr" ] && hs=("$hdr")
+	if [ "$name" = "redirect /go/" ]; then
+		rss_content=$(rss_kb) # before the click recorder gets busy
+	fi
+	read -r status bytes < <(fetch "$base$path" "${hs[@]}")
+	case $status in 200 | 302 | 304) ;; *)
+		echo "$name: $base$path answered $status" >&2
+		exit 1
+		;;
+	esac
+	[ -n "$ceil_path" ] || ceil_path=/body/$bytes
+	read -r rps p50 p99 n errs bad < <(load "$base$path" "${hs[@]}")
+	read -r crps cp50 cp99 _ _ _ < <(load "$ceiling$ceil_path")
+	ratio=$(awk -v a="$rps" -v b="$crps" 'BEGIN {printf "%.2f", a / b}')
+	verdict=""
+	if [ "$target" = target ]; then
+		if awk -v r="$ratio" -v p="$p99" 'BEGIN {exit !(r >= 0.7 && p < 10)}'; then verdict=ok; else
+			verdict=MISS
+			misses=$((misses + 1))
+		fi
+	fi
+	[ "$errs$bad" = 00 ] || verdict="$verdict errors=$errs non2xx=$bad"
+	row=$(printf '%-24s %7s | %9s %8s %8s | %9s %8s %8s | %6s %s' "$name" "$bytes" "$rps" "$p50" "$p99" "$crps" "$cp50" "$cp99" "$ratio" "$verdict")
+	echo "$row"
+	rows+=("$row")
+done
+rss_after=$(rss_kb)
+[ -n "$rss_content" ] || rss_content=$rss_after
+
+growth=$(awk -v a="$rss_content" -v b="$rss_seeded" 'BEGIN {printf "%.2f", a / b}')
+echo
+echo "RSS after seeding:            $((rss_seeded / 1024)) MiB"
+echo "RSS after the content run:    $((rss_content / 1024)) MiB (x$growth; target <= 1.5)"
+[ "$redirect" = 1 ] && echo "RSS after the redirect run:   $((rss_after / 1024)) MiB"
+echo "machine: $(nproc) CPUs, $(go version | awk '{print $3}'), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), log level $log_level, $conns connections, $duration per run"
+if awk -v g="$growth" 'BEGIN {exit !(g > 1.5)}'; then misses=$((misses + 1)); fi
+if [ "$misses" -gt 0 ]; then echo "targets missed: $misses"; else echo "all targets met"; fi

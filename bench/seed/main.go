@@ -1,0 +1,238 @@
+// Command seed fills a running service with published articles for the
+// load benchmark (bench/run.sh), through the public HTTP API as an editor
+// would: sign in, create a product, then create and publish each article.
+// Articles are deterministic: the same -n gives the same slugs, tags and
+// words. At the end it prints SLUG=, TAG=, QUERY= and PRODUCT= lines for
+// the script to aim its load at.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+var (
+	topics = []string{"massage", "physiotherapy", "stretching", "posture", "sleep", "breathing",
+		"knee", "shoulder", "neck", "back", "hip", "running", "recovery", "yoga", "nutrition", "stress"}
+	words = strings.Fields(`pain relief muscle tissue gentle pressure heat ice rest movement joint
+		mobility strength balance tension release circulation inflammation healing therapist session
+		exercise routine morning evening daily weekly posture spine shoulder blade hamstring calf
+		foam roller band mat pillow mattress breathing relaxation mindfulness hydration protein
+		vitamin magnesium evidence study review trial patient clinic appointment assessment`)
+	tags = []string{"massage", "pain", "stretching", "sleep", "posture", "recovery", "running", "self-care", "physio", "yoga"}
+)
+
+// client talks to the service with an editor's token.
+type client struct {
+	base, email, password string
+	mu                    sync.Mutex
+	token                 string
+	http                  *http.Client
+}
+
+func (c *client) login() error {
+	var out struct {
+		AccessToken string `json:"accessToken"`
+	}
+	if err := c.call("POST", "/api/v1/auth/login", map[string]string{"email": c.email, "password": c.password}, &out, false); err != nil {
+		return fmt.Errorf("sign in: %w", err)
+	}
+	c.mu.Lock()
+	c.token = out.AccessToken
+	c.mu.Unlock()
+	return nil
+}
+
+// call sends a JSON request; with auth it signs in again once when the
+// access token has expired.
+func (c *client) call(method, path string, in, out any, auth bool) error {
+	for attempt := 0; ; attempt++ {
+		var body io.Reader
+		if in != nil {
+			data, _ := json.Marshal(in)
+			body = bytes.NewReader(data)
+		}
+		req, err := http.NewRequest(method, c.base+path, body)
+		if err != nil {
+			return err
+		}
+		if in != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if auth {
+			c.mu.Lock()
+			req.Header.Set("Authorization", "Bearer "+c.token)
+			c.mu.Unlock()
+		}
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return err
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusUnauthorized && auth && attempt == 0 {
+			if err := c.login(); err != nil {
+				return err
+			}
+			continue
+		}
+		if resp.StatusCode >= 300 {
+			return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, data)
+		}
+		if out != nil {
+			return json.Unmarshal(data, out)
+		}
+		return nil
+	}
+}
+
+// body writes about size bytes of article HTML: headings, paragraphs, a
+// list and a few links, like a long wellness article.
+func body(r *rand.Rand, topic string, size int) string {
+	var b strings.Builder
+	sentence := func() {
+		n := 8 + r.IntN(10)
+		for i := range n {
+			w := words[r.IntN(len(words))]
+			if i == 0 {
+				w = strings.ToUpper(w[:1]) + w[1:]
+			}
+			if i == n/2 {
+				w = topic
+			}
+			b.WriteString(w)
+			if i < n-1 {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteString(". ")
+	}
+	for section := 1; b.Len() < size-600; section++ {
+		fmt.Fprintf(&b, "<h2>%d. %s and %s</h2>\n", section, strings.ToUpper(topic[:1])+topic[1:], words[r.IntN(len(words))])
+		for p := 0; p < 3 && b.Len() < size-400; p++ {
+			b.WriteString("<p>")
+			for range 4 {
+				sentence()
+			}
+			if r.IntN(3) == 0 {
+				fmt.Fprintf(&b, `See <a href="https://pubmed.ncbi.nlm.nih.gov/%d/">this study</a>. `, 1000000+r.IntN(9000000))
+			}
+			b.WriteString("</p>\n")
+		}
+		b.WriteString("<ul>")
+		for range 3 {
+			fmt.Fprintf(&b, "<li><strong>%s</strong>: %s %s</li>", words[r.IntN(len(words))], words[r.IntN(len(words))], words[r.IntN(len(words))])
+		}
+		b.WriteString("</ul>\n")
+	}
+	return b.String()
+}
+
+func main() {
+	base := flag.String("url", "http://127.0.0.1:18080", "service base URL")
+	email := flag.String("email", os.Getenv("CMS_ADMIN_EMAIL"), "editor or admin email")
+	password := flag.String("password", os.Getenv("CMS_ADMIN_PASSWORD"), "password")
+	n := flag.Int("n", 1000, "articles to publish")
+	size := flag.Int("size", 8192, "approximate HTML bytes per article body")
+	workers := flag.Int("workers", 4, "concurrent writers")
+	flag.Parse()
+	log.SetFlags(0)
+
+	c := &client{base: strings.TrimRight(*base, "/"), email: *email, password: *password, http: &http.Client{Timeout: time.Minute}}
+	if err := c.login(); err != nil {
+		log.Fatal(err)
+	}
+	const product = "bench-roller"
+	err := c.call("POST", "/api/v1/products", map[string]string{
+		"code": product, "title": "Bench foam roller", "asin": "B00BENCH01", "marketplace": "amazon.com",
+		"imageUrl": "https://img.example/roller.jpg"}, nil, true)
+	if err != nil && !strings.Contains(err.Error(), ": 409 ") {
+		log.Fatalf("create product: %v", err)
+	}
+
+	start := time.Now()
+	var done atomic.Int64
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	for range *workers {
+		wg.Go(func() {
+			for i := range jobs {
+				if err := publishOne(c, i, *size, product); err != nil {
+					failed.Store(err)
+					return
+				}
+				if d := done.Add(1); d%100 == 0 {
+					log.Printf("seeded %d/%d (%.0f/s)", d, *n, float64(d)/time.Since(start).Seconds())
+				}
+			}
+		})
+	}
+	for i := 0; i < *n; i++ {
+		if failed.Load() != nil {
+			break
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("seeded %d published articles in %v", *n, time.Since(start).Round(time.Millisecond))
+	fmt.Printf("SLUG=%s\nTAG=%s\nQUERY=%s\nPRODUCT=%s\n", slug(*n/2), tags[0], topics[3]+"+"+words[0], product)
+}
+
+func title(i int) string {
+	return fmt.Sprintf("Article %04d: %s for everyday %s", i, strings.ToUpper(topics[i%len(topics)][:1])+topics[i%len(topics)][1:], words[i%len(words)])
+}
+
+// slug is what the service derives from title(i).
+func slug(i int) string {
+	return fmt.Sprintf("article-%04d-%s-for-everyday-%s", i, topics[i%len(topics)], words[i%len(words)])
+}
+
+func publishOne(c *client, i, size int, product string) error {
+	r := rand.New(rand.NewPCG(uint64(i), 42))
+	topic := topics[i%len(topics)]
+	in := map[string]any{
+		"title":    title(i),
+		"summary":  fmt.Sprintf("A practical guide to %s: what helps, what the evidence says, and when to see a therapist.", topic),
+		"body":     body(r, topic, size),
+		"tags":     []string{tags[i%len(tags)], tags[(i/3)%len(tags)]},
+		"category": []string{"Pain Relief", "Self Care", "Sports"}[i%3],
+		"sources":  []map[string]string{{"title": "Systematic review", "url": fmt.Sprintf("https://pubmed.ncbi.nlm.nih.gov/%d/", 2000000+i)}},
+		"cta":      map[string]string{"label": "Schedule an Appointment", "url": "https://clinic.example/book"},
+	}
+	if i%2 == 0 {
+		in["medicalReview"] = map[string]string{"reviewerName": "Dr. Bench Reviewer", "reviewerCredentials": "PT, DPT", "reviewedAt": "2025-01-15"}
+	}
+	if i%4 == 0 {
+		in["products"] = []map[string]string{{"code": product, "note": "What we use in the clinic"}}
+	}
+	var a struct {
+		ID   string `json:"id"`
+		Slug string `json:"slug"`
+	}
+	if err := c.call("POST", "/api/v1/articles", in, &a, true); err != nil {
+		return fmt.Errorf("create article %d: %w", i, err)
+	}
+	if a.Slug != slug(i) {
+		return fmt.Errorf("article %d got slug %q, expected %q", i, a.Slug, slug(i))
+	}
+	if err := c.call("POST", "/api/v1/articles/"+a.ID+"/publish", nil, nil, true); err != nil {
+		return fmt.Errorf("publish article %d: %w", i, err)
+	}
+	return nil
+}
