@@ -91,6 +91,10 @@ type Service struct {
 	// code; a product in use is deleted only when forced. Nil means no
 	// article uses any product (the articles package wires it).
 	UsedBy func(ctx context.Context, code string) ([]string, error)
+	// OnReload, when set, runs after every catalogue reload (a local
+	// change, another instance's change, the periodic full reload), so
+	// that what the content API rendered from products can be redone.
+	OnReload func()
 }
 
 // New builds the service. Start must run before it serves.
@@ -236,6 +240,9 @@ func (s *Service) reload(ctx context.Context) error {
 		}
 	}
 	s.cat.Store(c)
+	if s.OnReload != nil {
+		s.OnReload()
+	}
 	return nil
 }
 

@@ -19,6 +19,8 @@ type ProductView struct {
 	Code     string `json:"code"`
 	Title    string `json:"title"`
 	ImageURL string `json:"imageUrl"`
+	// Merchant names the shop ("Amazon") so front ends can label the link.
+	Merchant string `json:"merchant"`
 	URL      string `json:"url"`
 	Note     string `json:"note"`
 }

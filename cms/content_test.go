@@ -105,7 +105,7 @@ var allowedKeys = map[string][]string{
 	"medicalReview":           {"reviewerName", "reviewerCredentials", "reviewedAt"},
 	"sources[]":               {"title", "url"},
 	"cta":                     {"label", "url", "phone"},
-	"products[]":              {"code", "title", "imageUrl", "url", "note"},
+	"products[]":              {"code", "title", "imageUrl", "merchant", "url", "note"},
 	"disclosure":              {"text", "placement"},
 	"tags[]":                  nil,
 	"jsonLd":                  {"@context", "@type", "headline", "description", "image", "keywords", "datePublished", "dateModified", "author", "reviewedBy", "lastReviewed", "citation", "mainEntityOfPage"},

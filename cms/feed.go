@@ -85,7 +85,7 @@ func (api *ContentAPI) renderFeed(s *snapshot) *rendered {
 			// The ID, not the link: an article keeps its identity when
 			// its slug changes, so readers do not see it twice.
 			GUID:        rssGUID{ID: "urn:wellness-cms:article:" + a.ID},
-			Description: a.Excerpt,
+			Description: withoutAffiliateURLs(a.Excerpt, api.articleLink(a), api.publicURL),
 			PubDate:     e.at.UTC().Format(time.RFC1123Z),
 			Creator:     a.Author.Name,
 			Categories:  a.Tags,

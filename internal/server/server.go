@@ -193,6 +193,7 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 	s.content = cms.NewContentAPI(articles, cms.ContentOptions{PublicURL: cfg.PublicURL,
 		CacheControl: cfg.ContentCacheControl, Now: cfg.Now, Logger: cfg.Logger})
 	s.content.Emit = s.webhooks.Emit
+	cms.UseAffiliate(s.content, aff)
 	if err := s.content.Start(ctx); err != nil {
 		cancel()
 		return nil, err
