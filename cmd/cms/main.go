@@ -70,6 +70,28 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
+// openTool prepares a command that works on the configured database
+// beside a running server: it reads the configuration (dataDir, when set,
+// overrides CMS_DATA_DIR) and opens the database with Attach, so that on
+// the embedded engine it goes through the running server's socket instead
+// of failing because the data directory is in use.
+func openTool(ctx context.Context, getenv func(string) string, dataDir string, stderr io.Writer) (config, *mongodb.DB, *slog.Logger, error) {
+	cfg, err := loadConfig(nil, getenv, stderr)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	if dataDir != "" {
+		cfg.DataDir = dataDir
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+	db, err := mongodb.Open(ctx, mongodb.Options{URI: cfg.MongoURI, Database: cfg.MongoDatabase,
+		DataDir: cfg.DataDir, Logger: logger, Attach: true})
+	if err != nil {
+		return cfg, nil, nil, fmt.Errorf("open database: %w", err)
+	}
+	return cfg, db, logger, nil
+}
+
 // openDB opens the configured database, naming the variable to fix when it
 // fails.
 func openDB(ctx context.Context, cfg config, logger *slog.Logger) (*mongodb.DB, error) {

@@ -52,20 +52,7 @@ func TestServeStartsAndStops(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve"}, env, nil, &logs, &logs) }()
 
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready within 10 s; log:\n%s", logs.String())
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	waitReady(t, addr, &logs)
 	cancel()
 	select {
 	case err := <-done:
@@ -77,6 +64,25 @@ func TestServeStartsAndStops(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
 		t.Errorf("log lacks the stop line:\n%s", logs.String())
+	}
+}
+
+// waitReady polls /readyz until it answers 200, for at most 10 s.
+func waitReady(t *testing.T, addr string, logs *syncBuffer) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready within 10 s; log:\n%s", logs.String())
+		}
+		time.Sleep(25 * time.Millisecond)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/cms"
-	"github.com/wellness/cms/internal/mongodb"
 )
 
 const resanitizeUsage = `usage: cms resanitize [--all] [--dry-run] [--data-dir DIR]
@@ -38,20 +37,9 @@ func resanitizeCmd(ctx context.Context, args []string, getenv func(string) strin
 		fs.Usage()
 		return fmt.Errorf("resanitize: unexpected argument %q", fs.Arg(0))
 	}
-	cfg, err := loadConfig(nil, getenv, stderr)
+	cfg, db, logger, err := openTool(ctx, getenv, *dataDir, stderr)
 	if err != nil {
-		return err
-	}
-	if *dataDir != "" {
-		cfg.DataDir = *dataDir
-	}
-	logger := newLogger(stderr, cfg.LogLevel)
-	// Attach: on the embedded engine, work through a running server's
-	// socket instead of failing because the data directory is in use.
-	db, err := mongodb.Open(ctx, mongodb.Options{URI: cfg.MongoURI, Database: cfg.MongoDatabase,
-		DataDir: cfg.DataDir, Logger: logger, Attach: true})
-	if err != nil {
-		return fmt.Errorf("resanitize: open database: %w", err)
+		return fmt.Errorf("resanitize: %w", err)
 	}
 	defer db.Close(context.Background())
 

@@ -14,7 +14,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/wellness/cms/auth"
-	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/problem"
 )
 
@@ -46,16 +45,7 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 
-	cfg, err := loadConfig(nil, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	if *dataDir != "" {
-		cfg.DataDir = *dataDir
-	}
-	logger := newLogger(stderr, cfg.LogLevel)
-	db, err := mongodb.Open(ctx, mongodb.Options{URI: cfg.MongoURI, Database: cfg.MongoDatabase,
-		DataDir: cfg.DataDir, Logger: logger, Attach: true})
+	cfg, db, logger, err := openTool(ctx, getenv, *dataDir, stderr)
 	if err != nil {
 		return err
 	}

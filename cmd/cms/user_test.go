@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestUserCommands(t *testing.T) {
@@ -59,20 +58,7 @@ func TestUserCommands(t *testing.T) {
 		cancel()
 		<-done
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not ready: %s", logs.String())
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	waitReady(t, addr, &logs)
 	if _, err := user("an author's password\n", "add", "--email", "writer@clinic.example", "--role", "author", "--password-stdin"); err != nil {
 		t.Fatalf("add while serving: %v", err)
 	}
