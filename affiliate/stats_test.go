@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,15 +15,6 @@ import (
 	"github.com/wellness/cms/internal/server"
 	"github.com/wellness/cms/internal/testenv"
 )
-
-// clock is a test clock the server reads through Config.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 type counts struct{ Clicks, BotClicks, UniqueClicks int64 }
 
@@ -41,7 +31,7 @@ type statsAnswer struct {
 // TestClickStats sends a known set of clicks over three days and checks
 // every grouping and filter against counts worked out here.
 func TestClickStats(t *testing.T) {
-	clk := &clock{t: time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC))
 	s := newServer(t, func(c *server.Config) {
 		c.Now = clk.Now
 		c.TrustedProxies = []string{"127.0.0.1/32", "::1/128"}

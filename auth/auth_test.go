@@ -21,26 +21,8 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// clock is a movable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newServer(t *testing.T) (*testenv.Server, *clock) {
-	clk := &clock{t: time.Now().UTC()}
+func newServer(t *testing.T) (*testenv.Server, *testenv.Clock) {
+	clk := testenv.NewClock(time.Now().UTC())
 	s := testenv.NewServer(t, func(c *server.Config) { c.Now = clk.Now })
 	return s, clk
 }

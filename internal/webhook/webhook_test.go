@@ -65,14 +65,6 @@ func (rc *receiver) waitFor(t *testing.T, n int) {
 	}
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
-
 func createHook(t *testing.T, s *testenv.Server, token, url string, events ...string) (id, secret string) {
 	t.Helper()
 	r := s.Do(testenv.Request{Method: "POST", Path: "/api/v1/webhooks", Token: token,
@@ -155,7 +147,7 @@ func TestDeliverySignedAndListed(t *testing.T) {
 }
 
 func TestRetriesWithBackoffThenGivesUp(t *testing.T) {
-	clk := &clock{t: time.Now().UTC()}
+	clk := testenv.NewClock(time.Now().UTC())
 	s := testenv.NewServer(t, func(c *server.Config) { c.Now = clk.Now })
 	admin, _ := s.User(t, auth.Admin)
 	rc := newReceiver(t, 500, 503)
@@ -168,9 +160,9 @@ func TestRetriesWithBackoffThenGivesUp(t *testing.T) {
 	if rc.count() != 1 {
 		t.Fatalf("retried before the backoff: %d attempts", rc.count())
 	}
-	clk.Add(31 * time.Second)
+	clk.Advance(31 * time.Second)
 	rc.waitFor(t, 2)
-	clk.Add(61 * time.Second)
+	clk.Advance(61 * time.Second)
 	rc.waitFor(t, 3) // succeeds (the receiver's default 204)
 
 	// A target that always fails is retried for more than a day, then
@@ -182,7 +174,7 @@ func TestRetriesWithBackoffThenGivesUp(t *testing.T) {
 	}
 	dead.waitFor(t, 1)
 	for i := 0; i < 60; i++ {
-		clk.Add(time.Hour)
+		clk.Advance(time.Hour)
 		if _, err := s.Webhooks().DeliverDue(context.Background()); err != nil {
 			t.Fatal(err)
 		}
