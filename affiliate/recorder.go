@@ -63,7 +63,7 @@ type recorderMetrics struct {
 	queued, written, spilled, replayed, corrupt, lost prometheus.Counter
 }
 
-func newRecorderMetrics(reg prometheus.Registerer, depth func() float64) (*recorderMetrics, error) {
+func newRecorderMetrics(reg prometheus.Registerer, depth, maxDepth func() float64) (*recorderMetrics, error) {
 	counter := func(name, help string) prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
 	}
@@ -81,7 +81,10 @@ func newRecorderMetrics(reg prometheus.Registerer, depth func() float64) (*recor
 	gauge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "affiliate_click_queue_depth", Help: "Clicks waiting in the in-memory queue.",
 	}, depth)
-	for _, c := range []prometheus.Collector{m.queued, m.written, m.spilled, m.replayed, m.corrupt, m.lost, gauge} {
+	maxGauge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "affiliate_click_queue_depth_max", Help: "The most clicks that have waited in the queue at once since start.",
+	}, maxDepth)
+	for _, c := range []prometheus.Collector{m.queued, m.written, m.spilled, m.replayed, m.corrupt, m.lost, gauge, maxGauge} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register click metrics: %w", err)
 		}
@@ -97,7 +100,8 @@ func newRecorder(store *ClickStore, spill *spillFile, cfg recorderConfig, reg pr
 		done:    make(chan struct{}),
 		healthy: true,
 	}
-	m, err := newRecorderMetrics(reg, func() float64 { return float64(len(r.queue)) })
+	m, err := newRecorderMetrics(reg, func() float64 { return float64(len(r.queue)) },
+		func() float64 { return float64(r.MaxQueueDepth()) })
 	if err != nil {
 		return nil, err
 	}
