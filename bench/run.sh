@@ -90,6 +90,11 @@ product=$(sed -n 's/^PRODUCT=//p' "$tmp/seed.out")
 # Let the poller see the last writes and settle before measuring memory.
 sleep 3
 rss_seeded=$(rss_kb)
+# CPU the idle service uses (background loops), in percent of one core.
+ticks() { awk '{print $14 + $15}' "/proc/$cms_pid/stat"; }
+t0=$(ticks)
+sleep 5
+idle_cpu=$(awk -v a="$t0" -v b="$(ticks)" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", (b - a) / hz / 5 * 100}')
 
 # fetch URL [header...]: prints "<status> <body bytes>"
 fetch() {
@@ -167,6 +172,7 @@ rss_after=$(rss_kb)
 
 growth=$(awk -v a="$rss_content" -v b="$rss_seeded" 'BEGIN {printf "%.2f", a / b}')
 echo
+echo "idle CPU after seeding:       $idle_cpu% of one core (background loops)"
 echo "RSS after seeding:            $((rss_seeded / 1024)) MiB"
 echo "RSS after the content run:    $((rss_content / 1024)) MiB (x$growth; target <= 1.5)"
 [ "$redirect" = 1 ] && echo "RSS after the redirect run:   $((rss_after / 1024)) MiB"

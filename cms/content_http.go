@@ -357,12 +357,23 @@ func parseContentList(c *gin.Context) (*listQuery, error) {
 	return q, nil
 }
 
+// handleList serves a list page. A query string seen before is answered
+// from the cache without parsing it again: it was valid then, and the
+// page it names is the same until the snapshot changes.
 func (api *ContentAPI) handleList(c *gin.Context) error {
+	s := api.current()
+	raw := "raw\x00" + c.Request.URL.RawQuery
+	if v, ok := s.lists.Load(raw); ok {
+		send(c, v.(*rendered), api.cacheControl)
+		return nil
+	}
 	q, err := parseContentList(c)
 	if err != nil {
 		return err
 	}
-	send(c, api.listPage(api.current(), q), api.cacheControl)
+	r := api.listPage(s, q)
+	s.keepList(raw, r)
+	send(c, r, api.cacheControl)
 	return nil
 }
 
@@ -372,15 +383,21 @@ func (api *ContentAPI) listPage(s *snapshot, q *listQuery) *rendered {
 	if v, ok := s.lists.Load(key); ok {
 		return v.(*rendered)
 	}
-	r := api.renderList(s, q)
-	if s.listCount.Load() < maxCachedLists && s.listBytes.Load() < maxCachedListBytes {
-		v, loaded := s.lists.LoadOrStore(key, r)
-		if loaded {
-			return v.(*rendered)
-		}
-		s.listCount.Add(1)
-		s.listBytes.Add(int64(len(r.body)))
+	return s.keepList(key, api.renderList(s, q))
+}
+
+// keepList caches r under key while the bounds allow, and returns what the
+// cache holds for key.
+func (s *snapshot) keepList(key string, r *rendered) *rendered {
+	if s.listCount.Load() >= maxCachedLists || s.listBytes.Load() >= maxCachedListBytes {
+		return r
 	}
+	v, loaded := s.lists.LoadOrStore(key, r)
+	if loaded {
+		return v.(*rendered)
+	}
+	s.listCount.Add(1)
+	s.listBytes.Add(int64(len(r.body)))
 	return r
 }
 

@@ -122,6 +122,9 @@ type ContentAPI struct {
 	index   *search.Index
 	indexed map[string]int64 // article ID -> version in the index; under mu
 	seen    int64            // generation of the last reload; RunSync's
+	// lastSync is when this instance last knew itself current with the
+	// database (unix nanoseconds).
+	lastSync atomic.Int64
 
 	sitemapMax atomic.Int64
 	robots     *rendered
@@ -160,7 +163,24 @@ func NewContentAPI(articles *Service, o ContentOptions) *ContentAPI {
 		"User-agent: *\nDisallow: /api/\nDisallow: /go/\n\nSitemap: "+pub+"/sitemap.xml\n"))
 	api.snap.Store(buildSnapshot(map[string]*entry{}, map[string]string{}, map[string]int64{}, o.Now()))
 	articles.OnChange(api.changed)
+	articles.changes.mu.Lock()
+	articles.changes.due = api.dueHint
+	articles.changes.mu.Unlock()
 	return api
+}
+
+// syncStale is how old this instance's last sync may be before the
+// scheduler stops trusting its view of scheduled articles.
+const syncStale = 10 * time.Second
+
+// dueHint tells the scheduler whether a scheduled article is due at now,
+// and whether this instance's view is recent enough to trust.
+func (api *ContentAPI) dueHint(now time.Time) (due, current bool) {
+	if time.Since(time.Unix(0, api.lastSync.Load())) > syncStale {
+		return false, false
+	}
+	first := api.snap.Load().firstScheduled
+	return !first.IsZero() && !first.After(now), true
 }
 
 // Start loads every readable article and builds the search index. The
@@ -175,6 +195,7 @@ func (api *ContentAPI) Start(ctx context.Context) error {
 		return fmt.Errorf("load published articles: %w", err)
 	}
 	api.seen = gen
+	api.lastSync.Store(time.Now().UnixNano())
 	return nil
 }
 
@@ -221,6 +242,7 @@ func (api *ContentAPI) sync(ctx context.Context, lastFull, lastSync *time.Time) 
 			return err
 		}
 		api.seen, *lastFull, *lastSync = gen, time.Now(), time.Now()
+		api.lastSync.Store(lastSync.UnixNano())
 		return nil
 	}
 	gen, err := api.store.contentGeneration(ctx)
@@ -236,6 +258,7 @@ func (api *ContentAPI) sync(ctx context.Context, lastFull, lastSync *time.Time) 
 		api.seen = gen
 	}
 	*lastSync = time.Now()
+	api.lastSync.Store(lastSync.UnixNano())
 	return nil
 }
 
@@ -551,6 +574,9 @@ type snapshot struct {
 	visible  []*entry          // what readers see, newest first
 	// nextDue is when the next scheduled article appears; zero if none.
 	nextDue time.Time
+	// firstScheduled is the earliest publication time of a scheduled
+	// article, visible or not: the scheduler has work once it has passed.
+	firstScheduled time.Time
 
 	lists     sync.Map // normalized list query → *rendered
 	listCount atomic.Int64
@@ -568,6 +594,9 @@ func buildSnapshot(entries map[string]*entry, slugs map[string]string, versions 
 	s := &snapshot{asOf: now, entries: entries, slugs: slugs, versions: versions, sitemaps: map[int]*rendered{}}
 	s.visible = make([]*entry, 0, len(entries))
 	for _, e := range entries {
+		if e.scheduled && (s.firstScheduled.IsZero() || e.at.Before(s.firstScheduled)) {
+			s.firstScheduled = e.at
+		}
 		if !e.scheduled || !e.at.After(now) {
 			s.visible = append(s.visible, e)
 		} else if s.nextDue.IsZero() || e.at.Before(s.nextDue) {

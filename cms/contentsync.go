@@ -28,11 +28,39 @@ func readable(a *Article) bool {
 	return a != nil && (a.Status == StatusPublished || a.Status == StatusScheduled)
 }
 
-// changeHooks is what follows every committed change of an article. Its
-// zero value works: it needs nothing but the service's own database.
+// changeHooks links the authoring side to its readers: what follows every
+// committed change of an article, and what the readers' in-memory view
+// can tell the scheduler. Its zero value works.
 type changeHooks struct {
 	mu        sync.Mutex
 	listeners []func(context.Context, Change)
+	// due, when set, reports whether a scheduled article is due at now in
+	// the content API's view of readable articles, and whether that view
+	// is current.
+	due func(now time.Time) (due, current bool)
+}
+
+// dueScanEvery is how often the scheduler scans for due articles even
+// when the content API says none is due: a safety net for a change that
+// no instance announced.
+const dueScanEvery = time.Minute
+
+// mustScan tells the scheduler whether to query the database for due
+// articles. On the embedded engine that query reads every article, which
+// once a second costs a large share of a core at a thousand articles. The
+// content API holds every scheduled article of every instance in memory,
+// so while its view is current the scheduler only queries when that view
+// has one due, and once every dueScanEvery in any case. Without a content
+// API (the command-line tools) it always queries.
+func (s *Service) mustScan(lastScan time.Time) bool {
+	s.changes.mu.Lock()
+	due := s.changes.due
+	s.changes.mu.Unlock()
+	if due == nil || time.Since(lastScan) >= dueScanEvery {
+		return true
+	}
+	d, current := due(s.clock())
+	return d || !current
 }
 
 // OnChange registers fn to run after every committed change of an article

@@ -17,14 +17,18 @@ const dueBatch = 50
 // ctx is cancelled. Every instance runs it: each due article is published
 // through the same version claim as any change, so exactly one instance
 // publishes it, and nobody has to call anything at the scheduled time. It
-// also sweeps expired preview tokens now and then.
+// skips the database query while the content API knows nothing is due
+// (see mustScan). It also sweeps expired preview tokens now and then.
 func (s *Service) RunScheduler(ctx context.Context) {
 	t := time.NewTicker(s.interval)
 	defer t.Stop()
-	var lastSweep time.Time
+	var lastSweep, lastScan time.Time
 	for {
-		if _, err := s.PublishDue(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("publish scheduled articles", "err", err)
+		if s.mustScan(lastScan) {
+			lastScan = time.Now()
+			if _, err := s.PublishDue(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("publish scheduled articles", "err", err)
+			}
 		}
 		if now := s.clock(); now.Sub(lastSweep) >= time.Hour {
 			if err := s.store.DeleteExpiredPreviews(ctx, now); err != nil && ctx.Err() == nil {
