@@ -130,8 +130,8 @@ type ContentAPI struct {
 	robots     *rendered
 }
 
-// NewContentAPI builds the content API over the authoring service and
-// subscribes it to the service's changes. Start loads it.
+// NewContentAPI builds the content API over the authoring service. Set
+// its hooks, then call Start.
 func NewContentAPI(articles *Service, o ContentOptions) *ContentAPI {
 	if o.PublicURL == "" {
 		o.PublicURL = "http://localhost:8080"
@@ -162,10 +162,6 @@ func NewContentAPI(articles *Service, o ContentOptions) *ContentAPI {
 	api.robots = newRendered("text/plain; charset=utf-8", []byte(
 		"User-agent: *\nDisallow: /api/\nDisallow: /go/\n\nSitemap: "+pub+"/sitemap.xml\n"))
 	api.snap.Store(buildSnapshot(map[string]*entry{}, map[string]string{}, map[string]int64{}, o.Now()))
-	articles.OnChange(api.changed)
-	articles.changes.mu.Lock()
-	articles.changes.due = api.dueHint
-	articles.changes.mu.Unlock()
 	return api
 }
 
@@ -183,13 +179,20 @@ func (api *ContentAPI) dueHint(now time.Time) (due, current bool) {
 	return !first.IsZero() && !first.After(now), true
 }
 
-// Start loads every readable article and builds the search index. The
-// server calls it before it serves.
+// Start subscribes the content API to the service's changes, then loads
+// every readable article and builds the search index; a change committed
+// in between is in what it loads. The server calls it before it serves,
+// after setting the hooks: the subscription, taken under the service's
+// lock, is what hands them to the writers' goroutines.
 func (api *ContentAPI) Start(ctx context.Context) error {
 	if err := mongodb.EnsureIndexes(ctx, api.store.changes(), mongo.IndexModel{
 		Keys: bson.D{{Key: "at", Value: 1}}, Options: options.Index().SetName("at")}); err != nil {
 		return err
 	}
+	api.articles.OnChange(api.changed)
+	api.articles.changes.mu.Lock()
+	api.articles.changes.due = api.dueHint
+	api.articles.changes.mu.Unlock()
 	gen, err := api.reload(ctx)
 	if err != nil {
 		return fmt.Errorf("load published articles: %w", err)
