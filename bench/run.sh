@@ -178,4 +178,30 @@ echo "RSS after the content run:    $((rss_content / 1024)) MiB (x$growth; targe
 [ "$redirect" = 1 ] && echo "RSS after the redirect run:   $((rss_after / 1024)) MiB"
 echo "machine: $(nproc) CPUs, $(go version | awk '{print $3}'), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), log level $log_level, $conns connections, $duration per run"
 if awk -v g="$growth" 'BEGIN {exit !(g > 1.5)}'; then misses=$((misses + 1)); fi
+
+# Issue 6: every redirect the service answered (each 302 it sent) must end
+# up as a stored click, once the queue and any spill file have drained.
+if [ "$redirect" = 1 ]; then
+	metric() { curl -s "$base/metrics" | awk -v m="$1" 'index($0, m) == 1 {print $NF}' | head -1; }
+	token=$(curl -s "$base/api/v1/auth/login" -H 'Content-Type: application/json' \
+		-d "{\"email\":\"$CMS_ADMIN_EMAIL\",\"password\":\"$CMS_ADMIN_PASSWORD\"}" |
+		sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
+	day=$(date -u +%F)
+	sent=$(metric 'http_requests_total{method="GET",route="/go/:code",status="302"}')
+	sent=${sent:-0}
+	stored=0
+	for _ in $(seq 1 120); do
+		stats=$(curl -s -H "Authorization: Bearer $token" "$base/api/v1/stats/clicks?from=$day&to=$day&groupBy=day")
+		stored=$(echo "$stats" | sed -n 's/.*"total":{"clicks":\([0-9]*\),"botClicks":\([0-9]*\).*/\1 \2/p' | awk '{print $1 + $2}')
+		[ "${stored:-0}" -ge "${sent%.*}" ] && break
+		sleep 1
+	done
+	printf '\nclicks: %s redirects sent (302), %s stored; largest queue depth %s; spilled %s, replayed %s\n' \
+		"${sent%.*}" "$stored" "$(metric affiliate_click_queue_depth_max)" \
+		"$(metric affiliate_clicks_spilled_total)" "$(metric affiliate_clicks_replayed_total)"
+	if [ "${stored:-0}" != "${sent%.*}" ]; then
+		echo "CLICKS LOST OR DOUBLED: sent ${sent%.*}, stored $stored"
+		misses=$((misses + 1))
+	fi
+fi
 if [ "$misses" -gt 0 ]; then echo "targets missed: $misses"; else echo "all targets met"; fi
