@@ -177,7 +177,6 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 	}
 	aff.Register(api)
 	aff.RegisterRedirect(root)
-	s.background(bg, aff.RunSync)
 	// Hooks run after the HTTP server has stopped: no new clicks, so the
 	// queue can be drained completely.
 	s.OnShutdown(aff.Close)
@@ -189,7 +188,6 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 		return nil, err
 	}
 	articles.Register(api)
-	s.background(bg, articles.RunScheduler)
 	s.content = cms.NewContentAPI(articles, cms.ContentOptions{PublicURL: cfg.PublicURL,
 		CacheControl: cfg.ContentCacheControl, Now: cfg.Now, Logger: cfg.Logger})
 	s.content.Emit = s.webhooks.Emit
@@ -199,8 +197,13 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 		return nil, err
 	}
 	s.content.Register(api, root, cfg.CORSOrigins)
+	s.background(bg, articles.RunScheduler)
 	s.background(bg, s.content.RunSync)
 	// -- end cms --
+
+	// The affiliate sync loop starts only now: the cms wiring above sets
+	// hooks on aff (UsedBy, OnReload) that the loop calls.
+	s.background(bg, aff.RunSync)
 
 	s.engine = e
 	s.http = &http.Server{
