@@ -68,6 +68,7 @@ type articleView struct {
 	Products           []ProductView   `json:"products"`
 	Disclosure         *Disclosure     `json:"disclosure"`
 	JSONLD             json.RawMessage `json:"jsonLd"`
+	JSONLDScript       string          `json:"jsonLdScript"`
 }
 
 // listItemView is an article in a list: no body, nothing a list page does
@@ -146,8 +147,10 @@ func (api *ContentAPI) trackingURL(code, slug string) string {
 
 // jsonLD builds the schema.org object of an article: a MedicalWebPage when
 // a medical reviewer checked it, an Article otherwise. It is marshalled
-// with HTML escaping, so a front end may put it into a <script> element
-// as it is: no "</script>" can appear in it.
+// with HTML escaping (<, >, &, U+2028 and U+2029 as \u escapes), so the
+// JSON text can go inside <script type="application/ld+json"> as it is;
+// it is served both as the object (jsonLd, which a client re-serializing
+// it would unescape) and as that text (jsonLdScript).
 func (api *ContentAPI) jsonLD(a *Article, publishedAt *time.Time) json.RawMessage {
 	ld := ldArticle{
 		Context: "https://schema.org", Type: "Article",
@@ -190,6 +193,7 @@ func (api *ContentAPI) renderArticle(a *Article, publishedAt *time.Time) []byte 
 	if api.Disclosure != nil {
 		disclosure = api.Disclosure(a)
 	}
+	ld := api.jsonLD(a, publishedAt)
 	v := articleView{
 		Slug: a.Slug, Title: a.Title, Summary: a.Excerpt, HTML: a.BodyHTML,
 		CoverImage: a.CoverImage, Tags: nonNil(a.Tags), Category: a.Category,
@@ -202,7 +206,8 @@ func (api *ContentAPI) renderArticle(a *Article, publishedAt *time.Time) []byte 
 		CTA:                a.CTA,
 		Products:           nonNil(products),
 		Disclosure:         disclosure,
-		JSONLD:             api.jsonLD(a, publishedAt),
+		JSONLD:             ld,
+		JSONLDScript:       string(ld),
 	}
 	return marshalPlain(v)
 }

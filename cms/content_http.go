@@ -35,9 +35,12 @@ func (api *ContentAPI) Register(apiGroup, root *auth.Router, corsOrigins []strin
 		{"/articles/:slug", api.handleArticle},
 		{"/tags", api.handleTags},
 	} {
-		h := web.Handle(r.h)
-		g.GET(r.path, auth.Public, h)
-		g.HEAD(r.path, auth.Public, h)
+		h := []gin.HandlerFunc{web.Handle(r.h)}
+		if r.path == "/tags" {
+			h = append([]gin.HandlerFunc{web.NoQuery}, h...)
+		}
+		g.GET(r.path, auth.Public, h...)
+		g.HEAD(r.path, auth.Public, h...)
 		g.OPTIONS(r.path, auth.Public, preflight)
 	}
 	for _, r := range []struct {
@@ -48,14 +51,15 @@ func (api *ContentAPI) Register(apiGroup, root *auth.Router, corsOrigins []strin
 		{"/sitemap.xml", api.handleSitemap},
 		{"/sitemaps/:page", api.handleSitemapPage},
 	} {
+		// No query: one may neither vary nor bust what these cache.
 		h := web.Handle(r.h)
-		root.GET(r.path, auth.Public, cors, h)
-		root.HEAD(r.path, auth.Public, cors, h)
+		root.GET(r.path, auth.Public, cors, web.NoQuery, h)
+		root.HEAD(r.path, auth.Public, cors, web.NoQuery, h)
 		root.OPTIONS(r.path, auth.Public, cors, preflight)
 	}
 	robots := web.Handle(func(c *gin.Context) error { send(c, api.robots, api.cacheControl); return nil })
-	root.GET("/robots.txt", auth.Public, robots)
-	root.HEAD("/robots.txt", auth.Public, robots)
+	root.GET("/robots.txt", auth.Public, web.NoQuery, robots)
+	root.HEAD("/robots.txt", auth.Public, web.NoQuery, robots)
 }
 
 // preflight ends an OPTIONS request; web.CORS before it has already
@@ -177,22 +181,11 @@ func (api *ContentAPI) handleArticle(c *gin.Context) error {
 // previewParam validates the article route's query: preview, once, with a
 // value, and nothing else.
 func previewParam(c *gin.Context) (string, error) {
-	var f problem.Fields
-	values := c.Request.URL.Query()
-	for k, vs := range values {
-		switch {
-		case k != "preview":
-			f.Add(k, "unknown query parameter")
-		case len(vs) > 1:
-			f.Add(k, "given more than once")
-		case vs[0] == "":
-			f.Add(k, "must be a preview token")
-		}
-	}
-	if err := f.Err(); err != nil {
+	values, err := web.ParseQuery(c, "preview")
+	if err != nil {
 		return "", err
 	}
-	return values.Get("preview"), nil
+	return values["preview"], nil
 }
 
 // servePreview answers a preview: the article the token opens, as it
@@ -286,47 +279,37 @@ func (q *listQuery) decodeCursor(s string) (*position, string) {
 	return &position{score: score, ms: ms, id: parts[4]}, ""
 }
 
-var contentListParams = map[string]bool{"tag": true, "category": true, "author": true, "q": true, "limit": true, "cursor": true}
-
 // parseContentList validates a list query. Unknown, repeated, empty and
 // out-of-range parameters are 400, never a silent default.
 func parseContentList(c *gin.Context) (*listQuery, error) {
 	q := &listQuery{limit: 20}
-	var f problem.Fields
-	values := c.Request.URL.Query()
-	for k, vs := range values {
-		switch {
-		case !contentListParams[k]:
-			f.Add(k, "unknown query parameter")
-		case len(vs) > 1:
-			f.Add(k, "given more than once")
-		case vs[0] == "":
-			f.Add(k, "must not be empty")
-		}
-	}
-	if err := f.Err(); err != nil {
+	values, err := web.ParseQuery(c, "tag", "category", "author", "q", "limit", "cursor")
+	if err != nil {
 		return nil, err
 	}
-	if v := values.Get("tag"); v != "" {
+	var f problem.Fields
+	if v, ok := values["tag"]; ok {
 		q.tag = strings.ToLower(v)
 		if len(q.tag) > MaxTag || !tagPattern.MatchString(q.tag) {
 			f.Add("tag", "must be a tag of a-z, 0-9 and hyphens")
 		}
 	}
-	if v := values.Get("category"); v != "" {
+	if v, ok := values["category"]; ok {
 		q.category = Slugify(v)
 		if len(v) > MaxCategory || q.category == "" {
 			f.Add("category", "must be a category name or its slug")
 		}
 	}
-	if v := values.Get("author"); v != "" {
+	if v, ok := values["author"]; ok {
 		q.author = v
 		if checkSlug(v) != "" {
 			f.Add("author", "must be the slug of an author's name, like jane-doe")
 		}
 	}
-	if v := values.Get("q"); v != "" {
-		q.words = search.Words(v)
+	if v, ok := values["q"]; ok {
+		if len(v) <= MaxTitle {
+			q.words = search.Words(v) // only after the cheap check
+		}
 		switch {
 		case len(v) > MaxTitle:
 			f.Add("q", "at most %d characters", MaxTitle)
@@ -336,17 +319,11 @@ func parseContentList(c *gin.Context) (*listQuery, error) {
 			f.Add("q", "at most 20 words")
 		}
 	}
-	if v := values.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxListLimit {
-			f.Add("limit", "must be a whole number from 1 to %d", MaxListLimit)
-		}
-		q.limit = n
-	}
+	q.limit = values.Limit(&f, 20, MaxListLimit)
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
-	if v := values.Get("cursor"); v != "" {
+	if v, ok := values["cursor"]; ok {
 		p, msg := q.decodeCursor(v)
 		if msg != "" {
 			f.Add("cursor", "%s", msg)
@@ -492,15 +469,6 @@ type tagCount struct {
 }
 
 func (api *ContentAPI) handleTags(c *gin.Context) error {
-	if c.Request.URL.RawQuery != "" {
-		var f problem.Fields
-		for k := range c.Request.URL.Query() {
-			f.Add(k, "unknown query parameter")
-		}
-		if err := f.Err(); err != nil {
-			return err
-		}
-	}
 	s := api.current()
 	s.tagsOnce.Do(func() {
 		counts := map[string]int{}

@@ -98,7 +98,7 @@ func listSlugs(t *testing.T, s *testenv.Server, query string) ([]string, string)
 // a leak of an internal field.
 var allowedKeys = map[string][]string{
 	"": {"slug", "title", "summary", "html", "coverImage", "tags", "category", "author", "publishedAt",
-		"updatedAt", "readingTimeMinutes", "seo", "medicalReview", "sources", "cta", "products", "disclosure", "jsonLd"},
+		"updatedAt", "readingTimeMinutes", "seo", "medicalReview", "sources", "cta", "products", "disclosure", "jsonLd", "jsonLdScript"},
 	"coverImage":              {"url", "alt"},
 	"author":                  {"name"},
 	"seo":                     {"title", "description", "canonicalUrl"},

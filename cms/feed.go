@@ -2,6 +2,7 @@ package cms
 
 import (
 	"encoding/xml"
+	"html"
 	"strconv"
 	"strings"
 	"time"
@@ -66,8 +67,8 @@ type (
 // should come to the site).
 func (api *ContentAPI) renderFeed(s *snapshot) *rendered {
 	ch := rssChannel{
-		Title: api.siteName, Link: api.publicURL + "/",
-		Description: "Latest articles from " + api.siteName,
+		Title: feedText(api.siteName), Link: api.publicURL + "/",
+		Description: feedHTML("Latest articles from " + api.siteName),
 		Self:        rssSelf{Href: api.publicURL + "/feed.xml", Rel: "self", Type: "application/rss+xml"},
 		Generator:   "wellness-cms",
 	}
@@ -81,13 +82,13 @@ func (api *ContentAPI) renderFeed(s *snapshot) *rendered {
 			newest = a.UpdatedAt
 		}
 		ch.Items = append(ch.Items, rssItem{
-			Title: a.Title, Link: api.articleLink(a),
+			Title: feedText(a.Title), Link: api.articleLink(a),
 			// The ID, not the link: an article keeps its identity when
 			// its slug changes, so readers do not see it twice.
 			GUID:        rssGUID{ID: "urn:wellness-cms:article:" + a.ID},
-			Description: withoutAffiliateURLs(a.Excerpt, api.articleLink(a), api.publicURL),
+			Description: feedHTML(withoutAffiliateURLs(a.Excerpt, api.articleLink(a), api.publicURL)),
 			PubDate:     e.at.UTC().Format(time.RFC1123Z),
-			Creator:     a.Author.Name,
+			Creator:     feedText(a.Author.Name),
 			Categories:  a.Tags,
 		})
 	}
@@ -97,6 +98,19 @@ func (api *ContentAPI) renderFeed(s *snapshot) *rendered {
 	return newRendered("application/rss+xml; charset=utf-8", marshalXML(rssDoc{
 		Version: "2.0", Atom: "http://www.w3.org/2005/Atom", DC: "http://purl.org/dc/elements/1.1/", Channel: ch}))
 }
+
+// feedHTML is plain text made safe for a feed element that readers take
+// as HTML (RSS <description>): HTML-escaped here, then XML-escaped by the
+// encoder, so a summary "<img onerror=...>" shows as text, never as markup.
+func feedHTML(text string) string { return html.EscapeString(text) }
+
+// feedText is plain text for a feed element that RSS defines as text but
+// some readers render as HTML (titles, dc:creator): angle brackets become
+// entities, so no reader can see a tag, while "Heat & Ice" still reads
+// right in readers that take it as text.
+func feedText(text string) string { return angleBrackets.Replace(text) }
+
+var angleBrackets = strings.NewReplacer("<", "&lt;", ">", "&gt;")
 
 func marshalXML(v any) []byte {
 	b, err := xml.Marshal(v)

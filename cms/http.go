@@ -1,6 +1,7 @@
 package cms
 
 import (
+	"errors"
 	"net/http"
 	"path"
 	"strconv"
@@ -23,18 +24,21 @@ const maxArticleRequest = 3 << 20
 // decided per article by the service.
 func (s *Service) Register(r *auth.Router) {
 	big := web.BodyLimit(maxArticleRequest)
-	r.POST("/articles", auth.SignedIn, big, web.Handle(s.handleCreate))
+	// Routes without parameters refuse any query (web.NoQuery); the lists
+	// name theirs in their parsers.
+	none := web.NoQuery
+	r.POST("/articles", auth.SignedIn, none, big, web.Handle(s.handleCreate))
 	r.GET("/articles", auth.SignedIn, web.Handle(s.handleList))
-	r.GET("/articles/:id", auth.SignedIn, web.Handle(s.handleGet))
-	r.PATCH("/articles/:id", auth.SignedIn, big, web.Handle(s.handleUpdate))
-	r.DELETE("/articles/:id", auth.SignedIn, web.Handle(s.handleDelete))
-	r.POST("/articles/:id/submit", auth.SignedIn, web.Handle(s.handleTransition(ActionSubmit)))
-	r.POST("/articles/:id/publish", auth.AtLeast(auth.Author), web.Handle(s.handleTransition(ActionPublish)))
-	r.POST("/articles/:id/unpublish", auth.AtLeast(auth.Author), web.Handle(s.handleTransition(ActionUnpublish)))
+	r.GET("/articles/:id", auth.SignedIn, none, web.Handle(s.handleGet))
+	r.PATCH("/articles/:id", auth.SignedIn, none, big, web.Handle(s.handleUpdate))
+	r.DELETE("/articles/:id", auth.SignedIn, none, web.Handle(s.handleDelete))
+	r.POST("/articles/:id/submit", auth.SignedIn, none, web.Handle(s.handleTransition(ActionSubmit)))
+	r.POST("/articles/:id/publish", auth.AtLeast(auth.Author), none, web.Handle(s.handleTransition(ActionPublish)))
+	r.POST("/articles/:id/unpublish", auth.AtLeast(auth.Author), none, web.Handle(s.handleTransition(ActionUnpublish)))
 	r.GET("/articles/:id/revisions", auth.SignedIn, web.Handle(s.handleRevisions))
-	r.GET("/articles/:id/revisions/:n", auth.SignedIn, web.Handle(s.handleRevision))
-	r.POST("/articles/:id/revisions/:n/restore", auth.SignedIn, web.Handle(s.handleRestore))
-	r.POST("/articles/:id/preview-token", auth.SignedIn, web.Handle(s.handlePreviewToken))
+	r.GET("/articles/:id/revisions/:n", auth.SignedIn, none, web.Handle(s.handleRevision))
+	r.POST("/articles/:id/revisions/:n/restore", auth.SignedIn, none, web.Handle(s.handleRestore))
+	r.POST("/articles/:id/preview-token", auth.SignedIn, none, web.Handle(s.handlePreviewToken))
 }
 
 // writeArticle answers with the article and its version as ETag. The
@@ -76,6 +80,9 @@ func (s *Service) handleGet(c *gin.Context) error {
 
 func (s *Service) handleUpdate(c *gin.Context) error {
 	v, err := ifMatch(c, true)
+	if errors.Is(err, problem.PreconditionRequired) {
+		return s.ifMatchMissing(c)
+	}
 	if err != nil {
 		return err
 	}
@@ -153,55 +160,42 @@ type listResponse struct {
 	NextCursor *string    `json:"nextCursor"`
 }
 
-var listParams = map[string]bool{"status": true, "author": true, "tag": true, "q": true, "limit": true, "cursor": true}
-
 // parseListQuery validates the query string: unknown parameters, repeated
 // ones and out-of-range values are errors, never silently defaulted.
 func parseListQuery(c *gin.Context) (ListQuery, error) {
 	q := ListQuery{Limit: 20}
-	var f problem.Fields
-	values := c.Request.URL.Query()
-	for k, vs := range values {
-		switch {
-		case !listParams[k]:
-			f.Add(k, "unknown query parameter")
-		case len(vs) > 1:
-			f.Add(k, "given more than once")
-		}
+	values, err := web.ParseQuery(c, "status", "author", "tag", "q", "limit", "cursor")
+	if err != nil {
+		return q, err
 	}
+	var f problem.Fields
 	if v, ok := values["status"]; ok {
-		q.Status = Status(v[0])
+		q.Status = Status(v)
 		if !q.Status.Valid() {
 			f.Add("status", "must be one of draft, in_review, scheduled, published, archived")
 		}
 	}
 	if v, ok := values["author"]; ok {
-		q.AuthorID = v[0]
-		if q.AuthorID == "" || len(q.AuthorID) > 64 {
+		q.AuthorID = v
+		if len(q.AuthorID) > 64 {
 			f.Add("author", "must be a user ID")
 		}
 	}
 	if v, ok := values["tag"]; ok {
-		q.Tag = strings.ToLower(v[0])
+		q.Tag = strings.ToLower(v)
 		if len(q.Tag) > MaxTag || !tagPattern.MatchString(q.Tag) {
 			f.Add("tag", "must be a tag of a-z, 0-9 and hyphens")
 		}
 	}
 	if v, ok := values["q"]; ok {
-		q.Q = v[0]
+		q.Q = v
 		if len(q.Q) > MaxTitle {
 			f.Add("q", "at most %d characters", MaxTitle)
 		}
 	}
-	if v, ok := values["limit"]; ok {
-		n, err := strconv.Atoi(v[0])
-		if err != nil || n < 1 || n > 100 {
-			f.Add("limit", "must be a whole number from 1 to 100")
-		}
-		q.Limit = n
-	}
+	q.Limit = values.Limit(&f, 20, MaxListLimit)
 	if v, ok := values["cursor"]; ok {
-		q.Cursor = v[0]
+		q.Cursor = v
 		if !idPattern.MatchString(q.Cursor) {
 			f.Add("cursor", "is not a cursor this API returned")
 		}
@@ -230,13 +224,47 @@ func (s *Service) handleList(c *gin.Context) error {
 	return nil
 }
 
+// revisionsPage is a page of GET .../revisions.
+type revisionsPage struct {
+	Items      []*Revision `json:"items"`
+	NextCursor *string     `json:"nextCursor"`
+}
+
+// handleRevisions lists revisions newest first, limit at a time; the
+// cursor is the version of the last one shown (opaque to clients).
 func (s *Service) handleRevisions(c *gin.Context) error {
-	revs, err := s.Revisions(c.Request.Context(), auth.Caller(c), c.Param("id"))
+	values, err := web.ParseQuery(c, "limit", "cursor")
 	if err != nil {
 		return err
 	}
+	var f problem.Fields
+	limit := values.Limit(&f, 20, MaxListLimit)
+	var below int64
+	if v, ok := values["cursor"]; ok {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 2 || strconv.FormatInt(n, 10) != v {
+			f.Add("cursor", "is not a cursor this API returned")
+		}
+		below = n
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	revs, err := s.Revisions(c.Request.Context(), auth.Caller(c), c.Param("id"), below, limit+1)
+	if err != nil {
+		return err
+	}
+	page := revisionsPage{Items: revs}
+	if len(revs) > limit {
+		page.Items = revs[:limit]
+		next := strconv.FormatInt(revs[limit-1].Version, 10)
+		page.NextCursor = &next
+	}
+	if page.Items == nil {
+		page.Items = []*Revision{}
+	}
 	c.Header("Cache-Control", "private, no-cache")
-	c.PureJSON(http.StatusOK, gin.H{"items": revs})
+	c.PureJSON(http.StatusOK, page)
 	return nil
 }
 
@@ -291,6 +319,18 @@ func (s *Service) handlePreviewToken(c *gin.Context) error {
 	return nil
 }
 
+// ifMatchMissing answers an update sent without If-Match: 428 showing the
+// header to send for the version the caller can see now (404 as usual for
+// an article the caller may not see).
+func (s *Service) ifMatchMissing(c *gin.Context) error {
+	a, err := s.Get(c.Request.Context(), auth.Caller(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return problem.New(problem.PreconditionRequired,
+		"send If-Match with the ETag of the version you edited; the current one is If-Match: %s", a.ETag())
+}
+
 // ifMatch reads the version from If-Match. An update without it is 428, so
 // no client can overwrite a version it has not seen by leaving it out;
 // "*" would do exactly that, so it is refused too. A tag that is not one
@@ -301,8 +341,7 @@ func ifMatch(c *gin.Context, required bool) (int64, error) {
 	case h == "" && !required:
 		return 0, nil
 	case h == "" || h == "*":
-		return 0, problem.New(problem.PreconditionRequired,
-			`send If-Match with the ETag of the version you edited, e.g. If-Match: "3"`)
+		return 0, problem.New(problem.PreconditionRequired, "send If-Match with the ETag of the version you edited")
 	case strings.Contains(h, ","):
 		return 0, problem.New(problem.BadRequest, "If-Match must carry exactly one ETag")
 	}

@@ -134,9 +134,19 @@ func person(p *auth.Principal) Person { return Person{ID: p.UserID, Name: p.Name
 
 func notFound() error { return problem.New(problem.NotFound, "no article with this ID") }
 
-func stale(v int64) error {
+// stale is the 412 of an If-Match naming version sent while the article
+// is at version current.
+func stale(sent, current int64) error {
 	return problem.New(problem.PreconditionFailed,
-		"the article has changed since version %d; reload it and apply your change again", v)
+		`If-Match names version %d but the article is at version %d (ETag "%d"); reload it and apply your change again`,
+		sent, current, current)
+}
+
+// lostRace is the 412 of a change that read version v but lost the claim
+// on it to another change saved at the same moment.
+func lostRace(v int64) error {
+	return problem.New(problem.PreconditionFailed,
+		"another change to version %d was saved first; reload the article and apply your change again", v)
 }
 
 func slugTaken() error {
@@ -334,7 +344,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 		return nil, err
 	}
 	if cur.Version != ifMatch {
-		return nil, stale(ifMatch)
+		return nil, stale(ifMatch, cur.Version)
 	}
 	next := cur.clone()
 	u.Apply(&next.Content)
@@ -397,7 +407,7 @@ func (s *Service) commit(ctx context.Context, prev, next *Article, by Person, ch
 		if err := s.finishInterrupted(ctx, prev.ID, prev.Version, now); err != nil {
 			s.log.Error("finish an interrupted change", "article", prev.ID, "err", err)
 		}
-		return nil, stale(prev.Version)
+		return nil, lostRace(prev.Version)
 	}
 	if err := s.fail("commit: version claimed"); err != nil {
 		return nil, err
@@ -502,7 +512,7 @@ func (s *Service) Transition(ctx context.Context, p *auth.Principal, id string, 
 		}
 	}
 	if ifMatch != 0 && ifMatch != cur.Version {
-		return nil, stale(ifMatch)
+		return nil, stale(ifMatch, cur.Version)
 	}
 	next := cur.clone()
 	if err := next.Step(act, person(p), s.clock(), publishAt); err != nil {
@@ -531,13 +541,17 @@ func equalTime(a, b *time.Time) bool {
 }
 
 // Revisions lists the previous versions of an article the caller may see,
-// newest first (at most MaxRevisions), without their content.
-func (s *Service) Revisions(ctx context.Context, p *auth.Principal, id string) ([]*Revision, error) {
+// newest first, without their content: at most limit of those below
+// version below (0 = from the newest).
+func (s *Service) Revisions(ctx context.Context, p *auth.Principal, id string, below int64, limit int) ([]*Revision, error) {
 	a, err := s.load(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
-	revs, err := s.store.FindRevisions(ctx, a.ID, a.Version, int(s.maxRevisions))
+	if below <= 0 || below > a.Version {
+		below = a.Version
+	}
+	revs, err := s.store.FindRevisions(ctx, a.ID, below, min(limit, int(s.maxRevisions)))
 	if err != nil {
 		return nil, fmt.Errorf("list revisions of %s: %w", id, err)
 	}
@@ -581,7 +595,7 @@ func (s *Service) Restore(ctx context.Context, p *auth.Principal, id string, n, 
 		return nil, err
 	}
 	if ifMatch != 0 && ifMatch != cur.Version {
-		return nil, stale(ifMatch)
+		return nil, stale(ifMatch, cur.Version)
 	}
 	rev, err := s.revision(ctx, cur, n)
 	if err != nil {

@@ -27,6 +27,9 @@ func ParseQuery(c *gin.Context, allowed ...string) (Query, error) {
 
 // ParseRawQuery is ParseQuery on a raw query string.
 func ParseRawQuery(raw string, allowed ...string) (Query, error) {
+	if raw == "" {
+		return nil, nil // reads as empty; the content API's hot path allocates nothing
+	}
 	var f problem.Fields
 	values, err := url.ParseQuery(raw)
 	if err != nil {
@@ -88,4 +91,15 @@ func queryErrorMessage(err error) string {
 		return "invalid percent-escape " + strconv.Quote(string(e))
 	}
 	return "it cannot be parsed"
+}
+
+// NoQuery is route middleware for routes that take no query parameters:
+// anything sent is a 400 naming it, as ParseQuery would answer.
+func NoQuery(c *gin.Context) {
+	if c.Request.URL.RawQuery == "" {
+		return
+	}
+	if _, err := ParseQuery(c); err != nil {
+		Fail(c, err)
+	}
 }
