@@ -219,7 +219,9 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 func TestPrivateTargetsRefusedByDefault(t *testing.T) {
 	s := testenv.NewServer(t, func(c *server.Config) { c.WebhookAllowPrivate = false })
 	admin, _ := s.User(t, auth.Admin)
-	for _, u := range []string{"http://127.0.0.1:8080/", "http://localhost/", "http://[::1]/", "http://169.254.169.254/", "http://192.168.0.10/"} {
+	for _, u := range []string{"http://127.0.0.1:8080/", "http://localhost/", "http://[::1]/", "http://169.254.169.254/", "http://192.168.0.10/",
+		"http://0.0.0.0:8080/", "http://198.18.0.1/", "http://240.0.0.1/", "http://192.0.0.8/", "http://[64:ff9b::7f00:1]/",
+		"http://[2002:7f00:1::1]/", "http://[::ffff:127.0.0.1]/", "http://[::ffff:a9fe:a9fe]/", "http://[fd00::1]/", "http://api.localhost/"} {
 		r := s.Do(testenv.Request{Method: "POST", Path: "/api/v1/webhooks", Token: admin,
 			Body: map[string]any{"url": u, "events": []string{webhook.ArticlePublished}}})
 		if r.Status != 400 {
