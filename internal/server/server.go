@@ -118,6 +118,14 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 	s.bgCancel = cancel
 
 	e := gin.New()
+	// No automatic redirects: Gin answers them before any middleware runs
+	// (no request ID, no security headers, no metrics, no access log, a
+	// cacheable 301) and builds their Location from X-Forwarded-Prefix, a
+	// header anyone can send. /api/v1/articles/ is a 404 like any other
+	// unknown path; clients use the paths the API documents.
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.RemoveExtraSlash = false
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
