@@ -46,7 +46,17 @@ type config struct {
 	// ContentCacheControl is the Cache-Control of published content;
 	// "" means the content API's default.
 	ContentCacheControl string
+	// MetricsAddr is the listener of its own that serves /metrics
+	// (CMS_METRICS_ADDR); "" (set as "off") serves none.
+	MetricsAddr string
+	// MetricsToken, when set, also serves /metrics on CMS_ADDR to requests
+	// bearing it (CMS_METRICS_TOKEN).
+	MetricsToken string
 }
+
+// defaultMetricsAddr keeps the metrics on loopback: readable by an agent on
+// the same host, not by the public. Not 9090, Prometheus's own port.
+const defaultMetricsAddr = "127.0.0.1:9464"
 
 // configError names the variable at fault so the one line printed at exit
 // tells the operator what to fix.
@@ -70,6 +80,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 		MongoDatabase: "cms",
 		PublicURL:     "http://localhost:8080",
 		LogLevel:      slog.LevelInfo,
+		MetricsAddr:   defaultMetricsAddr,
 	}
 	env := func(name string, dst *string) {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
@@ -81,6 +92,10 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	env("MONGODB_DATABASE", &c.MongoDatabase)
 	env("CMS_PUBLIC_URL", &c.PublicURL)
 	env("CMS_ADMIN_EMAIL", &c.AdminEmail)
+	env("CMS_METRICS_ADDR", &c.MetricsAddr)
+	if strings.EqualFold(c.MetricsAddr, "off") {
+		c.MetricsAddr = ""
+	}
 
 	var err error
 	if c.MongoURI, err = secret("MONGODB_URI", getenv); err != nil {
@@ -95,6 +110,9 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	if jwtSecret != "" {
 		c.JWTSecret = []byte(jwtSecret)
+	}
+	if c.MetricsToken, err = secret("CMS_METRICS_TOKEN", getenv); err != nil {
+		return c, err
 	}
 	previous, err := secret("CMS_JWT_PREVIOUS_SECRETS", getenv)
 	if err != nil {
@@ -222,16 +240,37 @@ func splitList(s string) []string {
 	return out
 }
 
-func (c *config) validate() error {
-	host, port, err := net.SplitHostPort(c.Addr)
+// checkAddr checks a listen address of the variable name without binding.
+func checkAddr(name, addr, example string) error {
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return bad("CMS_ADDR", "%q is not host:port (for example :8080 or 127.0.0.1:8080)", c.Addr)
+		return bad(name, "%q is not host:port (for example %s)", addr, example)
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return bad("CMS_ADDR", "port %q is not a number from 0 to 65535", port)
+		return bad(name, "port %q is not a number from 0 to 65535", port)
 	}
 	if strings.ContainsAny(host, " /") {
-		return bad("CMS_ADDR", "host %q is not valid", host)
+		return bad(name, "host %q is not valid", host)
+	}
+	return nil
+}
+
+// metricsTokenPattern keeps the token to characters that travel unchanged
+// in an Authorization header.
+var metricsTokenPattern = regexp.MustCompile(`^[\x21-\x7e]{32,256}$`)
+
+func (c *config) validate() error {
+	if err := checkAddr("CMS_ADDR", c.Addr, ":8080 or 127.0.0.1:8080"); err != nil {
+		return err
+	}
+	if c.MetricsAddr != "" {
+		if err := checkAddr("CMS_METRICS_ADDR", c.MetricsAddr, defaultMetricsAddr+", or off"); err != nil {
+			return err
+		}
+	}
+	if c.MetricsToken != "" && !metricsTokenPattern.MatchString(c.MetricsToken) {
+		// Never quote the token itself.
+		return bad("CMS_METRICS_TOKEN", "must be 32 to 256 visible ASCII characters, no spaces (try: openssl rand -hex 32)")
 	}
 
 	if c.MongoURI != "" && !validMongoURI(c.MongoURI) {

@@ -126,6 +126,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return bad("CMS_ADDR", "cannot listen on %s: %v", cfg.Addr, unwrapAll(err))
 	}
 	defer ln.Close()
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return bad("CMS_METRICS_ADDR", "cannot listen on %s: %v (set another address, or off)", cfg.MetricsAddr, unwrapAll(err))
+		}
+		defer metricsLn.Close()
+	}
 
 	db, err := openDB(ctx, cfg, logger)
 	if err != nil {
@@ -166,11 +173,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		WebhookAllowPrivate: cfg.WebhookAllowPrivate,
 		Crawlers:            cfg.Crawlers,
 		ContentCacheControl: cfg.ContentCacheControl,
+		MetricsToken:        cfg.MetricsToken,
 	}, db)
 	if err != nil {
 		return err
 	}
-	logger.Info("ready", "addr", ln.Addr().String(), "embeddedDatabase", db.Embedded,
+	metricsAddr := "off"
+	if metricsLn != nil {
+		srv.ServeMetrics(metricsLn)
+		metricsAddr = metricsLn.Addr().String()
+	}
+	logger.Info("ready", "addr", ln.Addr().String(), "metricsAddr", metricsAddr,
+		"metricsOnMainListener", cfg.MetricsToken != "", "embeddedDatabase", db.Embedded,
 		"startup", time.Since(start).Round(time.Millisecond).String())
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err

@@ -45,8 +45,11 @@ func TestUserCommands(t *testing.T) {
 	// attaches to the running embedded engine).
 	addr := freeAddr(t)
 	serveEnv := func(k string) string {
-		if k == "CMS_ADDR" {
+		switch k {
+		case "CMS_ADDR":
 			return addr
+		case "CMS_METRICS_ADDR":
+			return "off"
 		}
 		return env(k)
 	}
