@@ -5,11 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -72,8 +74,40 @@ func bad(name, format string, args ...any) error {
 	return &configError{Var: name, Err: fmt.Errorf(format, args...)}
 }
 
-// loadConfig reads the environment through getenv and the flags in args.
+// dataUse says what a command needs of CMS_DATA_DIR, which decides how the
+// directory is checked.
+type dataUse int
+
+const (
+	// serveData: the server creates the directory when missing, and the
+	// embedded engine starts a new database in it.
+	serveData dataUse = iota
+	// existingData: a tool (cms user, cms resanitize) works on the
+	// server's data, so with the embedded engine the database must already
+	// be there. A mistyped CMS_DATA_DIR must not become a new, empty
+	// database that the tool reports success on.
+	existingData
+	// createData: a tool told --create may start a new database.
+	createData
+)
+
+// loadConfig reads the environment through getenv and the flags in args,
+// for the server.
 func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	return load(args, getenv, stderr, serveData)
+}
+
+// loadToolConfig reads the configuration for a tool; dataDir, when set (the
+// tool's --data-dir), overrides CMS_DATA_DIR before validation.
+func loadToolConfig(getenv func(string) string, dataDir string, use dataUse, stderr io.Writer) (config, error) {
+	var args []string
+	if dataDir != "" {
+		args = []string{"-data-dir", dataDir}
+	}
+	return load(args, getenv, stderr, use)
+}
+
+func load(args []string, getenv func(string) string, stderr io.Writer, use dataUse) (config, error) {
 	c := config{
 		Addr:          ":8080",
 		DataDir:       "./data",
@@ -136,7 +170,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	if err := c.parseLists(getenv); err != nil {
 		return c, err
 	}
-	return c, c.validate()
+	return c, c.validate(use)
 }
 
 // secret reads NAME, or the file named by NAME_FILE (Docker and Kubernetes
@@ -259,7 +293,7 @@ func checkAddr(name, addr, example string) error {
 // in an Authorization header.
 var metricsTokenPattern = regexp.MustCompile(`^[\x21-\x7e]{32,256}$`)
 
-func (c *config) validate() error {
+func (c *config) validate(use dataUse) error {
 	if err := checkAddr("CMS_ADDR", c.Addr, ":8080 or 127.0.0.1:8080"); err != nil {
 		return err
 	}
@@ -310,7 +344,44 @@ func (c *config) validate() error {
 			return bad("CMS_JWT_PREVIOUS_SECRETS", "every key must be at least 32 bytes")
 		}
 	}
+	switch {
+	case use != serveData && c.MongoURI != "":
+		// A tool on MongoDB keeps nothing in the data directory.
+		return nil
+	case use == existingData:
+		return checkExistingDatabase(c.DataDir, c.MongoDatabase)
+	}
 	return checkDataDir(c.DataDir)
+}
+
+// embeddedDatabaseFile is where the embedded engine keeps database name
+// under dataDir: FerretDB's SQLite handler stores each database as one
+// file.
+func embeddedDatabaseFile(dataDir, name string) string {
+	return filepath.Join(dataDir, "db", name+".sqlite")
+}
+
+// checkExistingDatabase refuses a data directory that holds no embedded
+// database of that name, without creating anything in it.
+func checkExistingDatabase(dir, name string) error {
+	if dir == "" {
+		return bad("CMS_DATA_DIR", "must not be empty")
+	}
+	const fix = "point CMS_DATA_DIR (or --data-dir) at the server's data directory, or run cms user add --create to start a new database there"
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return bad("CMS_DATA_DIR", "%q does not exist; %s", dir, fix)
+	case err != nil:
+		return bad("CMS_DATA_DIR", "cannot read %q: %v", dir, errors.Unwrap(err))
+	case !info.IsDir():
+		return bad("CMS_DATA_DIR", "%q is not a directory", dir)
+	}
+	if _, err := os.Stat(embeddedDatabaseFile(dir, name)); err != nil {
+		return bad("CMS_DATA_DIR", "%q holds no database %q (no %s); %s, and check MONGODB_DATABASE",
+			dir, name, filepath.Join("db", name+".sqlite"), fix)
+	}
+	return nil
 }
 
 // validMongoURI checks the connection string without touching the network.
