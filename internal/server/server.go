@@ -295,6 +295,9 @@ func newEngine(logger *slog.Logger) *gin.Engine {
 	e.RemoveExtraSlash = false
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
+	// Gin believes X-Forwarded-For from anyone until told otherwise; New
+	// sets CMS_TRUSTED_PROXIES on the main engine.
+	_ = e.SetTrustedProxies(nil)
 	e.Use(requestContext(logger), recovery, securityHeaders)
 	e.NoRoute(notFound)
 	e.NoMethod(methodNotAllowed)
