@@ -222,3 +222,26 @@ func TestRedactURI(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRedactURI: whatever surrounds it, the password never survives.
+func FuzzRedactURI(f *testing.F) {
+	f.Add("mongodb", "cms", "db1:27017,db2:27017", "replicaSet=rs0")
+	f.Add("mongodb+srv", "a@b", "cluster0.example.net", "")
+	f.Add("mongodb", "u/x", "%2Ftmp%2Fs.sock", "a=@")
+	f.Add("mongodb", "u?x", "h@h", "")
+	f.Fuzz(func(t *testing.T, scheme, user, hosts, opts string) {
+		const pw = "S3cr3tPw"
+		if strings.Contains(scheme+user+hosts+opts, "S3cr3t") {
+			t.Skip()
+		}
+		for _, uri := range []string{
+			scheme + "://" + user + ":" + pw + "@" + hosts + "/?" + opts,
+			scheme + "://" + user + ":" + pw + "@" + hosts + "/db?" + opts,
+			scheme + "://" + user + ":p/" + pw + "@" + hosts,
+		} {
+			if got := redactURI(uri); strings.Contains(got, "S3cr3t") {
+				t.Fatalf("redactURI(%q) = %q keeps the password", uri, got)
+			}
+		}
+	})
+}

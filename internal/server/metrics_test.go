@@ -70,6 +70,9 @@ func TestMetricsNotPublic(t *testing.T) {
 			}
 		})
 	}
+	if _, ok := s.Rules().Lookup("GET", "/metrics"); !ok {
+		t.Error("/metrics on the main listener declares no access rule")
+	}
 	if strings.Contains(logs.String(), "32+ bytes") {
 		t.Error("the metrics token reached the log")
 	}
