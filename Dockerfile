@@ -18,11 +18,15 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/cms /usr/local/bin/cms
 COPY --from=build --chown=65532:65532 /out/data /data
 COPY --from=crawlers /c/package/crawler-user-agents.json /usr/share/cms/crawler-user-agents.json
+# /metrics has a listener of its own on 9464: loopback inside a container
+# would be unreachable for Prometheus, so the image listens on all
+# interfaces there. Publish 8080 only; scrape 9464 from the private network.
 ENV CMS_ADDR=:8080 \
+    CMS_METRICS_ADDR=:9464 \
     CMS_DATA_DIR=/data \
     CMS_CRAWLER_LIST=/usr/share/cms/crawler-user-agents.json
 VOLUME ["/data"]
-EXPOSE 8080
+EXPOSE 8080 9464
 USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/cms"]
 CMD ["serve"]

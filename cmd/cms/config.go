@@ -5,11 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -46,7 +48,17 @@ type config struct {
 	// ContentCacheControl is the Cache-Control of published content;
 	// "" means the content API's default.
 	ContentCacheControl string
+	// MetricsAddr is the listener of its own that serves /metrics
+	// (CMS_METRICS_ADDR); "" (set as "off") serves none.
+	MetricsAddr string
+	// MetricsToken, when set, also serves /metrics on CMS_ADDR to requests
+	// bearing it (CMS_METRICS_TOKEN).
+	MetricsToken string
 }
+
+// defaultMetricsAddr keeps the metrics on loopback: readable by an agent on
+// the same host, not by the public. Not 9090, Prometheus's own port.
+const defaultMetricsAddr = "127.0.0.1:9464"
 
 // configError names the variable at fault so the one line printed at exit
 // tells the operator what to fix.
@@ -62,14 +74,47 @@ func bad(name, format string, args ...any) error {
 	return &configError{Var: name, Err: fmt.Errorf(format, args...)}
 }
 
-// loadConfig reads the environment through getenv and the flags in args.
+// dataUse says what a command needs of CMS_DATA_DIR, which decides how the
+// directory is checked.
+type dataUse int
+
+const (
+	// serveData: the server creates the directory when missing, and the
+	// embedded engine starts a new database in it.
+	serveData dataUse = iota
+	// existingData: a tool (cms user, cms resanitize) works on the
+	// server's data, so with the embedded engine the database must already
+	// be there. A mistyped CMS_DATA_DIR must not become a new, empty
+	// database that the tool reports success on.
+	existingData
+	// createData: a tool told --create may start a new database.
+	createData
+)
+
+// loadConfig reads the environment through getenv and the flags in args,
+// for the server.
 func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	return load(args, getenv, stderr, serveData)
+}
+
+// loadToolConfig reads the configuration for a tool; dataDir, when set (the
+// tool's --data-dir), overrides CMS_DATA_DIR before validation.
+func loadToolConfig(getenv func(string) string, dataDir string, use dataUse, stderr io.Writer) (config, error) {
+	var args []string
+	if dataDir != "" {
+		args = []string{"-data-dir", dataDir}
+	}
+	return load(args, getenv, stderr, use)
+}
+
+func load(args []string, getenv func(string) string, stderr io.Writer, use dataUse) (config, error) {
 	c := config{
 		Addr:          ":8080",
 		DataDir:       "./data",
 		MongoDatabase: "cms",
 		PublicURL:     "http://localhost:8080",
 		LogLevel:      slog.LevelInfo,
+		MetricsAddr:   defaultMetricsAddr,
 	}
 	env := func(name string, dst *string) {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
@@ -81,6 +126,10 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	env("MONGODB_DATABASE", &c.MongoDatabase)
 	env("CMS_PUBLIC_URL", &c.PublicURL)
 	env("CMS_ADMIN_EMAIL", &c.AdminEmail)
+	env("CMS_METRICS_ADDR", &c.MetricsAddr)
+	if strings.EqualFold(c.MetricsAddr, "off") {
+		c.MetricsAddr = ""
+	}
 
 	var err error
 	if c.MongoURI, err = secret("MONGODB_URI", getenv); err != nil {
@@ -95,6 +144,9 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	if jwtSecret != "" {
 		c.JWTSecret = []byte(jwtSecret)
+	}
+	if c.MetricsToken, err = secret("CMS_METRICS_TOKEN", getenv); err != nil {
+		return c, err
 	}
 	previous, err := secret("CMS_JWT_PREVIOUS_SECRETS", getenv)
 	if err != nil {
@@ -118,7 +170,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	if err := c.parseLists(getenv); err != nil {
 		return c, err
 	}
-	return c, c.validate()
+	return c, c.validate(use)
 }
 
 // secret reads NAME, or the file named by NAME_FILE (Docker and Kubernetes
@@ -222,16 +274,37 @@ func splitList(s string) []string {
 	return out
 }
 
-func (c *config) validate() error {
-	host, port, err := net.SplitHostPort(c.Addr)
+// checkAddr checks a listen address of the variable name without binding.
+func checkAddr(name, addr, example string) error {
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return bad("CMS_ADDR", "%q is not host:port (for example :8080 or 127.0.0.1:8080)", c.Addr)
+		return bad(name, "%q is not host:port (for example %s)", addr, example)
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return bad("CMS_ADDR", "port %q is not a number from 0 to 65535", port)
+		return bad(name, "port %q is not a number from 0 to 65535", port)
 	}
 	if strings.ContainsAny(host, " /") {
-		return bad("CMS_ADDR", "host %q is not valid", host)
+		return bad(name, "host %q is not valid", host)
+	}
+	return nil
+}
+
+// metricsTokenPattern keeps the token to characters that travel unchanged
+// in an Authorization header.
+var metricsTokenPattern = regexp.MustCompile(`^[\x21-\x7e]{32,256}$`)
+
+func (c *config) validate(use dataUse) error {
+	if err := checkAddr("CMS_ADDR", c.Addr, ":8080 or 127.0.0.1:8080"); err != nil {
+		return err
+	}
+	if c.MetricsAddr != "" {
+		if err := checkAddr("CMS_METRICS_ADDR", c.MetricsAddr, defaultMetricsAddr+", or off"); err != nil {
+			return err
+		}
+	}
+	if c.MetricsToken != "" && !metricsTokenPattern.MatchString(c.MetricsToken) {
+		// Never quote the token itself.
+		return bad("CMS_METRICS_TOKEN", "must be 32 to 256 visible ASCII characters, no spaces (try: openssl rand -hex 32)")
 	}
 
 	if c.MongoURI != "" && !validMongoURI(c.MongoURI) {
@@ -271,7 +344,44 @@ func (c *config) validate() error {
 			return bad("CMS_JWT_PREVIOUS_SECRETS", "every key must be at least 32 bytes")
 		}
 	}
+	switch {
+	case use != serveData && c.MongoURI != "":
+		// A tool on MongoDB keeps nothing in the data directory.
+		return nil
+	case use == existingData:
+		return checkExistingDatabase(c.DataDir, c.MongoDatabase)
+	}
 	return checkDataDir(c.DataDir)
+}
+
+// embeddedDatabaseFile is where the embedded engine keeps database name
+// under dataDir: FerretDB's SQLite handler stores each database as one
+// file.
+func embeddedDatabaseFile(dataDir, name string) string {
+	return filepath.Join(dataDir, "db", name+".sqlite")
+}
+
+// checkExistingDatabase refuses a data directory that holds no embedded
+// database of that name, without creating anything in it.
+func checkExistingDatabase(dir, name string) error {
+	if dir == "" {
+		return bad("CMS_DATA_DIR", "must not be empty")
+	}
+	const fix = "point CMS_DATA_DIR (or --data-dir) at the server's data directory, or run cms user add --create to start a new database there"
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return bad("CMS_DATA_DIR", "%q does not exist; %s", dir, fix)
+	case err != nil:
+		return bad("CMS_DATA_DIR", "cannot read %q: %v", dir, errors.Unwrap(err))
+	case !info.IsDir():
+		return bad("CMS_DATA_DIR", "%q is not a directory", dir)
+	}
+	if _, err := os.Stat(embeddedDatabaseFile(dir, name)); err != nil {
+		return bad("CMS_DATA_DIR", "%q holds no database %q (no %s); %s, and check MONGODB_DATABASE",
+			dir, name, filepath.Join("db", name+".sqlite"), fix)
+	}
+	return nil
 }
 
 // validMongoURI checks the connection string without touching the network.

@@ -66,6 +66,15 @@ func TestConfigValidation(t *testing.T) {
 		{"content cache control no-cache", map[string]string{"CMS_CONTENT_CACHE_CONTROL": `no-cache="Set-Cookie"`}, nil, ""},
 		{"content cache control header split", map[string]string{"CMS_CONTENT_CACHE_CONTROL": "public\r\nX-Evil: 1"}, nil, "CMS_CONTENT_CACHE_CONTROL"},
 		{"content cache control junk", map[string]string{"CMS_CONTENT_CACHE_CONTROL": "max-age=60;"}, nil, "CMS_CONTENT_CACHE_CONTROL"},
+		{"metrics addr off", map[string]string{"CMS_METRICS_ADDR": "off"}, nil, ""},
+		{"metrics addr all interfaces", map[string]string{"CMS_METRICS_ADDR": ":9464"}, nil, ""},
+		{"metrics addr without port", map[string]string{"CMS_METRICS_ADDR": "127.0.0.1"}, nil, "CMS_METRICS_ADDR"},
+		{"metrics addr port too big", map[string]string{"CMS_METRICS_ADDR": "127.0.0.1:99999"}, nil, "CMS_METRICS_ADDR"},
+		{"metrics token ok", map[string]string{"CMS_METRICS_TOKEN": strings.Repeat("t", 32)}, nil, ""},
+		{"metrics token from file", map[string]string{"CMS_METRICS_TOKEN_FILE": secretFile}, nil, ""},
+		{"metrics token short", map[string]string{"CMS_METRICS_TOKEN": "short"}, nil, "CMS_METRICS_TOKEN"},
+		{"metrics token with a space", map[string]string{"CMS_METRICS_TOKEN": strings.Repeat("t", 20) + " " + strings.Repeat("t", 20)}, nil, "CMS_METRICS_TOKEN"},
+		{"metrics token with a newline", map[string]string{"CMS_METRICS_TOKEN": strings.Repeat("t", 40) + "\r\nX: y"}, nil, "CMS_METRICS_TOKEN"},
 	}
 	if os.Geteuid() != 0 { // root can write anywhere, so the check cannot fail
 		tests = append(tests, struct {
@@ -116,5 +125,20 @@ func TestConfigMongoURIPasswordNotEchoed(t *testing.T) {
 	}), io.Discard)
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("error = %v: want an error that does not repeat the password", err)
+	}
+}
+
+func TestConfigMetricsDefaults(t *testing.T) {
+	c, err := loadConfig(nil, envFrom(map[string]string{"CMS_DATA_DIR": t.TempDir()}), io.Discard)
+	if err != nil || c.MetricsAddr != "127.0.0.1:9464" || c.MetricsToken != "" {
+		t.Fatalf("defaults: addr %q, token set %v, err %v; want loopback and no token", c.MetricsAddr, c.MetricsToken != "", err)
+	}
+	c, err = loadConfig(nil, envFrom(map[string]string{"CMS_DATA_DIR": t.TempDir(), "CMS_METRICS_ADDR": "OFF"}), io.Discard)
+	if err != nil || c.MetricsAddr != "" {
+		t.Fatalf("off: addr %q, err %v", c.MetricsAddr, err)
+	}
+	_, err = loadConfig(nil, envFrom(map[string]string{"CMS_DATA_DIR": t.TempDir(), "CMS_METRICS_TOKEN": "hunter2 secret"}), io.Discard)
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("error = %v: want one that does not repeat the token", err)
 	}
 }

@@ -13,8 +13,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/mongodb"
@@ -70,26 +72,82 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
+// tool is what a command working on the configured database has open.
+type tool struct {
+	cfg    config
+	db     *mongodb.DB
+	logger *slog.Logger
+	// where names the database for the operator: the name, and the data
+	// directory or the MongoDB hosts (never a password).
+	where string
+}
+
 // openTool prepares a command that works on the configured database
 // beside a running server: it reads the configuration (dataDir, when set,
-// overrides CMS_DATA_DIR) and opens the database with Attach, so that on
-// the embedded engine it goes through the running server's socket instead
-// of failing because the data directory is in use.
-func openTool(ctx context.Context, getenv func(string) string, dataDir string, stderr io.Writer) (config, *mongodb.DB, *slog.Logger, error) {
-	cfg, err := loadConfig(nil, getenv, stderr)
+// overrides CMS_DATA_DIR; use says whether a new database may be started)
+// and opens the database with Attach, so that on the embedded engine it
+// goes through the running server's socket instead of failing because the
+// data directory is in use. It prints which database it opened to stderr
+// before the command does anything, so a wrong CMS_DATA_DIR or
+// MONGODB_URI shows at once.
+func openTool(ctx context.Context, getenv func(string) string, dataDir string, use dataUse, stderr io.Writer) (*tool, error) {
+	cfg, err := loadToolConfig(getenv, dataDir, use, stderr)
 	if err != nil {
-		return cfg, nil, nil, err
-	}
-	if dataDir != "" {
-		cfg.DataDir = dataDir
+		return nil, err
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
 	db, err := mongodb.Open(ctx, mongodb.Options{URI: cfg.MongoURI, Database: cfg.MongoDatabase,
 		DataDir: cfg.DataDir, Logger: logger, Attach: true})
 	if err != nil {
-		return cfg, nil, nil, fmt.Errorf("open database: %w", err)
+		return nil, fmt.Errorf("open database: %w", err)
 	}
-	return cfg, db, logger, nil
+	t := &tool{cfg: cfg, db: db, logger: logger, where: describeDatabase(cfg, db)}
+	fmt.Fprintf(stderr, "cms: using %s\n", t.where)
+	return t, nil
+}
+
+// describeDatabase names the database a command uses.
+func describeDatabase(cfg config, db *mongodb.DB) string {
+	if cfg.MongoURI != "" {
+		return fmt.Sprintf("database %q at %s", cfg.MongoDatabase, redactURI(cfg.MongoURI))
+	}
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		dir = cfg.DataDir
+	}
+	how := "embedded engine"
+	if !db.Embedded {
+		how = "embedded engine of the running server"
+	}
+	return fmt.Sprintf("database %q in %s (%s)", cfg.MongoDatabase, dir, how)
+}
+
+// redactURI keeps what identifies a deployment, the scheme, user name and
+// hosts as written, and drops the password and the options, which may hold
+// secrets of their own (authMechanismProperties, TLS key passwords). It
+// splits the string itself: url.Parse refuses several hosts and
+// percent-encoded socket paths, both valid in a MongoDB URI.
+func redactURI(uri string) string {
+	scheme, rest, ok := strings.Cut(uri, "://")
+	if !ok || scheme == "" || strings.ContainsFunc(uri, unicode.IsControl) {
+		return "MONGODB_URI (not shown: it does not look like a connection string)"
+	}
+	rest, _, _ = strings.Cut(rest, "?")
+	out := scheme + "://"
+	// Everything before the last @ is user information, even a stray
+	// unescaped / in a password.
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		user, _, hasPassword := strings.Cut(rest[:i], ":")
+		user, _, _ = strings.Cut(user, "/")
+		out += user
+		if hasPassword {
+			out += ":xxxxx"
+		}
+		out += "@"
+		rest = rest[i+1:]
+	}
+	hosts, _, _ := strings.Cut(rest, "/")
+	return out + hosts + "/"
 }
 
 // openDB opens the configured database, naming the variable to fix when it
@@ -126,6 +184,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return bad("CMS_ADDR", "cannot listen on %s: %v", cfg.Addr, unwrapAll(err))
 	}
 	defer ln.Close()
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return bad("CMS_METRICS_ADDR", "cannot listen on %s: %v (set another address, or off)", cfg.MetricsAddr, unwrapAll(err))
+		}
+		defer metricsLn.Close()
+	}
 
 	db, err := openDB(ctx, cfg, logger)
 	if err != nil {
@@ -166,11 +231,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		WebhookAllowPrivate: cfg.WebhookAllowPrivate,
 		Crawlers:            cfg.Crawlers,
 		ContentCacheControl: cfg.ContentCacheControl,
+		MetricsToken:        cfg.MetricsToken,
 	}, db)
 	if err != nil {
 		return err
 	}
-	logger.Info("ready", "addr", ln.Addr().String(), "embeddedDatabase", db.Embedded,
+	metricsAddr := "off"
+	if metricsLn != nil {
+		srv.ServeMetrics(metricsLn)
+		metricsAddr = metricsLn.Addr().String()
+	}
+	logger.Info("ready", "addr", ln.Addr().String(), "metricsAddr", metricsAddr,
+		"metricsOnMainListener", cfg.MetricsToken != "", "embeddedDatabase", db.Embedded,
 		"startup", time.Since(start).Round(time.Millisecond).String())
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err

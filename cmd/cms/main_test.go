@@ -44,8 +44,10 @@ func freeAddr(t *testing.T) string {
 // default: ready within 10 s, and a clean return (exit 0) when the signal
 // context ends.
 func TestServeStartsAndStops(t *testing.T) {
-	addr := freeAddr(t)
-	env := envFrom(map[string]string{"CMS_ADDR": addr, "CMS_DATA_DIR": t.TempDir()})
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
+	const token = "0123456789abcdef0123456789abcdef-metrics"
+	env := envFrom(map[string]string{"CMS_ADDR": addr, "CMS_DATA_DIR": t.TempDir(),
+		"CMS_METRICS_ADDR": metricsAddr, "CMS_METRICS_TOKEN": token})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var logs syncBuffer
@@ -53,6 +55,29 @@ func TestServeStartsAndStops(t *testing.T) {
 	go func() { done <- run(ctx, []string{"serve"}, env, nil, &logs, &logs) }()
 
 	waitReady(t, addr, &logs)
+	// /metrics: on its own listener, and on the main one only with the token.
+	for _, tt := range []struct {
+		url, auth string
+		want      int
+	}{
+		{"http://" + metricsAddr + "/metrics", "", 200},
+		{"http://" + metricsAddr + "/readyz", "", 404},
+		{"http://" + addr + "/metrics", "", 401},
+		{"http://" + addr + "/metrics", "Bearer " + token, 200},
+	} {
+		req, _ := http.NewRequest("GET", tt.url, nil)
+		if tt.auth != "" {
+			req.Header.Set("Authorization", tt.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", tt.url, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("GET %s (auth %v): %d, want %d", tt.url, tt.auth != "", resp.StatusCode, tt.want)
+		}
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -64,6 +89,27 @@ func TestServeStartsAndStops(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
 		t.Errorf("log lacks the stop line:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), token) {
+		t.Error("the metrics token reached the log")
+	}
+	if conn, err := net.DialTimeout("tcp", metricsAddr, time.Second); err == nil {
+		conn.Close()
+		t.Error("the metrics listener is still open after serve returned")
+	}
+}
+
+func TestServeMetricsPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	env := envFrom(map[string]string{"CMS_ADDR": freeAddr(t), "CMS_METRICS_ADDR": ln.Addr().String(), "CMS_DATA_DIR": t.TempDir()})
+	var logs syncBuffer
+	err = run(context.Background(), nil, env, nil, &logs, &logs)
+	if err == nil || !strings.HasPrefix(err.Error(), "CMS_METRICS_ADDR:") || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("err = %v, want CMS_METRICS_ADDR ... in use", err)
 	}
 }
 
@@ -92,7 +138,7 @@ func TestServePortInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	env := envFrom(map[string]string{"CMS_ADDR": ln.Addr().String(), "CMS_DATA_DIR": t.TempDir()})
+	env := envFrom(map[string]string{"CMS_ADDR": ln.Addr().String(), "CMS_DATA_DIR": t.TempDir(), "CMS_METRICS_ADDR": "off"})
 	var logs syncBuffer
 	err = run(context.Background(), nil, env, nil, &logs, &logs)
 	if err == nil || !strings.HasPrefix(err.Error(), "CMS_ADDR:") || !strings.Contains(err.Error(), "in use") {
@@ -102,8 +148,9 @@ func TestServePortInUse(t *testing.T) {
 
 func TestServeUnreachableMongoDB(t *testing.T) {
 	env := envFrom(map[string]string{
-		"CMS_ADDR":     freeAddr(t),
-		"CMS_DATA_DIR": t.TempDir(),
+		"CMS_ADDR":         freeAddr(t),
+		"CMS_DATA_DIR":     t.TempDir(),
+		"CMS_METRICS_ADDR": "off",
 		// A closed loopback port: the driver gives up after its 5 s timeout.
 		"MONGODB_URI": "mongodb://" + freeAddr(t) + "/?serverSelectionTimeoutMS=300",
 	})

@@ -37,11 +37,12 @@ func resanitizeCmd(ctx context.Context, args []string, getenv func(string) strin
 		fs.Usage()
 		return fmt.Errorf("resanitize: unexpected argument %q", fs.Arg(0))
 	}
-	cfg, db, logger, err := openTool(ctx, getenv, *dataDir, stderr)
+	tl, err := openTool(ctx, getenv, *dataDir, existingData, stderr)
 	if err != nil {
 		return fmt.Errorf("resanitize: %w", err)
 	}
-	defer db.Close(context.Background())
+	defer tl.db.Close(context.Background())
+	cfg, db, logger := tl.cfg, tl.db, tl.logger
 
 	// The same link rule as the server: Amazon links get the associate tag.
 	aff, err := affiliate.New(db.Database, affiliate.Options{PublicURL: cfg.PublicURL,
@@ -61,8 +62,8 @@ func resanitizeCmd(ctx context.Context, args []string, getenv func(string) strin
 	if *dryRun {
 		verb = "would re-render"
 	}
-	fmt.Fprintf(stdout, "checked %d articles (sanitizer policy version %d); %s %d; %d failed\n",
-		rep.Checked, cms.SanitizerVersion, verb, rep.Changed, rep.Failed)
+	fmt.Fprintf(stdout, "checked %d articles in %s (sanitizer policy version %d); %s %d; %d failed\n",
+		rep.Checked, tl.where, cms.SanitizerVersion, verb, rep.Changed, rep.Failed)
 	if err != nil {
 		return fmt.Errorf("resanitize: %w", err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,7 +11,9 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"golang.org/x/term"
 
 	"github.com/wellness/cms/auth"
@@ -18,12 +21,16 @@ import (
 )
 
 const userUsage = `usage:
-  cms user add --email E --role ROLE [--name N] [--password-stdin]
-  cms user passwd --email E [--password-stdin]
-  cms user list
+  cms user add --email E --role ROLE [--name N] [--password-stdin] [--create] [--data-dir DIR]
+  cms user passwd --email E [--password-stdin] [--data-dir DIR]
+  cms user list [--data-dir DIR]
 
 Without --password-stdin the password is asked for at the terminal.
 Configuration (MONGODB_URI, CMS_DATA_DIR, ...) comes from the environment.
+Every command first prints which database it uses. A data directory (or a
+MongoDB database) that holds no users is refused, so a mistyped
+CMS_DATA_DIR cannot quietly become a new, empty database; pass --create to
+user add to start a new one on purpose.
 `
 
 // userCmd manages users against the configured database. On the embedded
@@ -41,24 +48,50 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 	role := fs.String("role", "", "contributor, author, editor or admin (add)")
 	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input")
 	dataDir := fs.String("data-dir", "", "data directory (CMS_DATA_DIR)")
+	create := fs.Bool("create", false, "add: start a new database when there is none yet")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("user %s: unexpected argument %q", sub, fs.Arg(0))
+	}
+	switch sub {
+	case "add", "passwd", "list":
+	default:
+		fmt.Fprint(stderr, userUsage)
+		return fmt.Errorf("user: unknown subcommand %q", sub)
+	}
+	if *create && sub != "add" {
+		return fmt.Errorf("user %s: --create is only for user add", sub)
+	}
+	use := existingData
+	if *create {
+		use = createData
+	}
 
-	cfg, db, logger, err := openTool(ctx, getenv, *dataDir, stderr)
+	tl, err := openTool(ctx, getenv, *dataDir, use, stderr)
+	if err != nil {
+		return fmt.Errorf("user %s: %w", sub, err)
+	}
+	defer tl.db.Close(context.Background())
+	if !*create {
+		if err := requireUsers(ctx, tl); err != nil {
+			return fmt.Errorf("user %s: %w", sub, err)
+		}
+	}
+	// The CLI issues no tokens, so it signs with a throwaway key rather
+	// than reading, or creating, the server's key file.
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	keys, err := auth.NewKeySet(key)
 	if err != nil {
 		return err
 	}
-	defer db.Close(context.Background())
-	keys, _, err := auth.LoadKeys(cfg.DataDir, cfg.JWTSecret, cfg.JWTPrevious)
-	if err != nil {
-		return err
-	}
-	store := auth.NewStore(db.Database)
+	store := auth.NewStore(tl.db.Database)
 	if err := store.EnsureIndexes(ctx); err != nil {
 		return err
 	}
-	svc := auth.NewService(store, auth.Config{Keys: keys, Logger: logger})
+	svc := auth.NewService(store, auth.Config{Keys: keys, Logger: tl.logger})
 
 	switch sub {
 	case "add":
@@ -81,7 +114,7 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return describe("user add", err)
 		}
-		fmt.Fprintf(stdout, "created %s %s (%s)\n", u.Role, u.Email, u.ID)
+		fmt.Fprintf(stdout, "created %s %s (%s) in %s\n", u.Role, u.Email, u.ID, tl.where)
 		return nil
 	case "passwd":
 		if *email == "" {
@@ -98,7 +131,7 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 		if _, err := svc.UpdateUser(ctx, u.ID, auth.UserUpdate{Password: &pw}); err != nil {
 			return describe("user passwd", err)
 		}
-		fmt.Fprintf(stdout, "password changed for %s; their sessions have ended\n", u.Email)
+		fmt.Fprintf(stdout, "password changed for %s in %s; their sessions have ended\n", u.Email, tl.where)
 		return nil
 	case "list":
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -119,8 +152,28 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		return tw.Flush()
 	}
-	fmt.Fprint(stderr, userUsage)
-	return fmt.Errorf("user: unknown subcommand %q", sub)
+	return nil
+}
+
+// usersCollection is the collection auth.NewStore keeps users in.
+const usersCollection = "users"
+
+// requireUsers refuses a database without a users collection: the server
+// creates it at its first start, so its absence means the configuration
+// names some other database (MONGODB_URI, MONGODB_DATABASE, CMS_DATA_DIR).
+// It must run before anything creates collections.
+func requireUsers(ctx context.Context, tl *tool) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	names, err := tl.db.Database.ListCollectionNames(ctx, bson.D{{Key: "name", Value: usersCollection}})
+	if err != nil {
+		return fmt.Errorf("list collections: %w", err)
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("%s holds no users: check MONGODB_URI, MONGODB_DATABASE and CMS_DATA_DIR (or --data-dir), "+
+			"or pass --create to user add to start a new database", tl.where)
+	}
+	return nil
 }
 
 // describe turns a problem error into one readable line.

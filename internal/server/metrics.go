@@ -1,12 +1,20 @@
 package server
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/web"
 )
 
 // metrics is the server's own registry: no global state, so several servers
@@ -46,7 +54,48 @@ func (m *metrics) middleware(c *gin.Context) {
 	m.duration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 }
 
+// handler serves the registry in the Prometheus text format.
 func (m *metrics) handler() gin.HandlerFunc {
-	h := promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
-	return gin.WrapH(h)
+	return gin.WrapH(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+}
+
+// requireToken guards /metrics on the main listener: the request must carry
+// "Authorization: Bearer <token>". Both sides are hashed first so the
+// comparison takes the same time whatever the length of the guess.
+func requireToken(token string) gin.HandlerFunc {
+	want := sha256.Sum256([]byte(token))
+	return func(c *gin.Context) {
+		h := c.GetHeader("Authorization")
+		ok := len(h) > len("Bearer ") && strings.EqualFold(h[:len("Bearer ")], "Bearer ")
+		got := sha256.Sum256([]byte(strings.TrimSpace(h[min(len(h), len("Bearer ")):])))
+		if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			c.Header("WWW-Authenticate", `Bearer realm="metrics"`)
+			web.Fail(c, problem.New(problem.Unauthorized, "the metrics need the bearer token set in CMS_METRICS_TOKEN"))
+			return
+		}
+		c.Next()
+	}
+}
+
+// newMetricsEngine answers the metrics listener (CMS_METRICS_ADDR): GET
+// /metrics and nothing else, through the same request ID, recovery and
+// security-header middleware as the main engine.
+func (s *Server) newMetricsEngine() *gin.Engine {
+	e := newEngine(s.log)
+	e.GET("/metrics", s.metrics.handler())
+	return e
+}
+
+// metricsServer is the http.Server of a metrics listener; its timeouts are
+// short because a scrape is one small GET.
+func (s *Server) metricsServer() *http.Server {
+	return &http.Server{
+		Handler:           s.metricsEngine,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
 }

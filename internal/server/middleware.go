@@ -120,10 +120,21 @@ func recovery(c *gin.Context) {
 
 func notFound(c *gin.Context) {
 	web.Fail(c, problem.New(problem.NotFound, "no resource at %s", c.Request.URL.Path))
+	sendHeader(c)
 }
 
 func methodNotAllowed(c *gin.Context) {
 	web.Fail(c, problem.New(problem.MethodNotAllowed, "%s is not supported here", c.Request.Method))
+	sendHeader(c)
+}
+
+// sendHeader commits the status line of a bodiless answer (HEAD). Gin
+// writes its own text/plain 404 or 405 over an unwritten NoRoute or
+// NoMethod answer, replacing the problem+json Content-Type.
+func sendHeader(c *gin.Context) {
+	if !c.Writer.Written() {
+		c.Writer.WriteHeaderNow()
+	}
 }
 
 // statusLabel keeps the metric label set small.

@@ -65,6 +65,10 @@ type Config struct {
 	// Crawlers is the maintained crawler list (CMS_CRAWLER_LIST); nil
 	// means the built-in bot rules only.
 	Crawlers *affiliate.CrawlerList
+	// MetricsToken, when set (CMS_METRICS_TOKEN), also serves /metrics on
+	// the main listener to requests bearing it; unset, the main listener
+	// has no /metrics and only ServeMetrics's listener answers it.
+	MetricsToken string
 }
 
 // Hook runs during shutdown, after the HTTP server has stopped, in the order
@@ -79,6 +83,11 @@ type Server struct {
 	http    *http.Server
 	metrics *metrics
 	log     *slog.Logger
+
+	metricsEngine *gin.Engine
+	metricsHTTP   []*http.Server
+	metricsWait   sync.WaitGroup
+	closing       bool // under mu: Shutdown has begun
 
 	auth     *auth.Service
 	rules    *auth.Rules
@@ -117,15 +126,13 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 	bg, cancel := context.WithCancel(context.Background())
 	s.bgCancel = cancel
 
-	e := gin.New()
-	e.HandleMethodNotAllowed = true
-	e.ContextWithFallback = true
+	e := newEngine(cfg.Logger)
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		cancel()
 		return nil, fmt.Errorf("CMS_TRUSTED_PROXIES: %w", err)
 	}
-	e.Use(requestContext(cfg.Logger), recovery, securityHeaders, s.metrics.middleware, bodyLimit(cfg.BodyLimit))
-	e.NoRoute(notFound)
-	e.NoMethod(methodNotAllowed)
+	e.Use(s.metrics.middleware, bodyLimit(cfg.BodyLimit))
+	s.metricsEngine = s.newMetricsEngine()
 
 	s.auth = auth.NewService(auth.NewStore(db.Database), auth.Config{Keys: cfg.Keys, Now: cfg.Now, Logger: cfg.Logger})
 	if err := s.auth.Store().EnsureIndexes(ctx); err != nil {
@@ -143,7 +150,11 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 	root := auth.NewRouter(&e.RouterGroup, s.rules, s.auth.Authenticate)
 	root.GET("/healthz", auth.Public, func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	root.GET("/readyz", auth.Public, web.Handle(s.readyz))
-	root.GET("/metrics", auth.Public, s.metrics.handler())
+	// /metrics is not public: it lives on a listener of its own
+	// (ServeMetrics), and on this one only behind a bearer token.
+	if cfg.MetricsToken != "" {
+		root.GET("/metrics", auth.Public, requireToken(cfg.MetricsToken), s.metrics.handler())
+	}
 
 	api := root.Group("/api/v1")
 	s.auth.Register(api)
@@ -268,6 +279,57 @@ func (s *Server) readyz(c *gin.Context) error {
 	return nil
 }
 
+// newEngine is a Gin engine with what every listener shares: the request
+// ID and access log, recovery, security headers, and problem+json 404 and
+// 405 answers.
+//
+// No automatic redirects: Gin answers them before any middleware runs (no
+// request ID, no security headers, no metrics, no access log, a cacheable
+// 301) and builds their Location from X-Forwarded-Prefix, a header anyone
+// can send. /api/v1/articles/ is a 404 like any other unknown path; clients
+// use the paths the API documents.
+func newEngine(logger *slog.Logger) *gin.Engine {
+	e := gin.New()
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.RemoveExtraSlash = false
+	e.HandleMethodNotAllowed = true
+	e.ContextWithFallback = true
+	// Gin believes X-Forwarded-For from anyone until told otherwise; New
+	// sets CMS_TRUSTED_PROXIES on the main engine.
+	_ = e.SetTrustedProxies(nil)
+	e.Use(requestContext(logger), recovery, securityHeaders)
+	e.NoRoute(notFound)
+	e.NoMethod(methodNotAllowed)
+	return e
+}
+
+// MetricsHandler serves /metrics and nothing else: what ServeMetrics puts
+// on the metrics listener.
+func (s *Server) MetricsHandler() http.Handler { return s.metricsEngine }
+
+// ServeMetrics serves MetricsHandler on ln in the background until
+// Shutdown, which closes it after the main listener so that scrapes still
+// work while requests drain. The listener is CMS_METRICS_ADDR, loopback by
+// default, so the metrics are not public.
+func (s *Server) ServeMetrics(ln net.Listener) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		_ = ln.Close()
+		return
+	}
+	hs := s.metricsServer()
+	s.metricsHTTP = append(s.metricsHTTP, hs)
+	s.metricsWait.Add(1)
+	go func() {
+		defer s.metricsWait.Done()
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("metrics listener failed", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+}
+
 // Serve answers requests on ln until ctx is cancelled, then shuts down:
 // /readyz turns 503, the listener closes, in-flight requests get up to
 // ShutdownTimeout, and the shutdown hooks run. The database is the caller's
@@ -290,6 +352,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutdown.Do(func() {
 		s.ready.Store(false)
+		s.mu.Lock()
+		s.closing = true
+		s.mu.Unlock()
 		s.log.Info("shutting down")
 		if s.cfg.DrainDelay > 0 {
 			time.Sleep(s.cfg.DrainDelay)
@@ -300,6 +365,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if err := s.http.Shutdown(sctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop http server: %w", err))
 		}
+		s.mu.Lock()
+		metricsHTTP := s.metricsHTTP
+		s.mu.Unlock()
+		for _, hs := range metricsHTTP {
+			if err := hs.Shutdown(sctx); err != nil {
+				errs = append(errs, fmt.Errorf("stop metrics listener: %w", err))
+			}
+		}
+		s.metricsWait.Wait()
 		s.bgCancel()
 		s.bgWait.Wait()
 		s.mu.Lock()

@@ -154,8 +154,7 @@ func TestMetricsByRoutePattern(t *testing.T) {
 	s := testenv.NewServer(t)
 	s.Do(testenv.Request{Path: "/healthz"})
 	s.Do(testenv.Request{Path: "/no/such/thing"})
-	r := s.Do(testenv.Request{Path: "/metrics"})
-	body := string(r.Body)
+	body := s.Metrics(t)
 	for _, want := range []string{
 		`http_requests_total{method="GET",route="/healthz",status="200"} 1`,
 		`http_requests_total{method="GET",route="unmatched",status="404"} 1`,

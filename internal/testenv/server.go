@@ -28,7 +28,10 @@ type Server struct {
 	*server.Server
 	DB  *mongodb.DB
 	URL string
-	t   testing.TB
+	// MetricsURL is the base URL of the metrics listener, which serves
+	// /metrics (the main listener does not, without a token).
+	MetricsURL string
+	t          testing.TB
 }
 
 // NewServer builds the service as cmd/cms does, over a fresh database.
@@ -59,11 +62,28 @@ func NewServerOn(t testing.TB, db *mongodb.DB, opts ...func(*server.Config)) *Se
 		t.Fatalf("build server: %v", err)
 	}
 	hs := httptest.NewServer(srv.Handler())
+	ms := httptest.NewServer(srv.MetricsHandler())
 	t.Cleanup(func() {
 		hs.Close()
+		ms.Close()
 		_ = srv.Shutdown(context.Background())
 	})
-	return &Server{Server: srv, DB: db, URL: hs.URL, t: t}
+	return &Server{Server: srv, DB: db, URL: hs.URL, MetricsURL: ms.URL, t: t}
+}
+
+// Metrics scrapes the metrics listener and returns the Prometheus text.
+func (s *Server) Metrics(t testing.TB) string {
+	t.Helper()
+	resp, err := http.Get(s.MetricsURL + "/metrics")
+	if err != nil {
+		t.Fatalf("scrape metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("scrape metrics: %d %v", resp.StatusCode, err)
+	}
+	return string(body)
 }
 
 // Keys returns a fresh random signing key set.

@@ -7,7 +7,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/problem"
@@ -27,7 +26,16 @@ func (s *Service) Register(r *auth.Router) {
 
 var idPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
+// hookParam reads the hook named by the path. These routes take no query
+// parameters, so any query string is refused first.
 func (s *Service) hookParam(c *gin.Context) (*Hook, error) {
+	if err := noQuery(c); err != nil {
+		return nil, err
+	}
+	return s.pathHook(c)
+}
+
+func (s *Service) pathHook(c *gin.Context) (*Hook, error) {
 	id := c.Param("id")
 	if !idPattern.MatchString(id) {
 		return nil, problem.New(problem.NotFound, "no such webhook")
@@ -35,16 +43,61 @@ func (s *Service) hookParam(c *gin.Context) (*Hook, error) {
 	return s.FindHook(c.Request.Context(), id)
 }
 
+// page is one page of a list: the items and, when more follow, the cursor
+// that fetches the next page (null on the last page).
+type page[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"nextCursor"`
+}
+
+// pageQuery reads a list route's query string: limit (1..100, default 20)
+// and an opaque cursor, nothing else (web.ParseQuery refuses unknown,
+// repeated, empty and malformed parameters).
+func pageQuery(c *gin.Context) (limit int, after *cursor, err error) {
+	q, err := web.ParseQuery(c, "limit", "cursor")
+	if err != nil {
+		return 0, nil, err
+	}
+	var f problem.Fields
+	limit = q.Limit(&f, 20, 100)
+	if v, ok := q["cursor"]; ok {
+		if after, err = parseCursor(v); err != nil {
+			f.Add("cursor", "is not a cursor this list returned")
+		}
+	}
+	return limit, after, f.Err()
+}
+
+// noQuery refuses any query string on a route that takes no parameters.
+func noQuery(c *gin.Context) error {
+	_, err := web.ParseQuery(c)
+	return err
+}
+
 func (s *Service) handleList(c *gin.Context) error {
-	hooks, err := s.listHooks(c.Request.Context())
+	limit, after, err := pageQuery(c)
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, gin.H{"items": hooks})
+	hooks, err := s.findHooks(c.Request.Context(), after, limit+1)
+	if err != nil {
+		return err
+	}
+	out := page[Hook]{Items: hooks}
+	if len(hooks) > limit {
+		out.Items = hooks[:limit]
+		next := cursorAfter(hooks[limit-1].CreatedAt, hooks[limit-1].ID)
+		out.NextCursor = &next
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, out)
 	return nil
 }
 
 func (s *Service) handleCreate(c *gin.Context) error {
+	if err := noQuery(c); err != nil {
+		return err
+	}
 	var in HookInput
 	if err := web.Decode(c, &in); err != nil {
 		return err
@@ -138,23 +191,28 @@ func (s *Service) handleDelete(c *gin.Context) error {
 	return nil
 }
 
-// handleDeliveries lists the hook's 50 most recent deliveries.
+// handleDeliveries lists the hook's deliveries, newest first, a page at a
+// time.
 func (s *Service) handleDeliveries(c *gin.Context) error {
-	h, err := s.hookParam(c)
+	limit, before, err := pageQuery(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), opTimeout)
-	defer cancel()
-	cur, err := s.deliveries.Find(ctx, bson.D{{Key: "hookId", Value: h.ID}},
-		options.Find().SetSort(bson.D{{Key: "createdAt", Value: -1}}).SetLimit(50))
+	h, err := s.pathHook(c)
 	if err != nil {
-		return storeErr("list deliveries", err)
+		return err
 	}
-	items := []Delivery{}
-	if err := cur.All(ctx, &items); err != nil {
-		return storeErr("read deliveries", err)
+	ds, err := s.findDeliveries(c.Request.Context(), h.ID, before, limit+1)
+	if err != nil {
+		return err
 	}
-	c.JSON(http.StatusOK, gin.H{"items": items})
+	out := page[Delivery]{Items: ds}
+	if len(ds) > limit {
+		out.Items = ds[:limit]
+		next := cursorAfter(ds[limit-1].CreatedAt, ds[limit-1].ID)
+		out.NextCursor = &next
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, out)
 	return nil
 }

@@ -323,7 +323,7 @@ func (s *Service) post(ctx context.Context, d *Delivery, h *Hook, now time.Time)
 	resp, err := s.client.Do(req)
 	if err != nil {
 		if errors.Is(err, errForbiddenAddress) {
-			return 0, "refused: the URL resolves to a private, loopback or link-local address"
+			return 0, "refused: the URL resolves to a private, loopback, link-local or other special-purpose address"
 		}
 		return 0, "request failed: " + shortErr(err)
 	}

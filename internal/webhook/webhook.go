@@ -71,7 +71,7 @@ func (in *HookInput) Validate(allowPrivate bool) error {
 	case u.User != nil:
 		f.Add("url", "must not contain credentials")
 	case !allowPrivate && literalPrivateHost(u.Hostname()):
-		f.Add("url", "private, loopback and link-local addresses are not allowed")
+		f.Add("url", "private, loopback, link-local and other special-purpose addresses are not allowed")
 	}
 	if len(in.Events) == 0 {
 		f.Add("events", "name at least one of %s", strings.Join(Events, ", "))

@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -86,7 +87,7 @@ func TestDeliverySignedAndListed(t *testing.T) {
 	rc := newReceiver(t)
 	id, secret := createHook(t, s, admin, rc.srv.URL+"/rebuild", webhook.ArticlePublished)
 	other := newReceiver(t)
-	createHook(t, s, admin, other.srv.URL, webhook.ArticleDeleted)
+	otherID, _ := createHook(t, s, admin, other.srv.URL, webhook.ArticleDeleted)
 
 	data := map[string]string{"slug": "massage-for-chronic-pain-relief"}
 	if err := s.Webhooks().Emit(context.Background(), webhook.ArticlePublished, data); err != nil {
@@ -116,11 +117,6 @@ func TestDeliverySignedAndListed(t *testing.T) {
 		payload.Data["slug"] != data["slug"] || payload.ID != req.Header.Get(webhook.HeaderDelivery) {
 		t.Fatalf("payload %s (%v)", body, err)
 	}
-	time.Sleep(100 * time.Millisecond)
-	if other.count() != 0 {
-		t.Fatal("a hook received an event it did not subscribe to")
-	}
-
 	// The admin sees the delivery and the hook's last status.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -135,7 +131,20 @@ func TestDeliverySignedAndListed(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	r := s.Do(testenv.Request{Path: "/api/v1/webhooks/" + id, Token: admin})
+	// The hook that did not subscribe got no outbox entry, so no scan can
+	// ever send it this event; and with the one delivery done, a scan finds
+	// nothing due.
+	r := s.Do(testenv.Request{Path: "/api/v1/webhooks/" + otherID + "/deliveries", Token: admin})
+	if r.Status != 200 || strings.TrimSpace(string(r.Body)) != `{"items":[],"nextCursor":null}` {
+		t.Fatalf("deliveries of the hook that did not subscribe: %d %s", r.Status, r.Body)
+	}
+	if n, err := s.Webhooks().DeliverDue(context.Background()); err != nil || n != 0 {
+		t.Fatalf("a scan after the delivery attempted %d (%v), want 0", n, err)
+	}
+	if other.count() != 0 {
+		t.Fatal("a hook received an event it did not subscribe to")
+	}
+	r = s.Do(testenv.Request{Path: "/api/v1/webhooks/" + id, Token: admin})
 	var h webhook.Hook
 	r.JSON(t, &h)
 	if h.LastStatus != "delivered (HTTP 204)" {
@@ -146,24 +155,50 @@ func TestDeliverySignedAndListed(t *testing.T) {
 	}
 }
 
-func TestRetriesWithBackoffThenGivesUp(t *testing.T) {
+// TestRetriesWithBackoff drives the delivery loop's step (DeliverDue) on a
+// service of its own with a test clock, so every scan is one call and its
+// result says what it did.
+func TestRetriesWithBackoff(t *testing.T) {
+	db := testenv.OpenDB(t)
+	clk := testenv.NewClock(time.Now().UTC())
+	svc := webhook.NewService(db.Database, webhook.Config{AllowPrivate: true, Now: clk.Now, Logger: testenv.Quiet()})
+	rc := newReceiver(t, 500, 503)
+	if _, err := svc.CreateHook(context.Background(), webhook.HookInput{URL: rc.srv.URL, Events: []string{webhook.ArticleUpdated}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Emit(context.Background(), webhook.ArticleUpdated, map[string]int{"n": 1}); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		advance   time.Duration
+		attempted int
+		received  int
+	}{
+		{0, 1, 1},                // first attempt at once: 500
+		{0, 0, 1},                // a scan right after: not due
+		{29 * time.Second, 0, 1}, // still inside the 30 s backoff
+		{2 * time.Second, 1, 2},  // due: 503
+		{59 * time.Second, 0, 2}, // the backoff doubled to 60 s
+		{2 * time.Second, 1, 3},  // due: 204, delivered
+		{24 * time.Hour, 0, 3},   // delivered: never again
+	}
+	for i, st := range steps {
+		clk.Advance(st.advance)
+		n, err := svc.DeliverDue(context.Background())
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if n != st.attempted || rc.count() != st.received {
+			t.Fatalf("step %d (+%v): attempted %d, receiver has %d; want %d and %d",
+				i, st.advance, n, rc.count(), st.attempted, st.received)
+		}
+	}
+}
+
+func TestRetriesGiveUpAfterADay(t *testing.T) {
 	clk := testenv.NewClock(time.Now().UTC())
 	s := testenv.NewServer(t, func(c *server.Config) { c.Now = clk.Now })
 	admin, _ := s.User(t, auth.Admin)
-	rc := newReceiver(t, 500, 503)
-	createHook(t, s, admin, rc.srv.URL, webhook.ArticleUpdated)
-	if err := s.Webhooks().Emit(context.Background(), webhook.ArticleUpdated, map[string]int{"n": 1}); err != nil {
-		t.Fatal(err)
-	}
-	rc.waitFor(t, 1)
-	time.Sleep(1500 * time.Millisecond) // a scan comes and goes: not due yet
-	if rc.count() != 1 {
-		t.Fatalf("retried before the backoff: %d attempts", rc.count())
-	}
-	clk.Advance(31 * time.Second)
-	rc.waitFor(t, 2)
-	clk.Advance(61 * time.Second)
-	rc.waitFor(t, 3) // succeeds (the receiver's default 204)
 
 	// A target that always fails is retried for more than a day, then
 	// given up.
@@ -219,7 +254,9 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 func TestPrivateTargetsRefusedByDefault(t *testing.T) {
 	s := testenv.NewServer(t, func(c *server.Config) { c.WebhookAllowPrivate = false })
 	admin, _ := s.User(t, auth.Admin)
-	for _, u := range []string{"http://127.0.0.1:8080/", "http://localhost/", "http://[::1]/", "http://169.254.169.254/", "http://192.168.0.10/"} {
+	for _, u := range []string{"http://127.0.0.1:8080/", "http://localhost/", "http://[::1]/", "http://169.254.169.254/", "http://192.168.0.10/",
+		"http://0.0.0.0:8080/", "http://198.18.0.1/", "http://240.0.0.1/", "http://192.0.0.8/", "http://[64:ff9b::7f00:1]/",
+		"http://[2002:7f00:1::1]/", "http://[::ffff:127.0.0.1]/", "http://[::ffff:a9fe:a9fe]/", "http://[fd00::1]/", "http://api.localhost/"} {
 		r := s.Do(testenv.Request{Method: "POST", Path: "/api/v1/webhooks", Token: admin,
 			Body: map[string]any{"url": u, "events": []string{webhook.ArticlePublished}}})
 		if r.Status != 400 {
@@ -296,5 +333,169 @@ func TestWebhookRoutesAdminOnly(t *testing.T) {
 	}
 	if r := s.Do(testenv.Request{Path: "/api/v1/webhooks/" + id, Token: admin}); r.Status != 404 {
 		t.Fatalf("get deleted: %d", r.Status)
+	}
+}
+
+// TestWebhookQueryStrings: every webhook route refuses a query string it
+// does not understand, naming the parameter, and the lists honour limit.
+func TestWebhookQueryStrings(t *testing.T) {
+	s := testenv.NewServer(t)
+	admin, _ := s.User(t, auth.Admin)
+	rc := newReceiver(t)
+	id, _ := createHook(t, s, admin, rc.srv.URL, webhook.ArticlePublished)
+	lists := []string{"/api/v1/webhooks", "/api/v1/webhooks/" + id + "/deliveries"}
+	for _, path := range lists {
+		for _, tt := range []struct{ query, field string }{
+			{"?foo=1", "foo"},
+			{"?limit=0", "limit"},
+			{"?limit=101", "limit"},
+			{"?limit=ten", "limit"},
+			{"?limit=-1", "limit"},
+			{"?limit=", "limit"},
+			{"?limit", "limit"},
+			{"?limit=1&limit=2", "limit"},
+			{"?cursor=", "cursor"},
+			{"?cursor=%ZZ", "(query)"},
+			{"?cursor=bm90IGEgY3Vyc29y", "cursor"},
+			{"?cursor=!!", "cursor"},
+			{"?a=1;b=2", "(query)"},
+		} {
+			r := s.Do(testenv.Request{Path: path + tt.query, Token: admin})
+			if r.Status != 400 {
+				t.Errorf("GET %s%s: %d, want 400", path, tt.query, r.Status)
+				continue
+			}
+			if !namesField(r.Problem(t), tt.field) {
+				t.Errorf("GET %s%s: %s, want an error naming %q", path, tt.query, r.Body, tt.field)
+			}
+		}
+		for _, q := range []string{"", "?limit=1", "?limit=100"} {
+			if r := s.Do(testenv.Request{Path: path + q, Token: admin}); r.Status != 200 {
+				t.Errorf("GET %s%s: %d %s", path, q, r.Status, r.Body)
+			}
+		}
+	}
+	for _, rt := range []struct{ method, path string }{
+		{"GET", "/api/v1/webhooks/" + id}, {"PATCH", "/api/v1/webhooks/" + id},
+		{"POST", "/api/v1/webhooks"}, {"DELETE", "/api/v1/webhooks/" + id},
+	} {
+		r := s.Do(testenv.Request{Method: rt.method, Path: rt.path + "?limit=5", Token: admin, Body: map[string]any{}})
+		if r.Status != 400 || !namesField(r.Problem(t), "limit") {
+			t.Errorf("%s %s?limit=5: %d %s, want 400 naming limit", rt.method, rt.path, r.Status, r.Body)
+		}
+	}
+	if r := s.Do(testenv.Request{Path: "/api/v1/webhooks/" + id, Token: admin}); r.Status != 200 {
+		t.Fatalf("the hook was changed by a refused request: %d", r.Status)
+	}
+}
+
+func namesField(p map[string]any, field string) bool {
+	errs, _ := p["errors"].([]any)
+	for _, e := range errs {
+		if m, _ := e.(map[string]any); m["field"] == field {
+			return true
+		}
+	}
+	return false
+}
+
+// listPages follows nextCursor from path with limit and returns the ids in
+// order and the size of each page.
+func listPages(t *testing.T, s *testenv.Server, token, path string, limit int) (ids []string, sizes []int) {
+	t.Helper()
+	next := ""
+	for range 100 {
+		q := "?limit=" + strconv.Itoa(limit)
+		if next != "" {
+			q += "&cursor=" + next
+		}
+		r := s.Do(testenv.Request{Path: path + q, Token: token})
+		if r.Status != 200 {
+			t.Fatalf("GET %s%s: %d %s", path, q, r.Status, r.Body)
+		}
+		var pg struct {
+			Items []struct {
+				ID string `json:"id"`
+			} `json:"items"`
+			NextCursor *string `json:"nextCursor"`
+		}
+		r.JSON(t, &pg)
+		sizes = append(sizes, len(pg.Items))
+		for _, it := range pg.Items {
+			ids = append(ids, it.ID)
+		}
+		if pg.NextCursor == nil {
+			return ids, sizes
+		}
+		next = *pg.NextCursor
+	}
+	t.Fatalf("%s: more than 100 pages", path)
+	return nil, nil
+}
+
+func TestWebhookListsArePaged(t *testing.T) {
+	clk := testenv.NewClock(time.Now().UTC().Truncate(time.Millisecond))
+	s := testenv.NewServer(t, func(c *server.Config) { c.Now = clk.Now })
+	admin, _ := s.User(t, auth.Admin)
+	rc := newReceiver(t)
+
+	// Hooks, oldest first; two share a creation time, so the id breaks
+	// the tie.
+	var hooks []string
+	for i := range 5 {
+		if i != 2 {
+			clk.Advance(time.Second)
+		}
+		id, _ := createHook(t, s, admin, rc.srv.URL+"/"+strconv.Itoa(i), webhook.ArticlePublished)
+		hooks = append(hooks, id)
+	}
+	ids, sizes := listPages(t, s, admin, "/api/v1/webhooks", 2)
+	if fmt.Sprint(sizes) != "[2 2 1]" || len(ids) != 5 {
+		t.Fatalf("pages of 2: sizes %v, ids %v", sizes, ids)
+	}
+	if hooks[1] > hooks[2] {
+		hooks[1], hooks[2] = hooks[2], hooks[1]
+	}
+	if fmt.Sprint(ids) != fmt.Sprint(hooks) {
+		t.Fatalf("order %v, want %v", ids, hooks)
+	}
+
+	// Deliveries, newest first, 20 by default. Several share a time.
+	for i := range 25 {
+		if i%3 == 0 {
+			clk.Advance(time.Second)
+		}
+		if err := s.Webhooks().Emit(context.Background(), webhook.ArticlePublished, map[string]int{"n": i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := "/api/v1/webhooks/" + hooks[0] + "/deliveries"
+	r := s.Do(testenv.Request{Path: path, Token: admin})
+	var first struct {
+		Items      []webhook.Delivery
+		NextCursor *string
+	}
+	r.JSON(t, &first)
+	if len(first.Items) != 20 || first.NextCursor == nil {
+		t.Fatalf("default page: %d items, cursor %v", len(first.Items), first.NextCursor)
+	}
+	ids, sizes = listPages(t, s, admin, path, 7)
+	if fmt.Sprint(sizes) != "[7 7 7 4]" {
+		t.Fatalf("pages of 7: sizes %v", sizes)
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			t.Fatalf("delivery %s listed twice", id)
+		}
+		seen[id] = true
+	}
+	for i, d := range first.Items {
+		if ids[i] != d.ID {
+			t.Fatalf("paged order differs from the default page at %d", i)
+		}
+		if i > 0 && d.CreatedAt.After(first.Items[i-1].CreatedAt) {
+			t.Fatalf("not newest first at %d", i)
+		}
 	}
 }

@@ -1,0 +1,97 @@
+package webhook
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// cursor is a position in a list ordered by (createdAt, _id): the last item
+// of the page before. Keyset paging stays correct while items are added,
+// which a skip count would not.
+type cursor struct {
+	at time.Time
+	id string
+}
+
+// cursorAfter is the opaque cursor of the item (at, id). The database keeps
+// times to the millisecond, so that is all the cursor carries.
+func cursorAfter(at time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at.UnixMilli(), 10) + "." + id))
+}
+
+var errBadCursor = errors.New("not a list cursor")
+
+func parseCursor(s string) (*cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, errBadCursor
+	}
+	ms, id, ok := strings.Cut(string(b), ".")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if !ok || err != nil || n < 0 || !idPattern.MatchString(id) {
+		return nil, errBadCursor
+	}
+	return &cursor{at: time.UnixMilli(n).UTC(), id: id}, nil
+}
+
+// beyond is the filter for items after c in the order dir (1 ascending,
+// -1 descending) of (createdAt, _id).
+func (c *cursor) beyond(dir int) bson.E {
+	op := "$gt"
+	if dir < 0 {
+		op = "$lt"
+	}
+	return bson.E{Key: "$or", Value: bson.A{
+		bson.D{{Key: "createdAt", Value: bson.D{{Key: op, Value: c.at}}}},
+		bson.D{{Key: "createdAt", Value: c.at}, {Key: "_id", Value: bson.D{{Key: op, Value: c.id}}}},
+	}}
+}
+
+// findHooks returns up to n hooks, oldest first, after the cursor (nil:
+// from the start).
+func (s *Service) findHooks(ctx context.Context, after *cursor, n int) ([]Hook, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	filter := bson.D{}
+	if after != nil {
+		filter = append(filter, after.beyond(1))
+	}
+	cur, err := s.hooks.Find(ctx, filter, options.Find().
+		SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(n)))
+	if err != nil {
+		return nil, storeErr("list webhooks", err)
+	}
+	out := []Hook{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, storeErr("read webhooks", err)
+	}
+	return out, nil
+}
+
+// findDeliveries returns up to n of the hook's deliveries, newest first,
+// after the cursor (nil: from the newest).
+func (s *Service) findDeliveries(ctx context.Context, hookID string, before *cursor, n int) ([]Delivery, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	filter := bson.D{{Key: "hookId", Value: hookID}}
+	if before != nil {
+		filter = append(filter, before.beyond(-1))
+	}
+	cur, err := s.deliveries.Find(ctx, filter, options.Find().
+		SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(n)))
+	if err != nil {
+		return nil, storeErr("list deliveries", err)
+	}
+	out := []Delivery{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, storeErr("read deliveries", err)
+	}
+	return out, nil
+}
