@@ -187,8 +187,7 @@ func metric(t testing.TB, reg prometheus.Gatherer, name string) float64 {
 // scrape reads one sample of the server's /metrics.
 func scrape(t testing.TB, s *testenv.Server, name string) string {
 	t.Helper()
-	r := s.Do(testenv.Request{Path: "/metrics"})
-	for _, line := range strings.Split(string(r.Body), "\n") {
+	for _, line := range strings.Split(s.Metrics(t), "\n") {
 		if strings.HasPrefix(line, name+" ") {
 			return strings.TrimPrefix(line, name+" ")
 		}

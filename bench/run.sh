@@ -33,7 +33,9 @@ log_level=${BENCH_LOG_LEVEL:-info}
 redirect=${BENCH_REDIRECT:-1}
 port=${BENCH_PORT:-18080}
 ceil_port=${BENCH_CEILING_PORT:-18090}
+metrics_port=${BENCH_METRICS_PORT:-18464}
 base=http://127.0.0.1:$port
+metrics=http://127.0.0.1:$metrics_port
 ceiling=http://127.0.0.1:$ceil_port
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cms-bench.XXXXXX")
@@ -59,7 +61,7 @@ echo "== building into $tmp"
 
 export CMS_ADMIN_EMAIL=bench@example.com
 export CMS_ADMIN_PASSWORD='a long bench password 4 load tests'
-CMS_ADDR=127.0.0.1:$port CMS_DATA_DIR=$tmp/data CMS_PUBLIC_URL=$base \
+CMS_ADDR=127.0.0.1:$port CMS_METRICS_ADDR=127.0.0.1:$metrics_port CMS_DATA_DIR=$tmp/data CMS_PUBLIC_URL=$base \
 	CMS_AMAZON_TAGS=amazon.com=bench-20 CMS_LOG_LEVEL=$log_level \
 	"$tmp/cms" serve 2>"$tmp/cms.log" &
 cms_pid=$!
@@ -182,7 +184,7 @@ if awk -v g="$growth" 'BEGIN {exit !(g > 1.5)}'; then misses=$((misses + 1)); fi
 # Issue 6: every redirect the service answered (each 302 it sent) must end
 # up as a stored click, once the queue and any spill file have drained.
 if [ "$redirect" = 1 ]; then
-	metric() { curl -s "$base/metrics" | awk -v m="$1" 'index($0, m) == 1 {print $NF}' | head -1; }
+	metric() { curl -s "$metrics/metrics" | awk -v m="$1" 'index($0, m) == 1 {print $NF}' | head -1; }
 	token=$(curl -s "$base/api/v1/auth/login" -H 'Content-Type: application/json' \
 		-d "{\"email\":\"$CMS_ADMIN_EMAIL\",\"password\":\"$CMS_ADMIN_PASSWORD\"}" |
 		sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
