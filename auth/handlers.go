@@ -107,7 +107,7 @@ func (s *Service) handleChangePassword(c *gin.Context) error {
 	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
-	if err := s.ChangePassword(c.Request.Context(), Caller(c).UserID, in.CurrentPassword, in.NewPassword); err != nil {
+	if err := s.ChangePassword(c.Request.Context(), Caller(c).UserID, in.CurrentPassword, in.NewPassword, c.ClientIP()); err != nil {
 		return renameField(err, "password", "newPassword")
 	}
 	c.Status(http.StatusNoContent)
