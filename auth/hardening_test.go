@@ -194,3 +194,54 @@ func TestRefreshReuseEndsAccessTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestStrictQueryStrings: every auth and users route refuses unknown,
+// repeated and empty parameters and a malformed query with a 400 naming
+// the problem; the users list accepts only its own.
+func TestStrictQueryStrings(t *testing.T) {
+	s, _ := newServer(t)
+	admin, adminID := s.User(t, auth.Admin)
+	u := s.NewUser(t, auth.Author)
+	p := mustLogin(t, s, u.Email, testenv.Password)
+	routes := []struct {
+		method, path string
+		body         any
+	}{
+		{"POST", "/api/v1/auth/login", map[string]string{"email": u.Email, "password": testenv.Password}},
+		{"POST", "/api/v1/auth/refresh", map[string]string{"refreshToken": p.RefreshToken}},
+		{"POST", "/api/v1/auth/logout", map[string]string{"refreshToken": p.RefreshToken}},
+		{"GET", "/api/v1/auth/me", nil},
+		{"PUT", "/api/v1/auth/password", map[string]string{"currentPassword": testenv.Password, "newPassword": "a brand new passphrase"}},
+		{"GET", "/api/v1/users", nil},
+		{"POST", "/api/v1/users", map[string]string{"email": "new@example.com", "name": "New", "role": "author", "password": "a long new password"}},
+		{"GET", "/api/v1/users/" + adminID, nil},
+		{"PATCH", "/api/v1/users/" + u.ID, map[string]string{"name": "Renamed"}},
+		{"DELETE", "/api/v1/users/" + u.ID, nil},
+	}
+	queries := []struct{ query, names string }{
+		{"x=1", `"x"`},
+		{"limit=1&limit=2", `"limit"`},
+		{"cursor=", `"cursor"`},
+		{"cursor=%ZZ", `"(query)"`},
+	}
+	for _, rt := range routes {
+		for _, q := range queries {
+			t.Run(rt.method+" "+rt.path+"?"+q.query, func(t *testing.T) {
+				r := s.Do(testenv.Request{Method: rt.method, Path: rt.path + "?" + q.query, Token: admin, Body: rt.body})
+				if r.Status != 400 {
+					t.Fatalf("status %d, want 400: %s", r.Status, r.Body)
+				}
+				if r.Problem(t); !strings.Contains(string(r.Body), q.names) {
+					t.Fatalf("the answer does not name %s: %s", q.names, r.Body)
+				}
+			})
+		}
+	}
+	// Nothing above went through: the user and the logins are unchanged.
+	if r := me(s, p.AccessToken); r.Status != 200 {
+		t.Fatalf("the login was ended by a refused request: %d", r.Status)
+	}
+	if r := s.Do(testenv.Request{Path: "/api/v1/users?limit=2", Token: admin}); r.Status != 200 {
+		t.Fatalf("users?limit=2: %d %s", r.Status, r.Body)
+	}
+}
