@@ -23,17 +23,18 @@ import (
 //
 // An attempt is reserved before any password is hashed, and judged on what
 // its reservation returns, so a burst of parallel guesses cannot all pass
-// a check made before the first of them has failed. Neither engine gives
-// us an atomic counter here (on the embedded one a conditional update or
-// findOneAndUpdate reads, then writes), so each key has a chain of slot
-// documents and an attempt claims the next slot by inserting it: the
+// a check made before the first of them has failed. The embedded engine
+// has no atomic counter (a conditional update or findOneAndUpdate reads,
+// then writes), and the same code must hold on both, so each key has a
+// chain of slot documents and an attempt claims the next slot by inserting it: the
 // unique _id lets exactly one claimant win each slot. A slot holds the
 // state that applies to whoever claims the slot after it, computed from
 // the slot before, so the chain never needs to be counted or rewritten.
 // An attempt counts as a failure from the moment it is reserved; a
 // success then appends a slot that clears the account (and takes the
 // attempt back from the address), so pending attempts can never be used
-// to race past the limit. Every read and write filters on one exact _id.
+// to race past the limit. Every read and write of a sign-in filters on one
+// exact _id (only the hourly cleanup scans).
 const (
 	throttleWindow   = time.Hour
 	maxLockout       = 15 * time.Minute
