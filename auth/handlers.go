@@ -15,24 +15,24 @@ import (
 // route reads its query string strictly: only the users list takes
 // parameters, and anything else sent is a 400.
 func (s *Service) Register(r *Router) {
-	r.POST("/auth/login", Public, handle(s.handleLogin))
-	r.POST("/auth/refresh", Public, handle(s.handleRefresh))
-	r.POST("/auth/logout", Public, handle(s.handleLogout))
-	r.GET("/auth/me", SignedIn, handle(s.handleMe))
-	r.PUT("/auth/password", SignedIn, handle(s.handleChangePassword))
+	r.POST("/auth/login", Public, noQuery(s.handleLogin))
+	r.POST("/auth/refresh", Public, noQuery(s.handleRefresh))
+	r.POST("/auth/logout", Public, noQuery(s.handleLogout))
+	r.GET("/auth/me", SignedIn, noQuery(s.handleMe))
+	r.PUT("/auth/password", SignedIn, noQuery(s.handleChangePassword))
 
 	admin := AtLeast(Admin)
 	r.GET("/users", admin, web.Handle(s.handleListUsers))
-	r.POST("/users", admin, handle(s.handleCreateUser))
-	r.GET("/users/:id", admin, handle(s.handleGetUser))
-	r.PATCH("/users/:id", admin, handle(s.handleUpdateUser))
-	r.DELETE("/users/:id", admin, handle(s.handleDeleteUser))
+	r.POST("/users", admin, noQuery(s.handleCreateUser))
+	r.GET("/users/:id", admin, noQuery(s.handleGetUser))
+	r.PATCH("/users/:id", admin, noQuery(s.handleUpdateUser))
+	r.DELETE("/users/:id", admin, noQuery(s.handleDeleteUser))
 }
 
-// handle adapts the handler of a route that takes no query parameters:
+// noQuery adapts the handler of a route that takes no query parameters:
 // any query string (or a malformed one) is refused before the handler
 // runs.
-func handle(h web.HandlerFunc) gin.HandlerFunc {
+func noQuery(h web.HandlerFunc) gin.HandlerFunc {
 	return web.Handle(func(c *gin.Context) error {
 		if _, err := web.ParseQuery(c); err != nil {
 			return err
