@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"path"
@@ -141,13 +142,33 @@ func (r *Router) OPTIONS(p string, a Access, h ...gin.HandlerFunc) {
 	r.Handle(http.MethodOptions, p, a, h...)
 }
 
+// challengeError is a credentials error that names the WWW-Authenticate
+// challenge to answer it with (RFC 6750 section 3), so a client can tell
+// an expired token, which it should refresh, from a bad one.
+type challengeError struct {
+	err       error
+	challenge string
+}
+
+func (e *challengeError) Error() string { return e.err.Error() }
+func (e *challengeError) Unwrap() error { return e.err }
+
+// missingCredentials is the challenge when a request carried no bearer
+// token at all: RFC 6750 sends no error code then.
+const missingCredentials = `Bearer realm="cms"`
+
 // require authenticates the caller and checks the role: 401 without valid
 // credentials, 403 with too little power.
 func (r *Router) require(min Role) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p, err := r.authn(c)
 		if err != nil {
-			c.Header("WWW-Authenticate", `Bearer realm="cms"`)
+			challenge := missingCredentials
+			var ch *challengeError
+			if errors.As(err, &ch) {
+				challenge = ch.challenge
+			}
+			c.Header("WWW-Authenticate", challenge)
 			web.Fail(c, err)
 			return
 		}

@@ -39,3 +39,23 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAuthenticatedLoginRequest is BenchmarkAuthenticatedRequest with
+// a token from a real sign-in, which also has its login looked up (by _id)
+// so that logout ends it at once.
+func BenchmarkAuthenticatedLoginRequest(b *testing.B) {
+	s := testenv.NewServer(b)
+	u := s.NewUser(b, auth.Author)
+	r := s.Do(testenv.Request{Method: "POST", Path: "/api/v1/auth/login",
+		Body: map[string]string{"email": u.Email, "password": testenv.Password}})
+	var p struct {
+		AccessToken string `json:"accessToken"`
+	}
+	r.JSON(b, &p)
+	b.ResetTimer()
+	for b.Loop() {
+		if r := s.Do(testenv.Request{Path: "/api/v1/auth/me", Token: p.AccessToken}); r.Status != 200 {
+			b.Fatalf("me: %d", r.Status)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"net/http"
 	"regexp"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -12,20 +11,34 @@ import (
 	"github.com/wellness/cms/internal/web"
 )
 
-// Register mounts the auth and user routes on the /api/v1 router.
+// Register mounts the auth and user routes on the /api/v1 router. Every
+// route reads its query string strictly: only the users list takes
+// parameters, and anything else sent is a 400.
 func (s *Service) Register(r *Router) {
-	r.POST("/auth/login", Public, web.Handle(s.handleLogin))
-	r.POST("/auth/refresh", Public, web.Handle(s.handleRefresh))
-	r.POST("/auth/logout", Public, web.Handle(s.handleLogout))
-	r.GET("/auth/me", SignedIn, web.Handle(s.handleMe))
-	r.PUT("/auth/password", SignedIn, web.Handle(s.handleChangePassword))
+	r.POST("/auth/login", Public, noQuery(s.handleLogin))
+	r.POST("/auth/refresh", Public, noQuery(s.handleRefresh))
+	r.POST("/auth/logout", Public, noQuery(s.handleLogout))
+	r.GET("/auth/me", SignedIn, noQuery(s.handleMe))
+	r.PUT("/auth/password", SignedIn, noQuery(s.handleChangePassword))
 
 	admin := AtLeast(Admin)
 	r.GET("/users", admin, web.Handle(s.handleListUsers))
-	r.POST("/users", admin, web.Handle(s.handleCreateUser))
-	r.GET("/users/:id", admin, web.Handle(s.handleGetUser))
-	r.PATCH("/users/:id", admin, web.Handle(s.handleUpdateUser))
-	r.DELETE("/users/:id", admin, web.Handle(s.handleDeleteUser))
+	r.POST("/users", admin, noQuery(s.handleCreateUser))
+	r.GET("/users/:id", admin, noQuery(s.handleGetUser))
+	r.PATCH("/users/:id", admin, noQuery(s.handleUpdateUser))
+	r.DELETE("/users/:id", admin, noQuery(s.handleDeleteUser))
+}
+
+// noQuery adapts the handler of a route that takes no query parameters:
+// any query string (or a malformed one) is refused before the handler
+// runs.
+func noQuery(h web.HandlerFunc) gin.HandlerFunc {
+	return web.Handle(func(c *gin.Context) error {
+		if _, err := web.ParseQuery(c); err != nil {
+			return err
+		}
+		return h(c)
+	})
 }
 
 // noStore marks a response that carries credentials or personal data.
@@ -107,7 +120,7 @@ func (s *Service) handleChangePassword(c *gin.Context) error {
 	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
-	if err := s.ChangePassword(c.Request.Context(), Caller(c).UserID, in.CurrentPassword, in.NewPassword); err != nil {
+	if err := s.ChangePassword(c.Request.Context(), Caller(c).UserID, in.CurrentPassword, in.NewPassword, c.ClientIP()); err != nil {
 		return renameField(err, "password", "newPassword")
 	}
 	c.Status(http.StatusNoContent)
@@ -165,25 +178,18 @@ func (s *Service) handleListUsers(c *gin.Context) error {
 // pageParams reads limit (1..100, default 20) and an opaque cursor; any
 // other query parameter or a bad value is a 400.
 func pageParams(c *gin.Context) (limit int, after string, err error) {
+	q, err := web.ParseQuery(c, "limit", "cursor")
+	if err != nil {
+		return 0, "", err
+	}
 	var f problem.Fields
-	limit = 20
-	for k, v := range c.Request.URL.Query() {
-		switch k {
-		case "limit":
-			n, err := strconv.Atoi(v[0])
-			if err != nil || n < 1 || n > 100 || len(v) > 1 {
-				f.Add("limit", "must be a whole number from 1 to 100")
-			}
-			limit = n
-		case "cursor":
-			b, err := base64.RawURLEncoding.DecodeString(v[0])
-			if err != nil || !userIDPattern.Match(b) || len(v) > 1 {
-				f.Add("cursor", "is not a cursor this list returned")
-			}
-			after = string(b)
-		default:
-			f.Add(k, "unknown query parameter")
+	limit = q.Limit(&f, 20, 100)
+	if v, ok := q["cursor"]; ok {
+		b, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || !userIDPattern.Match(b) {
+			f.Add("cursor", "is not a cursor this list returned")
 		}
+		after = string(b)
 	}
 	return limit, after, f.Err()
 }

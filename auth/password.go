@@ -120,12 +120,10 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 }
 
 func (h *Hasher) hash(pw []byte) string {
-	salt := make([]byte, argonSaltLen)
-	_, _ = rand.Read(salt)
-	key := argon2.IDKey(pw, salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key))
+	p := phc{memory: argonMemory, time: argonTime, threads: argonThreads, salt: make([]byte, argonSaltLen)}
+	_, _ = rand.Read(p.salt)
+	p.key = argon2.IDKey(pw, p.salt, p.time, p.memory, p.threads, argonKeyLen)
+	return p.String()
 }
 
 // Verify reports whether pw matches encoded, and whether encoded uses
@@ -151,37 +149,89 @@ func (h *Hasher) Verify(ctx context.Context, encoded, pw string) (ok, rehash boo
 	return known && match, known && match && weaker, nil
 }
 
+// phc is an Argon2id hash in its PHC string form,
+// $argon2id$v=19$m=<KiB>,t=<passes>,p=<lanes>$<salt>$<key> with unpadded
+// standard base64.
 type phc struct {
 	memory, time uint32
 	threads      uint8
 	salt, key    []byte
 }
 
+// PHC bounds: what a hash of this service can hold, generously. Anything
+// outside them is corruption, and refused before it can make Verify spend
+// gigabytes or hours.
+const (
+	phcMaxMemory = 1 << 22 // KiB: 4 GiB
+	phcMaxTime   = 16
+	phcMinSalt   = 8
+	phcMaxSalt   = 64
+	phcMinKey    = 16
+	phcMaxKey    = 64
+)
+
+var phcBase64 = base64.RawStdEncoding.Strict()
+
+// String is the PHC form of p.
+func (p phc) String() string {
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.memory, p.time, p.threads,
+		phcBase64.EncodeToString(p.salt), phcBase64.EncodeToString(p.key))
+}
+
 var errBadHash = errors.New("stored password hash is malformed")
 
+// parsePHC reads a PHC string strictly: exactly the form String writes,
+// so every accepted string is the one its parameters would produce (no
+// signs, leading zeros, padding, line breaks or trailing bytes).
 func parsePHC(s string) (phc, error) {
 	var p phc
 	parts := strings.Split(s, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
 		return p, errBadHash
 	}
-	var version int
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+	params := strings.Split(parts[3], ",")
+	if len(params) != 3 {
 		return p, errBadHash
 	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.memory, &p.time, &p.threads); err != nil {
+	m, okM := phcNumber(params[0], "m=", phcMaxMemory)
+	t, okT := phcNumber(params[1], "t=", phcMaxTime)
+	l, okL := phcNumber(params[2], "p=", 255)
+	if !okM || !okT || !okL {
 		return p, errBadHash
 	}
-	if p.memory == 0 || p.memory > 1<<22 || p.time == 0 || p.time > 16 || p.threads == 0 {
+	p.memory, p.time, p.threads = uint32(m), uint32(t), uint8(l)
+	var ok bool
+	if p.salt, ok = phcBytes(parts[4], phcMinSalt, phcMaxSalt); !ok {
 		return p, errBadHash
 	}
-	b64 := base64.RawStdEncoding
-	var err error
-	if p.salt, err = b64.DecodeString(parts[4]); err != nil || len(p.salt) < 8 {
-		return p, errBadHash
-	}
-	if p.key, err = b64.DecodeString(parts[5]); err != nil || len(p.key) < 16 || len(p.key) > 64 {
+	if p.key, ok = phcBytes(parts[5], phcMinKey, phcMaxKey); !ok {
 		return p, errBadHash
 	}
 	return p, nil
+}
+
+// phcNumber reads prefix followed by a decimal from 1 to max, written as
+// String writes it.
+func phcNumber(s, prefix string, max uint64) (uint64, bool) {
+	digits, ok := strings.CutPrefix(s, prefix)
+	if !ok || digits == "" || len(digits) > 10 || digits[0] == '0' {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range []byte(digits) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, n <= max
+}
+
+// phcBytes decodes canonical unpadded base64 of min to max bytes.
+func phcBytes(s string, min, max int) ([]byte, bool) {
+	if len(s) > phcBase64.EncodedLen(max) || strings.ContainsAny(s, "\r\n") {
+		return nil, false
+	}
+	b, err := phcBase64.DecodeString(s)
+	return b, err == nil && len(b) >= min && len(b) <= max
 }

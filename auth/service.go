@@ -68,34 +68,85 @@ func (s *Service) Store() *Store { return s.store }
 // Tokens returns the access token issuer, for tests and tools.
 func (s *Service) Tokens() *Tokens { return s.tokens }
 
-var errUnauthenticated = problem.New(problem.Unauthorized, "a valid bearer access token is required")
+// The answers to a request without usable credentials. All are 401; the
+// WWW-Authenticate challenge says whether a token was missing, unusable,
+// or merely expired (so the client knows to refresh).
+var (
+	errUnauthenticated = problem.New(problem.Unauthorized, "a valid bearer access token is required")
+	errInvalidToken    = &challengeError{err: errUnauthenticated, challenge: `Bearer error="invalid_token"`}
+	errExpiredToken    = &challengeError{
+		err:       problem.New(problem.Unauthorized, "the access token expired; refresh it"),
+		challenge: `Bearer error="invalid_token", error_description="the access token expired"`,
+	}
+)
 
 // Authenticate checks the request's bearer token and loads the user, so a
 // disabled user, a changed role or an ended session takes effect at once.
+// A token of a login that has ended (logout, refresh token reuse) is
+// refused at once too: its login is looked up by _id alongside the user.
 func (s *Service) Authenticate(c *gin.Context) (*Principal, error) {
 	h := c.GetHeader("Authorization")
-	if h == "" || len(h) > MaxAuthorizationHeader {
+	if h == "" {
 		return nil, errUnauthenticated
 	}
 	scheme, raw, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil, errUnauthenticated
 	}
-	claims, err := s.tokens.Parse(strings.TrimSpace(raw))
-	if err != nil {
-		return nil, errUnauthenticated
+	if len(h) > MaxAuthorizationHeader {
+		return nil, errInvalidToken
 	}
-	u, err := s.store.FindUserByID(c.Request.Context(), claims.Subject)
+	claims, err := s.tokens.Parse(strings.TrimSpace(raw))
+	if errors.Is(err, errTokenExpired) {
+		return nil, errExpiredToken
+	}
+	if err != nil {
+		return nil, errInvalidToken
+	}
+	ctx := c.Request.Context()
+	// The login is read alongside the user, so checking it costs no
+	// extra round trip of waiting.
+	live := make(chan loginCheck, 1)
+	if claims.LoginID != "" {
+		go func() {
+			ok, err := s.loginLive(ctx, claims.LoginID, claims.Subject)
+			live <- loginCheck{ok, err}
+		}()
+	} else {
+		live <- loginCheck{live: true}
+	}
+	u, err := s.store.FindUserByID(ctx, claims.Subject)
+	login := <-live
 	if errors.Is(err, problem.NotFound) {
-		return nil, errUnauthenticated
+		return nil, errInvalidToken
 	}
 	if err != nil {
 		return nil, err
 	}
-	if u.Disabled || u.SessionVersion != claims.SV {
-		return nil, errUnauthenticated
+	if login.err != nil {
+		return nil, login.err
+	}
+	if u.Disabled || u.SessionVersion != claims.SV || !login.live {
+		return nil, errInvalidToken
 	}
 	return &Principal{UserID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role}, nil
+}
+
+type loginCheck struct {
+	live bool
+	err  error
+}
+
+// loginLive reports whether the login id of the user is still going.
+func (s *Service) loginLive(ctx context.Context, id, userID string) (bool, error) {
+	f, err := s.store.findFamily(ctx, id)
+	if errors.Is(err, problem.NotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return !f.Revoked && f.UserID == userID && s.now().Before(f.ExpiresAt), nil
 }
 
 // TokenPair is what login and refresh answer.
@@ -111,32 +162,21 @@ var errBadLogin = problem.New(problem.Unauthorized, "the email or password is in
 
 // Login checks credentials from the client address ip. Unknown email,
 // wrong password and disabled account get the same answer after the same
-// amount of hashing.
+// amount of hashing. The attempt is reserved against the throttle before
+// any hashing; a locked-out account or address is a TooManyRequests.
 func (s *Service) Login(ctx context.Context, email, password, ip string) (*TokenPair, error) {
 	now := s.now()
-	if err := s.store.checkThrottle(ctx, now, email, ip); err != nil {
-		return nil, err
-	}
-	u, err := s.store.FindUserByEmail(ctx, email)
-	if err != nil && !errors.Is(err, problem.NotFound) {
-		return nil, err
-	}
-	hash := ""
-	if u != nil {
-		hash = u.PasswordHash
-	}
-	ok, rehash, err := s.hasher.Verify(ctx, hash, password)
+	attempt, err := s.store.reserveSignIn(ctx, now, email, ip)
 	if err != nil {
 		return nil, err
 	}
-	if !ok || u.Disabled {
-		if err := s.store.recordFailure(ctx, now, email, ip); err != nil {
-			return nil, err
-		}
-		return nil, errBadLogin
-	}
-	if err := s.store.clearAccountFailures(ctx, u.Email); err != nil {
+	u, ok, rehash, err := s.checkCredentials(ctx, email, password)
+	s.store.settleSignIn(ctx, attempt, err == nil, ok, s.log)
+	if err != nil {
 		return nil, err
+	}
+	if !ok {
+		return nil, errBadLogin
 	}
 	if rehash {
 		if h, err := s.hasher.Hash(ctx, password); err == nil {
@@ -155,7 +195,29 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (*Token
 	if err := s.store.insertRefresh(ctx, rt); err != nil {
 		return nil, err
 	}
-	return s.pair(u, raw, now)
+	return s.pair(u, family.ID, raw, now)
+}
+
+// checkCredentials finds the user of email and checks password: ok only
+// for the right password of an enabled user. An unknown email is hashed
+// against a dummy all the same.
+func (s *Service) checkCredentials(ctx context.Context, email, password string) (u *User, ok, rehash bool, err error) {
+	u, err = s.store.FindUserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, problem.NotFound) {
+		return nil, false, false, err
+	}
+	hash := ""
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	match, rehash, err := s.hasher.Verify(ctx, hash, password)
+	if err != nil {
+		return nil, false, false, err
+	}
+	if !match || u.Disabled {
+		return nil, false, false, nil
+	}
+	return u, true, rehash, nil
 }
 
 // newRefresh makes a refresh token of family, rotated from parent.
@@ -171,9 +233,10 @@ func (s *Service) newRefresh(u *User, family *refreshFamily, parent string, now 
 	}
 }
 
-// pair issues an access token to go with the refresh token raw.
-func (s *Service) pair(u *User, raw string, now time.Time) (*TokenPair, error) {
-	access, exp, err := s.tokens.Issue(u.ID, u.Role, u.SessionVersion)
+// pair issues an access token of the login to go with its refresh token
+// raw.
+func (s *Service) pair(u *User, loginID, raw string, now time.Time) (*TokenPair, error) {
+	access, exp, err := s.tokens.IssueForLogin(loginID, u.ID, u.Role, u.SessionVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +302,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*TokenPair, error) {
 	if err := s.store.markRefreshUsed(ctx, id, now); err != nil {
 		return nil, err
 	}
-	return s.pair(u, newRaw, now)
+	return s.pair(u, fam.ID, newRaw, now)
 }
 
 func (s *Service) reuse(ctx context.Context, rt *refreshToken) error {
@@ -250,8 +313,9 @@ func (s *Service) reuse(ctx context.Context, rt *refreshToken) error {
 	return errBadRefresh
 }
 
-// Logout revokes the login the refresh token belongs to. Unknown tokens
-// are ignored: logging out twice is not an error.
+// Logout revokes the login the refresh token belongs to, which also
+// refuses that login's access tokens at once. Unknown tokens are ignored:
+// logging out twice is not an error.
 func (s *Service) Logout(ctx context.Context, raw string) error {
 	if !wellFormedRefresh(raw) {
 		return nil
@@ -397,13 +461,21 @@ func (s *Service) keepAnAdmin(ctx context.Context, undo func(context.Context) er
 }
 
 // ChangePassword sets a user's own password after checking the current
-// one; every other session of the user ends.
-func (s *Service) ChangePassword(ctx context.Context, id, current, next string) error {
+// one; every other session of the user ends. The check is a sign-in
+// attempt of the account from the address ip: it is throttled, and wrong
+// guesses count toward the account's sign-in lockout, so a stolen access
+// token cannot be used to guess the password.
+func (s *Service) ChangePassword(ctx context.Context, id, current, next, ip string) error {
 	u, err := s.store.FindUserByID(ctx, id)
 	if err != nil {
 		return err
 	}
+	attempt, err := s.store.reserveSignIn(ctx, s.now(), u.Email, ip)
+	if err != nil {
+		return err
+	}
 	ok, _, err := s.hasher.Verify(ctx, u.PasswordHash, current)
+	s.store.settleSignIn(ctx, attempt, err == nil, ok, s.log)
 	if err != nil {
 		return fmt.Errorf("verify password: %w", err)
 	}

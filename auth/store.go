@@ -17,21 +17,23 @@ import (
 // opTimeout bounds every database call of this package.
 const opTimeout = 5 * time.Second
 
-// Store keeps users, refresh tokens and login failure counters.
+// Store keeps users, refresh tokens and sign-in attempts.
 type Store struct {
-	users     *mongo.Collection
-	refresh   *mongo.Collection
-	families  *mongo.Collection
-	throttles *mongo.Collection
+	users    *mongo.Collection
+	refresh  *mongo.Collection
+	families *mongo.Collection
+	attempts *mongo.Collection
+	// claimLocks queues this instance's sign-in attempt claims per key.
+	claimLocks keyLocks
 }
 
 // NewStore uses collections of db.
 func NewStore(db *mongo.Database) *Store {
 	return &Store{
-		users:     db.Collection("users"),
-		refresh:   db.Collection("refresh_tokens"),
-		families:  db.Collection("refresh_families"),
-		throttles: db.Collection("login_throttle"),
+		users:    db.Collection("users"),
+		refresh:  db.Collection("refresh_tokens"),
+		families: db.Collection("refresh_families"),
+		attempts: db.Collection("login_attempts"),
 	}
 }
 
@@ -262,8 +264,9 @@ func (s *Store) markRefreshUsed(ctx context.Context, id string, now time.Time) e
 	return nil
 }
 
-// deleteExpired removes refresh tokens and families past their expiry
-// (there are no TTL indexes on the embedded engine).
+// deleteExpired removes refresh tokens and families past their expiry,
+// and stale sign-in attempts (there are no TTL indexes on the embedded
+// engine).
 func (s *Store) deleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -276,8 +279,8 @@ func (s *Store) deleteExpired(ctx context.Context, now time.Time) (int64, error)
 	if err != nil {
 		return 0, storeErr("delete expired refresh families", err)
 	}
-	if _, err := s.throttles.DeleteMany(ctx, bson.D{{Key: "lastFailure", Value: bson.D{{Key: "$lt", Value: now.Add(-throttleWindow)}}}}); err != nil {
-		return 0, storeErr("delete stale login counters", err)
+	if err := s.deleteStaleAttempts(ctx, now); err != nil {
+		return 0, err
 	}
 	return r1.DeletedCount + r2.DeletedCount, nil
 }

@@ -31,6 +31,10 @@ type Claims struct {
 	// SV is the user's session version when the token was issued. Bumping
 	// the stored version (password change, disable) ends every session.
 	SV int `json:"sv"`
+	// LoginID is the login (refresh family) the token was issued to;
+	// ending that login refuses the token at once. Tokens minted by
+	// Issue for tests and tools have none.
+	LoginID string `json:"lid,omitempty"`
 }
 
 // KeySet holds the signing key and older keys still accepted, each named
@@ -87,8 +91,16 @@ func NewTokens(keys *KeySet, now func() time.Time) *Tokens {
 	}
 }
 
-// Issue returns a signed access token for the user and its expiry.
+// Issue returns a signed access token for the user and its expiry, tied to
+// no login: only a session version bump ends it early. Sign-in issues
+// tokens with IssueForLogin; this is for tests and tools.
 func (t *Tokens) Issue(userID string, role Role, sessionVersion int) (string, time.Time, error) {
+	return t.IssueForLogin("", userID, role, sessionVersion)
+}
+
+// IssueForLogin returns a signed access token of the login loginID for the
+// user, and its expiry.
+func (t *Tokens) IssueForLogin(loginID, userID string, role Role, sessionVersion int) (string, time.Time, error) {
 	now := t.now()
 	exp := now.Add(AccessTokenTTL)
 	claims := Claims{
@@ -100,8 +112,9 @@ func (t *Tokens) Issue(userID string, role Role, sessionVersion int) (string, ti
 			NotBefore: jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(exp),
 		},
-		Role: role,
-		SV:   sessionVersion,
+		Role:    role,
+		SV:      sessionVersion,
+		LoginID: loginID,
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
 	tok.Header["kid"] = t.keys.current
@@ -112,9 +125,14 @@ func (t *Tokens) Issue(userID string, role Role, sessionVersion int) (string, ti
 	return s, exp, nil
 }
 
-// errBadToken is the one answer for every unusable token: telling a caller
+// errBadToken is the answer for every unusable token: telling a caller
 // which check failed helps only an attacker.
 var errBadToken = errors.New("invalid access token")
+
+// errTokenExpired is the one exception: a token this service signed whose
+// only fault is its age. Saying so tells the client to refresh rather
+// than sign in again, and reveals nothing a clock does not.
+var errTokenExpired = errors.New("access token expired")
 
 // Parse verifies a token and returns its claims.
 func (t *Tokens) Parse(raw string) (*Claims, error) {
@@ -130,11 +148,31 @@ func (t *Tokens) Parse(raw string) (*Claims, error) {
 		}
 		return key, nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errBadToken, err)
-	}
 	if c.Subject == "" || !c.Role.Valid() {
 		return nil, errBadToken
 	}
+	if onlyExpired(err) {
+		return nil, fmt.Errorf("%w: %v", errTokenExpired, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errBadToken, err)
+	}
 	return &c, nil
+}
+
+// onlyExpired reports whether a parse failed on the expiry alone. The
+// parser checks the signature before any claim, so an expiry error means
+// the token is genuine; the other claim checks must still have passed.
+func onlyExpired(err error) bool {
+	if !errors.Is(err, jwt.ErrTokenExpired) {
+		return false
+	}
+	for _, other := range []error{jwt.ErrTokenSignatureInvalid, jwt.ErrTokenUnverifiable, jwt.ErrTokenMalformed,
+		jwt.ErrTokenInvalidIssuer, jwt.ErrTokenInvalidAudience, jwt.ErrTokenNotValidYet,
+		jwt.ErrTokenUsedBeforeIssued, jwt.ErrTokenRequiredClaimMissing, jwt.ErrTokenInvalidSubject} {
+		if errors.Is(err, other) {
+			return false
+		}
+	}
+	return true
 }
