@@ -39,6 +39,21 @@ type client struct {
 	mu                    sync.Mutex
 	token                 string
 	http                  *http.Client
+	loginMu               sync.Mutex // one sign-in at a time: parallel ones count as throttled attempts
+}
+
+// relogin signs in again unless another worker already replaced the token
+// that was refused.
+func (c *client) relogin(refused string) error {
+	c.loginMu.Lock()
+	defer c.loginMu.Unlock()
+	c.mu.Lock()
+	current := c.token
+	c.mu.Unlock()
+	if current != refused {
+		return nil
+	}
+	return c.login()
 }
 
 func (c *client) login() error {
@@ -70,10 +85,12 @@ func (c *client) call(method, path string, in, out any, auth bool) error {
 		if in != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
+		var sent string
 		if auth {
 			c.mu.Lock()
-			req.Header.Set("Authorization", "Bearer "+c.token)
+			sent = c.token
 			c.mu.Unlock()
+			req.Header.Set("Authorization", "Bearer "+sent)
 		}
 		resp, err := c.http.Do(req)
 		if err != nil {
@@ -82,7 +99,7 @@ func (c *client) call(method, path string, in, out any, auth bool) error {
 		data, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode == http.StatusUnauthorized && auth && attempt == 0 {
-			if err := c.login(); err != nil {
+			if err := c.relogin(sent); err != nil {
 				return err
 			}
 			continue
