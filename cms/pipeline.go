@@ -138,10 +138,10 @@ func errTooDeep() error {
 	return f.Err()
 }
 
-// Sanitize applies the policy alone, then settles the result. Applying it
-// to its own output changes nothing, which is what lets stored HTML be
-// re-checked at any time. It fails only on HTML nested deeper than
-// MaxDepth.
+// Sanitize applies the policy and settles the result (see settle), without
+// Markdown or the link rewriter. Applying it to its own output changes
+// nothing, which is what lets stored HTML be re-checked at any time. It
+// fails only on HTML nested deeper than MaxDepth.
 func (p *Pipeline) Sanitize(s string) (string, error) {
 	if htmlTooDeep(s) {
 		return "", errTooDeep()
@@ -149,9 +149,10 @@ func (p *Pipeline) Sanitize(s string) (string, error) {
 	return p.settle(s)
 }
 
-// settleRounds bounds settle. Parsing and rendering reaches a fixed point
-// after one round for almost everything; a second covers the rest the
-// fuzz target has found. More rounds than this mean a bug, not a body.
+// settleRounds bounds settle. One round settles HTML the renderer writes
+// as bluemonday does; a second one the rest (bluemonday writes <br>, the
+// renderer <br/>; a tree the parser rebuilt). Needing more would be a bug,
+// not a property of the body, and fails the save.
 const settleRounds = 4
 
 // settle sanitizes s and stores it in the form a browser reads it.
@@ -507,9 +508,10 @@ func markdownTooDeep(src string) bool {
 // nothing.
 func lineDepth(line string) int {
 	markers, indent, col := 0, 0, 0
-	// onlyBreak[c] is where the line's tail of c and blanks starts: a
-	// marker there begins a thematic break (- - -), not a list.
-	breakFrom := map[byte]int{}
+	// breakFrom is where the line's tail of - (or *) and blanks starts, -1
+	// until needed: a marker there begins a thematic break (- - -), not a
+	// list.
+	breakFrom := [2]int{-1, -1}
 	for i := 0; i < len(line); {
 		switch c := line[i]; {
 		case c == ' ':
@@ -534,12 +536,14 @@ func lineDepth(line string) int {
 				return depthOf(markers, indent)
 			}
 			if c != '+' {
-				from, ok := breakFrom[c]
-				if !ok {
-					from = thematicTail(line, c)
-					breakFrom[c] = from
+				k := 0
+				if c == '*' {
+					k = 1
 				}
-				if i >= from {
+				if breakFrom[k] < 0 {
+					breakFrom[k] = thematicTail(line, c)
+				}
+				if i >= breakFrom[k] {
 					return depthOf(markers, indent)
 				}
 			}
