@@ -657,9 +657,11 @@ func atomSet(as ...atom.Atom) map[atom.Atom]bool {
 // paragraphs counts right; odd markup may count deeper than the parser
 // builds, never much shallower, and the parsed tree is checked again.
 func htmlTooDeep(src string) bool {
+	// elem is an open element with the sets it belongs to, looked up once.
 	type elem struct {
-		a    atom.Atom
-		name string
+		a                       atom.Atom
+		name                    string // of an element without an atom
+		special, scope, heading bool
 	}
 	var open []elem
 	// closeTo pops up to and including the nearest element matching want,
@@ -678,12 +680,22 @@ func htmlTooDeep(src string) bool {
 	is := func(as ...atom.Atom) func(elem) bool {
 		return func(e elem) bool { return slices.Contains(as, e.a) }
 	}
-	inScope := func(e elem) bool { return scope[e.a] }
-	inButtonScope := func(e elem) bool { return scope[e.a] || e.a == atom.Button }
-	specialExceptBlocks := func(e elem) bool {
-		return special[e.a] && e.a != atom.Address && e.a != atom.Div && e.a != atom.P
-	}
-	isSpecial := func(e elem) bool { return special[e.a] }
+	var (
+		isP, isLi, isDdDt, isCell = is(atom.P), is(atom.Li), is(atom.Dd, atom.Dt), is(atom.Td, atom.Th)
+		isRow, isSection          = is(atom.Tr), is(atom.Tbody, atom.Thead, atom.Tfoot)
+		isForeign                 = is(atom.Svg, atom.Math)
+		rowContext                = is(atom.Tr, atom.Table)
+		sectionContext            = is(atom.Tbody, atom.Thead, atom.Tfoot, atom.Table)
+		tableContext              = is(atom.Table)
+		isHeading                 = func(e elem) bool { return e.heading }
+		isSpecial                 = func(e elem) bool { return e.special }
+		inScope                   = func(e elem) bool { return e.scope }
+		inButtonScope             = func(e elem) bool { return e.scope || e.a == atom.Button }
+		inListItemScope           = func(e elem) bool { return e.scope || e.a == atom.Ul || e.a == atom.Ol }
+		specialExceptBlocks       = func(e elem) bool {
+			return e.special && e.a != atom.Address && e.a != atom.Div && e.a != atom.P
+		}
+	)
 	z := html.NewTokenizer(strings.NewReader(src))
 	for {
 		tt := z.Next()
@@ -693,31 +705,31 @@ func htmlTooDeep(src string) bool {
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, _ := z.TagName()
 			a := atom.Lookup(name)
-			if voidElements[a] || (tt == html.SelfClosingTagToken && slices.ContainsFunc(open, is(atom.Svg, atom.Math))) {
+			if voidElements[a] || (tt == html.SelfClosingTagToken && slices.ContainsFunc(open, isForeign)) {
 				continue // in SVG and MathML, <x/> is closed; in HTML, only void elements are
 			}
 			if closesP[a] {
-				closeTo(is(atom.P), inButtonScope)
+				closeTo(isP, inButtonScope)
 			}
 			switch {
 			case a == atom.Li:
-				closeTo(is(atom.Li), specialExceptBlocks)
+				closeTo(isLi, specialExceptBlocks)
 			case a == atom.Dd || a == atom.Dt:
-				closeTo(is(atom.Dd, atom.Dt), specialExceptBlocks)
+				closeTo(isDdDt, specialExceptBlocks)
 			case headings[a]:
-				if n := len(open); n > 0 && headings[open[n-1].a] {
+				if n := len(open); n > 0 && open[n-1].heading {
 					open = open[:n-1]
 				}
 			case a == atom.A || a == atom.Button || a == atom.Nobr:
 				closeTo(is(a), isSpecial)
 			case a == atom.Td || a == atom.Th:
-				closeTo(is(atom.Td, atom.Th), is(atom.Tr, atom.Table))
+				closeTo(isCell, rowContext)
 			case a == atom.Tr:
-				closeTo(is(atom.Tr), is(atom.Tbody, atom.Thead, atom.Tfoot, atom.Table))
+				closeTo(isRow, sectionContext)
 			case a == atom.Tbody || a == atom.Thead || a == atom.Tfoot:
-				closeTo(is(atom.Tbody, atom.Thead, atom.Tfoot), is(atom.Table))
+				closeTo(isSection, tableContext)
 			}
-			e := elem{a: a}
+			e := elem{a: a, special: special[a], scope: scope[a], heading: headings[a]}
 			if a == 0 {
 				e.name = string(name)
 			}
@@ -730,14 +742,13 @@ func htmlTooDeep(src string) bool {
 			a := atom.Lookup(name)
 			switch {
 			case a == 0:
-				n := string(name)
-				closeTo(func(e elem) bool { return e.a == 0 && e.name == n }, isSpecial)
+				closeTo(func(e elem) bool { return e.a == 0 && e.name == string(name) }, isSpecial)
 			case a == atom.P:
-				closeTo(is(atom.P), inButtonScope)
+				closeTo(isP, inButtonScope)
 			case a == atom.Li:
-				closeTo(is(atom.Li), func(e elem) bool { return scope[e.a] || e.a == atom.Ul || e.a == atom.Ol })
+				closeTo(isLi, inListItemScope)
 			case headings[a]:
-				closeTo(func(e elem) bool { return headings[e.a] }, inScope)
+				closeTo(isHeading, inScope)
 			case special[a]:
 				closeTo(is(a), inScope)
 			default:
