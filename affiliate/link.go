@@ -118,14 +118,27 @@ func splitHTTPS(raw string) (string, error) {
 	if err := checkRawURL(raw); err != nil {
 		return "", err
 	}
-	const scheme = "https://"
-	if len(raw) < len(scheme) || !strings.EqualFold(raw[:len(scheme)], scheme) {
-		if strings.HasPrefix(strings.ToLower(raw), "http://") {
+	rest, ok := cutScheme(raw, "https://")
+	if !ok {
+		if _, ok := cutScheme(raw, "http://"); ok {
 			return "", errors.New("must use https")
 		}
 		return "", errors.New("must be an absolute https URL")
 	}
-	rest := raw[len(scheme):]
+	return checkAuthority(rest)
+}
+
+// cutScheme removes scheme (in any case) from the front of raw.
+func cutScheme(raw, scheme string) (string, bool) {
+	if len(raw) < len(scheme) || !strings.EqualFold(raw[:len(scheme)], scheme) {
+		return "", false
+	}
+	return raw[len(scheme):], true
+}
+
+// checkAuthority checks the host part of rest (a URL after its scheme)
+// and returns the host in lower case.
+func checkAuthority(rest string) (string, error) {
 	authority := rest
 	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
 		authority = rest[:i]
@@ -143,6 +156,48 @@ func splitHTTPS(raw string) (string, error) {
 		return "", errors.New("has a host with characters a domain name cannot have")
 	}
 	return strings.ToLower(authority), nil
+}
+
+// CheckLinkURL checks raw as a URL that a page links to or loads (an
+// article's cover image, canonical URL, sources and call to action) under
+// the rules of product URLs, http allowed besides https: bounded, ASCII,
+// no spaces, control characters or backslashes, a plain host without user
+// information or port. It returns the form to store, in which the
+// characters that could end an HTML attribute, a quoted string or a
+// template literal, and the others RFC 3986 never allows in a URL
+// (" ' < > ` { } | ^), are percent-encoded: a page that prints the URL
+// without escaping it still cannot be broken out of, and links work as
+// before. The message of an error is meant for the client.
+func CheckLinkURL(raw string) (string, error) {
+	if err := checkRawURL(raw); err != nil {
+		return "", err
+	}
+	rest, ok := cutScheme(raw, "https://")
+	if !ok {
+		rest, ok = cutScheme(raw, "http://")
+	}
+	if !ok {
+		return "", errors.New("must be an absolute http or https URL")
+	}
+	if _, err := checkAuthority(rest); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for i := 0; i < len(raw); i++ {
+		if c := raw[i]; strings.IndexByte("\"'<>`{}|^", c) >= 0 {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	out := b.String()
+	if len(out) > MaxURLLength {
+		return "", fmt.Errorf("must be at most %d characters once percent-encoded", MaxURLLength)
+	}
+	if _, err := url.Parse(out); err != nil {
+		return "", errors.New("is not a valid URL")
+	}
+	return out, nil
 }
 
 // CheckTarget validates raw as an affiliate target under allowed (exact

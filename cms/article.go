@@ -6,7 +6,6 @@ package cms
 
 import (
 	"fmt"
-	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/internal/problem"
 )
 
@@ -30,8 +30,8 @@ const (
 	MaxCategory    = 100
 	MaxSources     = 50
 	MaxProducts    = 50
-	MaxURL         = 2048
-	MaxShortText   = 300 // names, alt texts, source titles
+	MaxURL         = affiliate.MaxURLLength // one rule for every stored URL
+	MaxShortText   = 300                    // names, alt texts, source titles
 	MaxDescription = 500
 	MaxNote        = 500
 )
@@ -226,8 +226,11 @@ func (c Content) clone() Content {
 }
 
 // Normalize puts content into its stored form: trimmed text, lower-case
-// unique tags, the default body format, and empty objects and lists as
-// nil or empty. It never rejects anything; Validate does.
+// unique tags, URLs percent-encoded where they must be, the default body
+// format, and empty objects and lists as nil or empty. It never rejects
+// anything; Validate does. A list longer than its limit is left as it is:
+// the work would be wasted on content Validate refuses by its length, and
+// removing duplicates must not make an over-long list acceptable.
 func (c *Content) Normalize() {
 	c.Title = strings.TrimSpace(c.Title)
 	c.Slug = strings.TrimSpace(c.Slug)
@@ -236,16 +239,20 @@ func (c *Content) Normalize() {
 	if c.BodyFormat == "" {
 		c.BodyFormat = FormatHTML
 	}
-	tags := make([]string, 0, len(c.Tags))
-	for _, t := range c.Tags {
-		t = strings.ToLower(strings.TrimSpace(t))
-		if !slices.Contains(tags, t) {
-			tags = append(tags, t)
+	if len(c.Tags) <= MaxTags {
+		tags := make([]string, 0, len(c.Tags))
+		seen := make(map[string]bool, len(c.Tags))
+		for _, t := range c.Tags {
+			t = strings.ToLower(strings.TrimSpace(t))
+			if !seen[t] {
+				seen[t] = true
+				tags = append(tags, t)
+			}
 		}
+		c.Tags = tags
 	}
-	c.Tags = tags
 	if c.CoverImage != nil {
-		c.CoverImage.URL = strings.TrimSpace(c.CoverImage.URL)
+		c.CoverImage.URL = normalizeURL(c.CoverImage.URL)
 		c.CoverImage.Alt = strings.TrimSpace(c.CoverImage.Alt)
 		if *c.CoverImage == (CoverImage{}) {
 			c.CoverImage = nil
@@ -254,7 +261,7 @@ func (c *Content) Normalize() {
 	if c.SEO != nil {
 		c.SEO.Title = strings.TrimSpace(c.SEO.Title)
 		c.SEO.Description = strings.TrimSpace(c.SEO.Description)
-		c.SEO.CanonicalURL = strings.TrimSpace(c.SEO.CanonicalURL)
+		c.SEO.CanonicalURL = normalizeURL(c.SEO.CanonicalURL)
 		if *c.SEO == (SEO{}) {
 			c.SEO = nil
 		}
@@ -272,7 +279,7 @@ func (c *Content) Normalize() {
 	}
 	if c.CTA != nil {
 		c.CTA.Label = strings.TrimSpace(c.CTA.Label)
-		c.CTA.URL = strings.TrimSpace(c.CTA.URL)
+		c.CTA.URL = normalizeURL(c.CTA.URL)
 		c.CTA.Phone = strings.TrimSpace(c.CTA.Phone)
 		if *c.CTA == (CTA{}) {
 			c.CTA = nil
@@ -282,13 +289,19 @@ func (c *Content) Normalize() {
 		c.Sources = []Source{}
 	}
 	for i := range c.Sources {
+		if len(c.Sources) > MaxSources {
+			break
+		}
 		c.Sources[i].Title = strings.TrimSpace(c.Sources[i].Title)
-		c.Sources[i].URL = strings.TrimSpace(c.Sources[i].URL)
+		c.Sources[i].URL = normalizeURL(c.Sources[i].URL)
 	}
 	if c.Products == nil {
 		c.Products = []ProductRef{}
 	}
 	for i := range c.Products {
+		if len(c.Products) > MaxProducts {
+			break
+		}
 		c.Products[i].Code = strings.TrimSpace(c.Products[i].Code)
 		c.Products[i].Note = strings.TrimSpace(c.Products[i].Note)
 	}
@@ -334,6 +347,9 @@ func (c *Content) Validate(now time.Time) error {
 		f.Add("tags", "at most %d tags", MaxTags)
 	}
 	for i, t := range c.Tags {
+		if len(c.Tags) > MaxTags {
+			break // one error for the list, not one per item
+		}
 		if len(t) > MaxTag || !tagPattern.MatchString(t) {
 			f.Add(fmt.Sprintf("tags[%d]", i), "must be 1 to %d characters of a-z, 0-9 and single hyphens", MaxTag)
 		}
@@ -370,6 +386,9 @@ func (c *Content) Validate(now time.Time) error {
 		f.Add("sources", "at most %d sources", MaxSources)
 	}
 	for i, s := range c.Sources {
+		if len(c.Sources) > MaxSources {
+			break
+		}
 		name := fmt.Sprintf("sources[%d]", i)
 		if s.Title == "" {
 			f.Add(name+".title", "required")
@@ -395,6 +414,9 @@ func (c *Content) Validate(now time.Time) error {
 	}
 	seen := map[string]bool{}
 	for i, p := range c.Products {
+		if len(c.Products) > MaxProducts {
+			break
+		}
 		name := fmt.Sprintf("products[%d]", i)
 		switch {
 		case !productCodePattern.MatchString(p.Code):
@@ -425,8 +447,19 @@ func checkText(f *problem.Fields, field, s string, max int) {
 	}
 }
 
-// checkURL accepts absolute http and https URLs only: anything else in a
-// link a front end renders (javascript:, data:) would be an injection.
+// normalizeURL trims raw and, when it is a URL checkURL accepts, puts it
+// in its stored, percent-encoded form (see affiliate.CheckLinkURL).
+func normalizeURL(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if u, err := affiliate.CheckLinkURL(raw); err == nil {
+		return u
+	}
+	return raw
+}
+
+// checkURL accepts what product URLs accept, http besides https: anything
+// else in a link a front end renders (javascript:, data:, a quote that
+// ends the attribute) would be an injection.
 func checkURL(f *problem.Fields, field, raw string, required bool) {
 	if raw == "" {
 		if required {
@@ -434,14 +467,8 @@ func checkURL(f *problem.Fields, field, raw string, required bool) {
 		}
 		return
 	}
-	if len(raw) > MaxURL {
-		f.Add(field, "at most %d characters", MaxURL)
-		return
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
-		strings.ContainsFunc(raw, unicode.IsSpace) || hasControl(raw, false) {
-		f.Add(field, "must be an absolute http or https URL")
+	if _, err := affiliate.CheckLinkURL(raw); err != nil {
+		f.Add(field, "%s", err)
 	}
 }
 

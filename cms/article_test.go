@@ -75,6 +75,17 @@ func TestContentValidate(t *testing.T) {
 		{"cover data url", func(c *cms.Content) { c.CoverImage.URL = "data:image/png;base64,AA" }, []string{"coverImage.url"}},
 		{"cover relative url", func(c *cms.Content) { c.CoverImage.URL = "/a.jpg" }, []string{"coverImage.url"}},
 		{"canonical ftp", func(c *cms.Content) { c.SEO.CanonicalURL = "ftp://x.test/a" }, []string{"seo.canonicalUrl"}},
+		{"canonical http ok", func(c *cms.Content) { c.SEO.CanonicalURL = "HTTP://Site.test/a" }, nil},
+		{"url quotes encoded", func(c *cms.Content) { c.CTA.URL = `https://site.test/"><script>'` + "`" }, nil},
+		{"url quote in host", func(c *cms.Content) { c.CTA.URL = `https://site.test"/a` }, []string{"cta.url"}},
+		{"url user info", func(c *cms.Content) { c.Sources[0].URL = "https://nih.gov@evil.test/" }, []string{"sources[0].url"}},
+		{"url port", func(c *cms.Content) { c.SEO.CanonicalURL = "https://site.test:8443/a" }, []string{"seo.canonicalUrl"}},
+		{"url backslash", func(c *cms.Content) { c.CoverImage.URL = `https://img.test\@evil.test/a.jpg` }, []string{"coverImage.url"}},
+		{"url space", func(c *cms.Content) { c.CoverImage.URL = "https://img.test/a b.jpg" }, []string{"coverImage.url"}},
+		{"url non-ascii", func(c *cms.Content) { c.CoverImage.URL = "https://img.test/müde.jpg" }, []string{"coverImage.url"}},
+		{"url bad escape", func(c *cms.Content) { c.CoverImage.URL = "https://img.test/a%zz.jpg" }, []string{"coverImage.url"}},
+		{"url too long", func(c *cms.Content) { c.CoverImage.URL = "https://img.test/" + strings.Repeat("a", 2048) }, []string{"coverImage.url"}},
+		{"url too long encoded", func(c *cms.Content) { c.CoverImage.URL = "https://img.test/" + strings.Repeat("'", 1000) }, []string{"coverImage.url"}},
 		{"seo description long", func(c *cms.Content) { c.SEO.Description = strings.Repeat("a", 501) }, []string{"seo.description"}},
 		{"review in future", func(c *cms.Content) { c.MedicalReview.ReviewedAt = "2026-03-11" }, []string{"medicalReview.reviewedAt"}},
 		{"review timestamp future", func(c *cms.Content) { c.MedicalReview.ReviewedAt = "2026-03-10T12:00:01Z" }, []string{"medicalReview.reviewedAt"}},
@@ -142,6 +153,36 @@ func TestContentNormalize(t *testing.T) {
 	}
 	if c.MedicalReview.ReviewedAt != "2026-01-02T00:00:00Z" {
 		t.Errorf("reviewedAt = %q, want RFC 3339", c.MedicalReview.ReviewedAt)
+	}
+}
+
+// TestContentNormalizeURLs: every URL field is stored with " ' < > ` and
+// the other characters RFC 3986 does not allow percent-encoded, once:
+// normalizing again changes nothing.
+func TestContentNormalizeURLs(t *testing.T) {
+	raw := " https://site.test/a\"b'c<d>e`f{g}h|i^j?q='x'#\"y\" "
+	want := "https://site.test/a%22b%27c%3Cd%3Ee%60f%7Bg%7Dh%7Ci%5Ej?q=%27x%27#%22y%22"
+	c := cms.Content{Title: "T", CoverImage: &cms.CoverImage{URL: raw}, SEO: &cms.SEO{CanonicalURL: raw},
+		Sources: []cms.Source{{Title: "S", URL: raw}}, CTA: &cms.CTA{Label: "Go", URL: raw}}
+	for range 2 {
+		c.Normalize()
+		for _, got := range []string{c.CoverImage.URL, c.SEO.CanonicalURL, c.Sources[0].URL, c.CTA.URL} {
+			if got != want {
+				t.Errorf("normalized %q, want %q", got, want)
+			}
+		}
+	}
+	if err := c.Validate(testNow); err != nil {
+		t.Errorf("normalized URLs are invalid: %v", err)
+	}
+	// Lists over their limit are left for Validate to refuse whole.
+	c = cms.Content{Title: "T", Tags: []string{}}
+	for range cms.MaxTags + 1 {
+		c.Tags = append(c.Tags, " Same ")
+	}
+	c.Normalize()
+	if len(c.Tags) != cms.MaxTags+1 || !reflect.DeepEqual(fieldsOf(c.Validate(testNow)), []string{"tags"}) {
+		t.Errorf("over-long tag list: %d tags, errors %v", len(c.Tags), fieldsOf(c.Validate(testNow)))
 	}
 }
 

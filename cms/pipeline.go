@@ -17,12 +17,24 @@ import (
 	gmhtml "github.com/yuin/goldmark/renderer/html"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/wellness/cms/internal/problem"
 )
 
 // SanitizerVersion identifies the sanitizer policy below. Every article
 // stores the version its HTML was cleaned with; raise it whenever the
-// policy changes, then run `cms resanitize` so stored articles follow.
-const SanitizerVersion = 1
+// policy or anything else that changes the stored HTML changes, then run
+// `cms resanitize` so stored articles follow. Version 2 stores the HTML as
+// a browser's parser reads it (see settle).
+const SanitizerVersion = 2
+
+// MaxDepth bounds how deeply a body nests: elements inside elements, or
+// Markdown block quotes and list items inside each other. Real articles
+// stay far below it. Above it the Markdown parser's cost grows with the
+// square of the depth, and past 512 the HTML parser that browsers and
+// this pipeline share gives up, so a deeper body is refused (Invalid,
+// naming body) before any of that work starts.
+const MaxDepth = 100
 
 // WordsPerMinute is the reading speed behind readingTimeMinutes.
 const WordsPerMinute = 230
@@ -97,7 +109,7 @@ var (
 // top navigation.
 const iframeSandbox = "allow-scripts allow-same-origin allow-presentation allow-popups"
 
-// newPolicy is the sanitizer policy (SanitizerVersion 1): bluemonday's
+// newPolicy is the sanitizer policy (since SanitizerVersion 1): bluemonday's
 // UGCPolicy (no script, style, forms, event handlers or data: URIs), plus
 // rel on links with trust tokens only, tel: links for call-to-action
 // phone numbers, and sandboxed YouTube embeds. UGCPolicy's forced
@@ -119,15 +131,99 @@ func newPolicy() *bluemonday.Policy {
 	return p
 }
 
-// Sanitize applies the policy alone. Applying it to its own output changes
-// nothing, which is what lets stored HTML be re-checked at any time.
-func (p *Pipeline) Sanitize(s string) string { return p.policy.Sanitize(s) }
+// errTooDeep is the answer to a body nested deeper than MaxDepth.
+func errTooDeep() error {
+	var f problem.Fields
+	f.Add("body", "nests deeper than %d levels (elements inside elements, or Markdown block quotes and lists)", MaxDepth)
+	return f.Err()
+}
+
+// Sanitize applies the policy and settles the result (see settle), without
+// Markdown or the link rewriter. Applying it to its own output changes
+// nothing, which is what lets stored HTML be re-checked at any time. It
+// fails only on HTML nested deeper than MaxDepth.
+func (p *Pipeline) Sanitize(s string) (string, error) {
+	if htmlTooDeep(s) {
+		return "", errTooDeep()
+	}
+	return p.settle(s)
+}
+
+// settleRounds bounds settle. One round settles HTML the renderer writes
+// as bluemonday does; a second one the rest (bluemonday writes <br>, the
+// renderer <br/>; a tree the parser rebuilt). Needing more would be a bug,
+// not a property of the body, and fails the save.
+const settleRounds = 4
+
+// settle sanitizes s and stores it in the form a browser reads it.
+// bluemonday works on tokens, not on the tree a browser builds, so its
+// output can parse into a different tree (<h1><h6>x</h6></h1> becomes
+// <h1></h1><h6>x</h6>), and what a browser sees must be what was checked,
+// or mutation XSS becomes possible. settle therefore parses the sanitized
+// HTML with the HTML5 parser and renders that tree, sanitizing again until
+// the rendering is the input: the result parses back into the tree it was
+// rendered from, and sanitizing it again changes nothing.
+func (p *Pipeline) settle(s string) (string, error) {
+	out := p.policy.Sanitize(s)
+	for range settleRounds {
+		nodes, err := parseBody(out)
+		if err != nil {
+			return "", err
+		}
+		var b strings.Builder
+		b.Grow(len(out) + len(out)/8)
+		for _, n := range nodes {
+			if err := html.Render(&b, n); err != nil {
+				return "", fmt.Errorf("render sanitized html: %w", err)
+			}
+		}
+		if b.String() == out {
+			return out, nil
+		}
+		out = p.policy.Sanitize(b.String())
+	}
+	return "", fmt.Errorf("sanitized html did not settle after %d rounds", settleRounds)
+}
+
+// parseBody parses HTML as the content of a <body>, the way a browser reads
+// an article inserted into a page, and refuses trees deeper than MaxDepth.
+// The parser's only failure on a string is its own depth limit (512),
+// which is a deep body too.
+func parseBody(s string) ([]*html.Node, error) {
+	nodes, err := html.ParseFragment(strings.NewReader(s), &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body})
+	if err != nil {
+		return nil, errTooDeep()
+	}
+	for _, n := range nodes {
+		if treeDepth(n, 1) > MaxDepth {
+			return nil, errTooDeep()
+		}
+	}
+	return nodes, nil
+}
+
+// treeDepth is the number of elements on the longest path down from n,
+// n itself at depth d. The parser bounds the recursion at 512.
+func treeDepth(n *html.Node, d int) int {
+	if n.Type != html.ElementNode {
+		d--
+	}
+	deepest := d
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		deepest = max(deepest, treeDepth(c, d+1))
+	}
+	return deepest
+}
 
 // Render runs body through the whole pipeline and derives the text
-// measures from the sanitized result.
+// measures from the sanitized result. A body nested deeper than MaxDepth
+// is Invalid, found in one linear pass before the parsers run.
 func (p *Pipeline) Render(ctx context.Context, body string, format BodyFormat) (Rendered, error) {
 	src := body
 	if format == FormatMarkdown {
+		if markdownTooDeep(body) {
+			return Rendered{}, errTooDeep()
+		}
 		var buf bytes.Buffer
 		buf.Grow(len(body) + len(body)/4)
 		if err := p.markdown.Convert([]byte(body), &buf); err != nil {
@@ -135,11 +231,17 @@ func (p *Pipeline) Render(ctx context.Context, body string, format BodyFormat) (
 		}
 		src = buf.String()
 	}
+	if htmlTooDeep(src) {
+		return Rendered{}, errTooDeep()
+	}
 	prepared, affiliate, err := p.prepare(ctx, src)
 	if err != nil {
 		return Rendered{}, err
 	}
-	out := p.policy.Sanitize(prepared)
+	out, err := p.settle(prepared)
+	if err != nil {
+		return Rendered{}, err
+	}
 	words, excerpt := measure(out)
 	return Rendered{
 		HTML:               out,
@@ -161,9 +263,9 @@ func (p *Pipeline) prepare(ctx context.Context, src string) (string, bool, error
 	if p.rewrite == nil && !containsFold(src, "<iframe") && !containsFold(src, "rel") {
 		return src, false, nil
 	}
-	nodes, err := html.ParseFragment(strings.NewReader(src), &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body})
+	nodes, err := parseBody(src)
 	if err != nil {
-		return "", false, fmt.Errorf("parse body html: %w", err)
+		return "", false, err
 	}
 	affiliate := false
 	var walk func(n *html.Node) error
@@ -375,4 +477,283 @@ func shorten(s string, max int) string {
 		cut = cut[:i]
 	}
 	return strings.TrimRight(cut, " ,.;:-") + "…"
+}
+
+// markdownTooDeep reports whether Markdown may nest block quotes and list
+// items deeper than MaxDepth, in one pass over the lines, before goldmark
+// spends time on every open container at every line. Only a line that
+// opens a container can make the nesting deeper, and it can hold no more
+// containers than the markers on it (">", "-", "*", "+", "1.", "1)")
+// plus those its indentation continues, each of which needs at least two
+// columns. So the count is never below the real depth; it can be above it
+// only for indentation that is code, not nesting, on a line that also
+// has a marker, hundreds of columns deep.
+func markdownTooDeep(src string) bool {
+	for len(src) > 0 {
+		line := src
+		if i := strings.IndexByte(src, '\n'); i >= 0 {
+			line, src = src[:i], src[i+1:]
+		} else {
+			src = ""
+		}
+		if lineDepth(line) > MaxDepth {
+			return true
+		}
+	}
+	return false
+}
+
+// lineDepth counts the container markers at the start of a Markdown line
+// and half the columns of indentation between them; 0 when the line opens
+// nothing.
+func lineDepth(line string) int {
+	markers, indent, col := 0, 0, 0
+	// breakFrom is where the line's tail of - (or *) and blanks starts, -1
+	// until needed: a marker there begins a thematic break (- - -), not a
+	// list.
+	breakFrom := [2]int{-1, -1}
+	for i := 0; i < len(line); {
+		switch c := line[i]; {
+		case c == ' ':
+			indent++
+			col++
+			i++
+		case c == '\t':
+			w := 4 - col%4
+			indent += w
+			col += w
+			i++
+		case c == '>':
+			markers++
+			col++
+			i++
+			if i < len(line) && line[i] == ' ' { // part of the marker
+				col++
+				i++
+			}
+		case c == '-' || c == '*' || c == '+':
+			if i+1 < len(line) && line[i+1] != ' ' && line[i+1] != '\t' {
+				return depthOf(markers, indent)
+			}
+			if c != '+' {
+				k := 0
+				if c == '*' {
+					k = 1
+				}
+				if breakFrom[k] < 0 {
+					breakFrom[k] = thematicTail(line, c)
+				}
+				if i >= breakFrom[k] {
+					return depthOf(markers, indent)
+				}
+			}
+			markers++
+			col++
+			i = skipPadding(line, i+1, &col)
+		case c >= '0' && c <= '9':
+			j := i
+			for j < len(line) && j-i < 10 && line[j] >= '0' && line[j] <= '9' {
+				j++
+			}
+			if j-i > 9 || j == len(line) || (line[j] != '.' && line[j] != ')') ||
+				(j+1 < len(line) && line[j+1] != ' ' && line[j+1] != '\t') {
+				return depthOf(markers, indent)
+			}
+			markers++
+			col += j + 1 - i
+			i = skipPadding(line, j+1, &col)
+		default:
+			return depthOf(markers, indent)
+		}
+	}
+	return depthOf(markers, indent)
+}
+
+func depthOf(markers, indent int) int {
+	if markers == 0 {
+		return 0
+	}
+	return markers + indent/2
+}
+
+// skipPadding skips the blanks after a list marker that belong to it (up
+// to four columns; more make the item start with indented code, and then
+// only one does) and returns the index after them.
+func skipPadding(line string, i int, col *int) int {
+	j, c := i, *col
+	for j < len(line) && (line[j] == ' ' || line[j] == '\t') && c-*col < 4 {
+		if line[j] == '\t' {
+			c += 4 - c%4
+		} else {
+			c++
+		}
+		j++
+	}
+	if c-*col > 4 || (j < len(line) && (line[j] == ' ' || line[j] == '\t')) {
+		j, c = i+1, *col+1 // indented code: one blank is the marker's
+		if i >= len(line) {
+			j, c = i, *col
+		}
+	}
+	*col = c
+	return j
+}
+
+// thematicTail returns where the tail of line made only of c and blanks
+// begins (len(line) when the line does not end in c).
+func thematicTail(line string, c byte) int {
+	i := len(line)
+	for i > 0 && (line[i-1] == c || line[i-1] == ' ' || line[i-1] == '\t') {
+		i--
+	}
+	if strings.Count(line[i:], string(c)) < 3 {
+		return len(line)
+	}
+	return i
+}
+
+// Element sets for htmlTooDeep, after the HTML5 tree-construction rules.
+var (
+	voidElements = atomSet(atom.Area, atom.Base, atom.Br, atom.Col, atom.Embed, atom.Hr, atom.Img, atom.Input,
+		atom.Keygen, atom.Link, atom.Meta, atom.Param, atom.Source, atom.Track, atom.Wbr, atom.Image,
+		atom.Html, atom.Head, atom.Body, atom.Frame)
+	// closesP are the start tags that close an open <p> first.
+	closesP = atomSet(atom.Address, atom.Article, atom.Aside, atom.Blockquote, atom.Center, atom.Details,
+		atom.Dialog, atom.Dir, atom.Div, atom.Dl, atom.Fieldset, atom.Figcaption, atom.Figure, atom.Footer,
+		atom.Header, atom.Hgroup, atom.Main, atom.Menu, atom.Nav, atom.Ol, atom.P, atom.Search, atom.Section,
+		atom.Summary, atom.Ul, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Pre, atom.Listing,
+		atom.Form, atom.Table, atom.Hr, atom.Xmp, atom.Plaintext, atom.Li, atom.Dd, atom.Dt)
+	headings = atomSet(atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6)
+	// special elements stop the parser's search for an element to close.
+	special = atomSet(atom.Address, atom.Applet, atom.Area, atom.Article, atom.Aside, atom.Base, atom.Basefont,
+		atom.Bgsound, atom.Blockquote, atom.Body, atom.Br, atom.Button, atom.Caption, atom.Center, atom.Col,
+		atom.Colgroup, atom.Dd, atom.Details, atom.Dir, atom.Div, atom.Dl, atom.Dt, atom.Embed, atom.Fieldset,
+		atom.Figcaption, atom.Figure, atom.Footer, atom.Form, atom.Frame, atom.Frameset, atom.H1, atom.H2,
+		atom.H3, atom.H4, atom.H5, atom.H6, atom.Head, atom.Header, atom.Hgroup, atom.Hr, atom.Html,
+		atom.Iframe, atom.Img, atom.Input, atom.Keygen, atom.Li, atom.Link, atom.Listing, atom.Main,
+		atom.Marquee, atom.Menu, atom.Meta, atom.Nav, atom.Noembed, atom.Noframes, atom.Noscript, atom.Object,
+		atom.Ol, atom.P, atom.Param, atom.Plaintext, atom.Pre, atom.Script, atom.Search, atom.Section,
+		atom.Select, atom.Source, atom.Style, atom.Summary, atom.Table, atom.Tbody, atom.Td, atom.Template,
+		atom.Textarea, atom.Tfoot, atom.Th, atom.Thead, atom.Title, atom.Tr, atom.Track, atom.Ul, atom.Wbr,
+		atom.Xmp, atom.Svg, atom.Math)
+	// scope ends the search for an element that an end tag closes.
+	scope = atomSet(atom.Applet, atom.Caption, atom.Html, atom.Table, atom.Td, atom.Th, atom.Marquee,
+		atom.Object, atom.Template, atom.Svg, atom.Math)
+)
+
+func atomSet(as ...atom.Atom) map[atom.Atom]bool {
+	m := make(map[atom.Atom]bool, len(as))
+	for _, a := range as {
+		m[a] = true
+	}
+	return m
+}
+
+// htmlTooDeep reports whether HTML nests deeper than MaxDepth, in one
+// tokenizer pass, before the parser (whose every step looks through the
+// open elements) runs. It follows the parser for the end tags that may be
+// left out (<p>, <li>, <dd>, <dt>, <td>, <tr>, headings) and for end tags
+// that cannot close across a block, so hand-written HTML with unclosed
+// paragraphs counts right; odd markup may count deeper than the parser
+// builds, never much shallower, and the parsed tree is checked again.
+func htmlTooDeep(src string) bool {
+	// elem is an open element with the sets it belongs to, looked up once.
+	type elem struct {
+		a                       atom.Atom
+		name                    string // of an element without an atom
+		special, scope, heading bool
+	}
+	var open []elem
+	// closeTo pops up to and including the nearest element matching want,
+	// unless an element that stop accepts comes first.
+	closeTo := func(want func(elem) bool, stop func(elem) bool) {
+		for i := len(open) - 1; i >= 0; i-- {
+			if want(open[i]) {
+				open = open[:i]
+				return
+			}
+			if stop(open[i]) {
+				return
+			}
+		}
+	}
+	is := func(as ...atom.Atom) func(elem) bool {
+		return func(e elem) bool { return slices.Contains(as, e.a) }
+	}
+	var (
+		isP, isLi, isDdDt, isCell = is(atom.P), is(atom.Li), is(atom.Dd, atom.Dt), is(atom.Td, atom.Th)
+		isRow, isSection          = is(atom.Tr), is(atom.Tbody, atom.Thead, atom.Tfoot)
+		isForeign                 = is(atom.Svg, atom.Math)
+		rowContext                = is(atom.Tr, atom.Table)
+		sectionContext            = is(atom.Tbody, atom.Thead, atom.Tfoot, atom.Table)
+		tableContext              = is(atom.Table)
+		isHeading                 = func(e elem) bool { return e.heading }
+		isSpecial                 = func(e elem) bool { return e.special }
+		inScope                   = func(e elem) bool { return e.scope }
+		inButtonScope             = func(e elem) bool { return e.scope || e.a == atom.Button }
+		inListItemScope           = func(e elem) bool { return e.scope || e.a == atom.Ul || e.a == atom.Ol }
+		specialExceptBlocks       = func(e elem) bool {
+			return e.special && e.a != atom.Address && e.a != atom.Div && e.a != atom.P
+		}
+	)
+	z := html.NewTokenizer(strings.NewReader(src))
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return false // io.EOF: a strings.Reader fails in no other way
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			if voidElements[a] || (tt == html.SelfClosingTagToken && slices.ContainsFunc(open, isForeign)) {
+				continue // in SVG and MathML, <x/> is closed; in HTML, only void elements are
+			}
+			if closesP[a] {
+				closeTo(isP, inButtonScope)
+			}
+			switch {
+			case a == atom.Li:
+				closeTo(isLi, specialExceptBlocks)
+			case a == atom.Dd || a == atom.Dt:
+				closeTo(isDdDt, specialExceptBlocks)
+			case headings[a]:
+				if n := len(open); n > 0 && open[n-1].heading {
+					open = open[:n-1]
+				}
+			case a == atom.A || a == atom.Button || a == atom.Nobr:
+				closeTo(is(a), isSpecial)
+			case a == atom.Td || a == atom.Th:
+				closeTo(isCell, rowContext)
+			case a == atom.Tr:
+				closeTo(isRow, sectionContext)
+			case a == atom.Tbody || a == atom.Thead || a == atom.Tfoot:
+				closeTo(isSection, tableContext)
+			}
+			e := elem{a: a, special: special[a], scope: scope[a], heading: headings[a]}
+			if a == 0 {
+				e.name = string(name)
+			}
+			open = append(open, e)
+			if len(open) > MaxDepth {
+				return true
+			}
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			switch {
+			case a == 0:
+				closeTo(func(e elem) bool { return e.a == 0 && e.name == string(name) }, isSpecial)
+			case a == atom.P:
+				closeTo(isP, inButtonScope)
+			case a == atom.Li:
+				closeTo(isLi, inListItemScope)
+			case headings[a]:
+				closeTo(isHeading, inScope)
+			case special[a]:
+				closeTo(is(a), inScope)
+			default:
+				closeTo(is(a), isSpecial)
+			}
+		}
+	}
 }

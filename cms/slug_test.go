@@ -55,3 +55,42 @@ func TestTitleKey(t *testing.T) {
 		t.Errorf("TitleKey = %q", got)
 	}
 }
+
+// FuzzSlugify derives slugs from arbitrary titles: a derived slug is empty
+// or valid as an explicit slug, at most MaxSlug long, and deriving it again
+// from itself gives it back; a title's search key is lower-case ASCII
+// words after one leading space.
+func FuzzSlugify(f *testing.F) {
+	for _, seed := range []string{
+		"Massage for chronic pain relief", "Crème brûlée & Café", "Массаж при хронической боли", "Μασάζ για πόνο",
+		"慢性疼痛的按摩", "🧘‍♀️💆", "it's self-care", strings.Repeat("word ", 30), strings.Repeat("a", 100),
+		"\xff\xfe invalid utf-8", "ǅemal ﬁ Ⅻ ㎞", "a\u0301\u0301\u0301", "--a--b--",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, title string) {
+		slug := cms.Slugify(title)
+		if len(slug) > cms.MaxSlug {
+			t.Fatalf("Slugify(%q) = %q is %d long", title, slug, len(slug))
+		}
+		if slug != "" {
+			c := cms.Content{Title: "t", Slug: slug}
+			c.Normalize()
+			if err := c.Validate(testNow); err != nil {
+				t.Fatalf("Slugify(%q) = %q is not a valid slug: %v", title, slug, err)
+			}
+			if again := cms.Slugify(slug); again != slug {
+				t.Fatalf("Slugify(%q) = %q, but Slugify of that is %q", title, slug, again)
+			}
+		}
+		key := cms.TitleKey(title)
+		if key != "" && (key[0] != ' ' || strings.TrimSpace(key) != key[1:] || strings.Contains(key, "  ")) {
+			t.Fatalf("TitleKey(%q) = %q", title, key)
+		}
+		for _, r := range key {
+			if r != ' ' && (r < 'a' || r > 'z') && (r < '0' || r > '9') {
+				t.Fatalf("TitleKey(%q) = %q has %q", title, key, r)
+			}
+		}
+	})
+}
