@@ -1,7 +1,6 @@
 package cms
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"regexp"
@@ -12,9 +11,6 @@ import (
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
-	"github.com/yuin/goldmark/extension"
-	"github.com/yuin/goldmark/parser"
-	gmhtml "github.com/yuin/goldmark/renderer/html"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
@@ -83,13 +79,7 @@ type Pipeline struct {
 // NewPipeline builds the pipeline. rewrite may be nil.
 func NewPipeline(rewrite LinkRewriter) *Pipeline {
 	return &Pipeline{
-		markdown: goldmark.New(
-			goldmark.WithExtensions(extension.GFM),
-			goldmark.WithParserOptions(parser.WithAutoHeadingID()),
-			// Raw HTML in Markdown passes through to the sanitizer, which
-			// is the one place that decides what HTML is allowed.
-			goldmark.WithRendererOptions(gmhtml.WithUnsafe()),
-		),
+		markdown: newMarkdown(),
 		policy:  newPolicy(),
 		rewrite: rewrite,
 	}
@@ -224,12 +214,10 @@ func (p *Pipeline) Render(ctx context.Context, body string, format BodyFormat) (
 		if markdownTooDeep(body) {
 			return Rendered{}, errTooDeep()
 		}
-		var buf bytes.Buffer
-		buf.Grow(len(body) + len(body)/4)
-		if err := p.markdown.Convert([]byte(body), &buf); err != nil {
-			return Rendered{}, fmt.Errorf("render markdown: %w", err)
+		var err error
+		if src, err = renderMarkdown(p.markdown, []byte(body)); err != nil {
+			return Rendered{}, err
 		}
-		src = buf.String()
 	}
 	if htmlTooDeep(src) {
 		return Rendered{}, errTooDeep()

@@ -42,6 +42,16 @@ func pathologicalBodies() []struct {
 		{"long-line/html", "<p>" + rep("word ", 200000) + "</p>", cms.FormatHTML},
 		{"links/markdown", mdLinks.String(), cms.FormatMarkdown},
 		{"links/html", links.String(), cms.FormatHTML},
+		// Inline marks goldmark matches in quadratic time within a block:
+		// one 2 MB paragraph, and 2 MB of paragraphs just under the budget.
+		{"inline/brackets-2MB", rep("[[]](", 400000), cms.FormatMarkdown},
+		{"inline/emphasis-2MB", rep("*a_ ", 500000), cms.FormatMarkdown},
+		{"inline/link-angle-2MB", rep("[a](<b ", 300000), cms.FormatMarkdown},
+		{"inline/refdefs-2MB", rep("[a]: /u\n", 260000), cms.FormatMarkdown},
+		{"inline/heading-2MB", "# " + rep("[](", 700000), cms.FormatMarkdown},
+		{"inline/brackets-at-budget-2MB", rep(rep("[[]](", cms.MaxInlineMarks/3)+"\n\n", 2<<20/(5*cms.MaxInlineMarks/3+2)), cms.FormatMarkdown},
+		{"inline/emphasis-at-budget-2MB", rep(rep("*a_ ", cms.MaxInlineMarks/2)+"\n\n", 2<<20/(2*cms.MaxInlineMarks+2)), cms.FormatMarkdown},
+		{"inline/refdefs-at-budget-2MB", rep(rep("[a]: /u\n", cms.MaxInlineMarks/2)+"\n", 2<<20/(4*cms.MaxInlineMarks+1)), cms.FormatMarkdown},
 	}
 }
 
