@@ -14,6 +14,7 @@ func FuzzWords(f *testing.F) {
 		"", "Crème Brûlée", "Neck-pain: 5 stretches (and more)!", "Straße ẞ", "İstanbul ı",
 		"Øresund Ærø", "한국어 텍스트", "日本語", "e" + strings.Repeat("\u0301", 100), "\xff\xfe",
 		"Ⅻ ⅻ ① K Å", "ǅ ǈ ǋ", "ﬁ ﬀ", "\u0345\u0399", "a\u200db",
+		"\xf0á", // found by this target: text after a broken byte kept its accent
 	} {
 		f.Add(s)
 	}
