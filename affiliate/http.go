@@ -66,6 +66,9 @@ func (s *Service) view(p *Product) productView {
 func noStore(c *gin.Context) { c.Header("Cache-Control", "no-store") }
 
 func (s *Service) handleCreateProduct(c *gin.Context) error {
+	if _, err := web.ParseQuery(c); err != nil {
+		return err
+	}
 	var in ProductInput
 	if err := web.Decode(c, &in); err != nil {
 		return err
@@ -81,6 +84,9 @@ func (s *Service) handleCreateProduct(c *gin.Context) error {
 }
 
 func (s *Service) handleGetProduct(c *gin.Context) error {
+	if _, err := web.ParseQuery(c); err != nil {
+		return err
+	}
 	p, err := s.Product(c.Request.Context(), auth.Caller(c), c.Param("code"))
 	if err != nil {
 		return err
@@ -90,34 +96,21 @@ func (s *Service) handleGetProduct(c *gin.Context) error {
 	return nil
 }
 
-var listParams = map[string]bool{"limit": true, "cursor": true, "archived": true}
-
 func (s *Service) handleListProducts(c *gin.Context) error {
-	q := c.Request.URL.Query()
+	q, err := web.ParseQuery(c, "limit", "cursor", "archived")
+	if err != nil {
+		return err
+	}
 	var f problem.Fields
-	for k, v := range q {
-		if !listParams[k] {
-			f.Add(k, "is not a parameter of this endpoint (limit, cursor, archived)")
-		} else if len(v) > 1 {
-			f.Add(k, "must be given once")
-		}
-	}
-	filter := ProductFilter{Limit: 20}
-	if v, ok := param(q, "limit"); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			f.Add("limit", "must be a whole number from 1 to 100")
-		}
-		filter.Limit = n
-	}
-	if v, ok := param(q, "cursor"); ok {
-		after, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil || !codePattern.Match(after) {
+	filter := ProductFilter{Limit: q.Limit(&f, 20, 100)}
+	if v, ok := q["cursor"]; ok {
+		after, ok := decodeProductCursor(v)
+		if !ok {
 			f.Add("cursor", "is not a cursor from an earlier page")
 		}
-		filter.After = string(after)
+		filter.After = after
 	}
-	if v, ok := param(q, "archived"); ok {
+	if v, ok := q["archived"]; ok {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			f.Add("archived", "must be true or false")
@@ -137,7 +130,7 @@ func (s *Service) handleListProducts(c *gin.Context) error {
 	next := ""
 	if len(ps) > want {
 		ps = ps[:want]
-		next = base64.RawURLEncoding.EncodeToString([]byte(ps[want-1].Code))
+		next = encodeProductCursor(ps[want-1].Code)
 	}
 	items := make([]productView, len(ps))
 	for i := range ps {
@@ -148,7 +141,31 @@ func (s *Service) handleListProducts(c *gin.Context) error {
 	return nil
 }
 
+// encodeProductCursor is the product list's cursor: the code of the last
+// product shown.
+func encodeProductCursor(code string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(code))
+}
+
+// decodeProductCursor returns the code a cursor names, or false when the
+// API did not write it. Only the exact text encodeProductCursor writes is
+// accepted (the decoder alone would also take stray bits and line
+// breaks), so every position has one cursor.
+func decodeProductCursor(cur string) (string, bool) {
+	if len(cur) > base64.RawURLEncoding.EncodedLen(64) {
+		return "", false
+	}
+	after, err := base64.RawURLEncoding.DecodeString(cur)
+	if err != nil || !codePattern.Match(after) || encodeProductCursor(string(after)) != cur {
+		return "", false
+	}
+	return string(after), true
+}
+
 func (s *Service) handleUpdateProduct(c *gin.Context) error {
+	if _, err := web.ParseQuery(c); err != nil {
+		return err
+	}
 	var u ProductUpdate
 	if err := web.Decode(c, &u); err != nil {
 		return err
@@ -163,18 +180,17 @@ func (s *Service) handleUpdateProduct(c *gin.Context) error {
 }
 
 func (s *Service) handleDeleteProduct(c *gin.Context) error {
-	q := c.Request.URL.Query()
+	q, err := web.ParseQuery(c, "force")
+	if err != nil {
+		return err
+	}
 	force := false
-	for k, v := range q {
-		if k != "force" || len(v) != 1 {
-			return problem.New(problem.Invalid, "the only parameter here is force=true")
+	if v, ok := q["force"]; ok {
+		if force, err = strconv.ParseBool(v); err != nil {
+			var f problem.Fields
+			f.Add("force", "must be true or false")
+			return f.Err()
 		}
-		b, err := strconv.ParseBool(v[0])
-		if err != nil {
-			return &problem.Error{Kind: problem.Invalid, Detail: "one or more fields are invalid",
-				Fields: []problem.FieldError{{Field: "force", Message: "must be true or false"}}}
-		}
-		force = b
 	}
 	if err := s.DeleteProduct(c.Request.Context(), auth.Caller(c), c.Param("code"), force); err != nil {
 		return err
@@ -192,6 +208,9 @@ type settingsInput struct {
 }
 
 func (s *Service) handleGetSettings(c *gin.Context) error {
+	if _, err := web.ParseQuery(c); err != nil {
+		return err
+	}
 	st, err := s.Settings(c.Request.Context(), auth.Caller(c))
 	if err != nil {
 		return err
@@ -202,6 +221,9 @@ func (s *Service) handleGetSettings(c *gin.Context) error {
 }
 
 func (s *Service) handlePutSettings(c *gin.Context) error {
+	if _, err := web.ParseQuery(c); err != nil {
+		return err
+	}
 	var in settingsInput
 	if err := web.Decode(c, &in); err != nil {
 		return err
@@ -230,7 +252,11 @@ func (s *Service) handlePutSettings(c *gin.Context) error {
 }
 
 func (s *Service) handleStats(c *gin.Context) error {
-	q, err := ParseStatsQuery(c.Request.URL.Query(), c.GetHeader("Accept"), s.now())
+	v, err := web.ParseQuery(c, statsParams...)
+	if err != nil {
+		return err
+	}
+	q, err := ParseStatsQuery(v, c.GetHeader("Accept"), s.now())
 	if err != nil {
 		return err
 	}
@@ -292,7 +318,9 @@ func (s *Service) handleRedirect(c *gin.Context) error {
 }
 
 // click describes the request as a click. Bad a and p values are dropped,
-// never failing the redirect.
+// never failing the redirect; so is the rest of a malformed query string
+// (url.Query keeps the pairs that parse), and unknown parameters are
+// ignored: a reader's redirect never depends on the query.
 func (s *Service) click(c *gin.Context, code string) Click {
 	now := s.now().UTC()
 	day := dayOf(now)

@@ -231,7 +231,13 @@ func readSpill(path string, fn func(Click) error, bad func(line int, why string)
 		return fmt.Errorf("open click replay file: %w", err)
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 64<<10)
+	return readClicks(f, fn, bad)
+}
+
+// readClicks is readSpill on any reader. Its memory is bounded by
+// maxSpillLine whatever the input: a longer line is skipped, not held.
+func readClicks(rd io.Reader, fn func(Click) error, bad func(line int, why string)) error {
+	r := bufio.NewReaderSize(rd, 64<<10)
 	for line := 1; ; line++ {
 		data, tooLong, err := readLine(r)
 		if err == io.EOF && len(data) == 0 && !tooLong {
@@ -261,13 +267,14 @@ func readSpill(path string, fn func(Click) error, bad func(line int, why string)
 }
 
 // readLine reads one line without its newline. A line longer than
-// maxSpillLine is skipped to its end and reported as too long.
+// maxSpillLine (not counting the newline) is skipped to its end and
+// reported as too long.
 func readLine(r *bufio.Reader) (line []byte, tooLong bool, err error) {
 	for {
 		chunk, err := r.ReadSlice('\n')
 		if !tooLong {
 			line = append(line, chunk...)
-			if len(line) > maxSpillLine {
+			if len(bytes.TrimSuffix(line, []byte{'\n'})) > maxSpillLine {
 				tooLong, line = true, nil
 			}
 		}

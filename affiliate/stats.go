@@ -3,13 +3,13 @@ package affiliate
 import (
 	"encoding/csv"
 	"io"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/web"
 )
 
 // MaxStatsDays bounds a stats query: a year, leap day included.
@@ -40,38 +40,33 @@ type Stats struct {
 	Total Counts     `json:"total"`
 }
 
-var statsParams = map[string]bool{"from": true, "to": true, "groupBy": true, "product": true, "article": true, "format": true}
+// statsParams are the parameters of the stats route.
+var statsParams = []string{"from", "to", "groupBy", "product", "article", "format"}
 
-// ParseStatsQuery reads and checks the query string. Every unknown,
-// repeated or malformed parameter is an Invalid error; accept is the
-// Accept header, which may ask for CSV. A missing range is the 30 days up
-// to today.
-func ParseStatsQuery(v url.Values, accept string, now time.Time) (StatsQuery, error) {
+// ParseStatsQuery checks the stats route's query string, read by
+// web.ParseQuery under statsParams (which refuses unknown, repeated and
+// empty parameters); every malformed value is an Invalid error naming its
+// parameter. accept is the Accept header, which may ask for CSV. A missing
+// range is the 30 days up to today; a lone to is the 30 days up to it.
+func ParseStatsQuery(v web.Query, accept string, now time.Time) (StatsQuery, error) {
 	var f problem.Fields
-	for k, vals := range v {
-		if !statsParams[k] {
-			f.Add(k, "is not a parameter of this endpoint (from, to, groupBy, product, article, format)")
-		} else if len(vals) > 1 {
-			f.Add(k, "must be given once")
-		}
-	}
 	q := StatsQuery{GroupBy: "day"}
 	today := now.UTC().Truncate(24 * time.Hour)
 	to, from := today, today.AddDate(0, 0, -29)
-	if s, ok := param(v, "to"); ok {
+	if s, ok := v["to"]; ok {
 		t, err := time.Parse(dayLayout, s)
 		if err != nil {
 			f.Add("to", "must be a date like 2024-05-31")
 		}
 		to = t
 	}
-	if s, ok := param(v, "from"); ok {
+	if s, ok := v["from"]; ok {
 		t, err := time.Parse(dayLayout, s)
 		if err != nil {
 			f.Add("from", "must be a date like 2024-05-01")
 		}
 		from = t
-	} else if _, ok := param(v, "to"); ok {
+	} else if _, ok := v["to"]; ok {
 		from = to.AddDate(0, 0, -29)
 	}
 	if len(f) == 0 {
@@ -83,7 +78,7 @@ func ParseStatsQuery(v url.Values, accept string, now time.Time) (StatsQuery, er
 		}
 	}
 	q.From, q.To = from.Format(dayLayout), to.Format(dayLayout)
-	if s, ok := param(v, "groupBy"); ok {
+	if s, ok := v["groupBy"]; ok {
 		switch s {
 		case "day", "product", "article":
 			q.GroupBy = s
@@ -91,19 +86,19 @@ func ParseStatsQuery(v url.Values, accept string, now time.Time) (StatsQuery, er
 			f.Add("groupBy", "must be day, product or article")
 		}
 	}
-	if s, ok := param(v, "product"); ok {
+	if s, ok := v["product"]; ok {
 		if !codePattern.MatchString(s) {
 			f.Add("product", "must be a product code")
 		}
 		q.Product = s
 	}
-	if s, ok := param(v, "article"); ok {
+	if s, ok := v["article"]; ok {
 		if !slugPattern.MatchString(s) {
 			f.Add("article", "must be an article slug")
 		}
 		q.Article = s
 	}
-	if s, ok := param(v, "format"); ok {
+	if s, ok := v["format"]; ok {
 		switch s {
 		case "json":
 		case "csv":
@@ -115,16 +110,6 @@ func ParseStatsQuery(v url.Values, accept string, now time.Time) (StatsQuery, er
 		q.CSV = acceptsCSV(accept)
 	}
 	return q, f.Err()
-}
-
-// param returns the value of k when the query has it at all (an empty
-// value counts, so that "product=" is refused rather than ignored).
-func param(v url.Values, k string) (string, bool) {
-	vals, ok := v[k]
-	if !ok || len(vals) == 0 {
-		return "", false
-	}
-	return vals[0], true
 }
 
 // acceptsCSV reports whether the Accept header names text/csv before, or

@@ -276,7 +276,14 @@ func (q *listQuery) decodeCursor(s string) (*position, string) {
 	if err1 != nil || err2 != nil || score < 0 || !idPattern.MatchString(parts[4]) {
 		return nil, "is not a cursor this API returned"
 	}
-	return &position{score: score, ms: ms, id: parts[4]}, ""
+	p := &position{score: score, ms: ms, id: parts[4]}
+	// Only the exact text encodeCursor writes: "-0", "+5", "007", stray
+	// bits and line breaks in the base64 would name the same position
+	// under other spellings.
+	if q.encodeCursor(*p) != s {
+		return nil, "is not a cursor this API returned"
+	}
+	return p, ""
 }
 
 // parseContentList validates a list query. Unknown, repeated, empty and

@@ -345,8 +345,10 @@ func ifMatch(c *gin.Context, required bool) (int64, error) {
 	case strings.Contains(h, ","):
 		return 0, problem.New(problem.BadRequest, "If-Match must carry exactly one ETag")
 	}
+	// Strong comparison (RFC 9110): only the exact tag we send names a
+	// version; W/"3", 3, "03" and "+3" name none.
 	v, err := strconv.ParseInt(strings.Trim(h, `"`), 10, 64)
-	if err != nil || v < 1 || strings.HasPrefix(h, "W/") {
+	if err != nil || v < 1 || h != `"`+strconv.FormatInt(v, 10)+`"` {
 		return 0, problem.New(problem.PreconditionFailed, "If-Match does not name a version of this article")
 	}
 	return v, nil

@@ -80,8 +80,8 @@ type Pipeline struct {
 func NewPipeline(rewrite LinkRewriter) *Pipeline {
 	return &Pipeline{
 		markdown: newMarkdown(),
-		policy:  newPolicy(),
-		rewrite: rewrite,
+		policy:   newPolicy(),
+		rewrite:  rewrite,
 	}
 }
 

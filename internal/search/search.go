@@ -197,9 +197,12 @@ var letterMap = map[rune]string{
 }
 
 // Fold lower-cases s and removes accents: "Crème Brûlée" → "creme brulee".
+// Invalid UTF-8 (a query string may decode to it) becomes U+FFFD first:
+// the normalizer leaves text after a broken byte undecomposed, so "\xf0á"
+// would keep its accent.
 func Fold(s string) string {
 	var b strings.Builder
-	for _, r := range norm.NFD.String(s) {
+	for _, r := range norm.NFD.String(strings.ToValidUTF8(s, "\uFFFD")) {
 		if unicode.Is(unicode.Mn, r) {
 			continue
 		}

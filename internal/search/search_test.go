@@ -15,6 +15,7 @@ func TestFold(t *testing.T) {
 		{"Øresund Ærø", "oresund aero"},
 		{"naïve café", "naive cafe"},
 		{"Ćwiczenia łydek", "cwiczenia lydek"},
+		{"\xf0Crème", "\ufffdcreme"}, // a broken byte used to leave the accent after it
 	}
 	for _, tt := range tests {
 		if got := Fold(tt.in); got != tt.want {
