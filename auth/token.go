@@ -86,6 +86,9 @@ func NewTokens(keys *KeySet, now func() time.Time) *Tokens {
 			jwt.WithExpirationRequired(),
 			jwt.WithIssuedAt(),
 			jwt.WithLeeway(tokenLeeway),
+			// One spelling per token: loose base64 would accept a
+			// signature with altered padding bits as the same token.
+			jwt.WithStrictDecoding(),
 			jwt.WithTimeFunc(now),
 		),
 	}

@@ -146,6 +146,29 @@ func FuzzTokenParse(f *testing.F) {
 	})
 }
 
+// TestTokenOneSpelling: a token whose signature differs only in the
+// unused low bits of its last base64 character is another token, refused.
+func TestTokenOneSpelling(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	ks, _ := NewKeySet(testKey)
+	tokens := NewTokens(ks, fixedClock(now))
+	valid, _, _ := tokens.Issue("u1", Admin, 3)
+	if _, err := tokens.Parse(valid); err != nil {
+		t.Fatal(err)
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, valid[len(valid)-1])
+	for low := range 4 {
+		c := alphabet[last&^3|low]
+		if c == valid[len(valid)-1] {
+			continue
+		}
+		if _, err := tokens.Parse(valid[:len(valid)-1] + string(c)); err == nil {
+			t.Errorf("accepted the signature spelled with last character %q", c)
+		}
+	}
+}
+
 func TestPasswordRules(t *testing.T) {
 	tests := []struct {
 		pw string
