@@ -224,12 +224,6 @@ func (s *Service) handleList(c *gin.Context) error {
 	return nil
 }
 
-// revisionsPage is a page of GET .../revisions.
-type revisionsPage struct {
-	Items      []*Revision `json:"items"`
-	NextCursor *string     `json:"nextCursor"`
-}
-
 // handleRevisions lists revisions newest first, limit at a time; the
 // cursor is the version of the last one shown (opaque to clients).
 func (s *Service) handleRevisions(c *gin.Context) error {
@@ -254,15 +248,7 @@ func (s *Service) handleRevisions(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	page := revisionsPage{Items: revs}
-	if len(revs) > limit {
-		page.Items = revs[:limit]
-		next := strconv.FormatInt(revs[limit-1].Version, 10)
-		page.NextCursor = &next
-	}
-	if page.Items == nil {
-		page.Items = []*Revision{}
-	}
+	page := web.NewPage(revs, limit, func(r *Revision) string { return strconv.FormatInt(r.Version, 10) })
 	c.Header("Cache-Control", "private, no-cache")
 	c.PureJSON(http.StatusOK, page)
 	return nil

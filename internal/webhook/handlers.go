@@ -43,13 +43,6 @@ func (s *Service) pathHook(c *gin.Context) (*Hook, error) {
 	return s.FindHook(c.Request.Context(), id)
 }
 
-// page is one page of a list: the items and, when more follow, the cursor
-// that fetches the next page (null on the last page).
-type page[T any] struct {
-	Items      []T     `json:"items"`
-	NextCursor *string `json:"nextCursor"`
-}
-
 // pageQuery reads a list route's query string: limit (1..100, default 20)
 // and an opaque cursor, nothing else (web.ParseQuery refuses unknown,
 // repeated, empty and malformed parameters).
@@ -83,12 +76,7 @@ func (s *Service) handleList(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := page[Hook]{Items: hooks}
-	if len(hooks) > limit {
-		out.Items = hooks[:limit]
-		next := cursorAfter(hooks[limit-1].CreatedAt, hooks[limit-1].ID)
-		out.NextCursor = &next
-	}
+	out := web.NewPage(hooks, limit, func(h Hook) string { return cursorAfter(h.CreatedAt, h.ID) })
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, out)
 	return nil
@@ -206,12 +194,7 @@ func (s *Service) handleDeliveries(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := page[Delivery]{Items: ds}
-	if len(ds) > limit {
-		out.Items = ds[:limit]
-		next := cursorAfter(ds[limit-1].CreatedAt, ds[limit-1].ID)
-		out.NextCursor = &next
-	}
+	out := web.NewPage(ds, limit, func(d Delivery) string { return cursorAfter(d.CreatedAt, d.ID) })
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, out)
 	return nil
