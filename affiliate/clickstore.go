@@ -42,7 +42,7 @@ type ClickStore struct {
 // (0 means 5 s).
 func NewClickStore(db *mongo.Database, timeout time.Duration) *ClickStore {
 	if timeout <= 0 {
-		timeout = opTimeout
+		timeout = mongodb.OpTimeout
 	}
 	return &ClickStore{
 		db:       db,

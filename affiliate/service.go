@@ -25,6 +25,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/problem"
 )
 
@@ -114,7 +115,7 @@ func New(db *mongo.Database, o Options) (*Service, error) {
 	defaults := []struct {
 		v   *time.Duration
 		def time.Duration
-	}{{&o.FlushInterval, time.Second}, {&o.RetryInterval, 2 * time.Second}, {&o.SyncInterval, time.Second}, {&o.WriteTimeout, opTimeout}}
+	}{{&o.FlushInterval, time.Second}, {&o.RetryInterval, 2 * time.Second}, {&o.SyncInterval, time.Second}, {&o.WriteTimeout, mongodb.OpTimeout}}
 	for _, d := range defaults {
 		if *d.v <= 0 {
 			*d.v = d.def

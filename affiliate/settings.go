@@ -35,8 +35,22 @@ func DefaultSettings(tags map[string]string) Settings {
 	return Settings{Tags: t, DisclosureText: DefaultDisclosure, AllowedHosts: DefaultAllowedHosts()}
 }
 
+// TagProblem says what is wrong with tag as the associate tag of the
+// marketplace mp, or "" when nothing is: the one rule for the settings API
+// and CMS_AMAZON_TAGS.
+func TagProblem(mp, tag string) string {
+	switch {
+	case strings.HasPrefix(mp, "www.") && marketplaceSet[strings.TrimPrefix(mp, "www.")]:
+		return "name the marketplace without www., like " + strings.TrimPrefix(mp, "www.")
+	case !marketplaceSet[mp]:
+		return "is not an Amazon marketplace; use a store domain like amazon.com or amazon.co.uk"
+	case !tagPattern.MatchString(tag):
+		return "must be an associate tag like mysite-20 (letters, digits, - and _)"
+	}
+	return ""
+}
+
 var (
-	// tagPattern is what CMS_AMAZON_TAGS accepts too.
 	tagPattern  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	hostPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
 )
@@ -56,14 +70,8 @@ func (s *Settings) Validate() error {
 		s.Tags = map[string]string{}
 	}
 	for _, mp := range slices.Sorted(maps.Keys(s.Tags)) {
-		tag := s.Tags[mp]
-		switch {
-		case strings.HasPrefix(mp, "www.") && marketplaceSet[strings.TrimPrefix(mp, "www.")]:
-			f.Add("tags."+mp, "name the marketplace without www., like %s", strings.TrimPrefix(mp, "www."))
-		case !marketplaceSet[mp]:
-			f.Add("tags."+mp, "is not an Amazon marketplace; use a store domain like amazon.com or amazon.co.uk")
-		case !tagPattern.MatchString(tag):
-			f.Add("tags."+mp, "must be an associate tag like mysite-20 (letters, digits, - and _)")
+		if msg := TagProblem(mp, s.Tags[mp]); msg != "" {
+			f.Add("tags."+mp, "%s", msg)
 		}
 	}
 	text := strings.TrimSpace(s.DisclosureText)

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -14,11 +13,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/problem"
 )
-
-// opTimeout bounds every database call of the catalogue store.
-const opTimeout = 5 * time.Second
 
 // Document keys of the single-document collections.
 const (
@@ -43,38 +40,26 @@ func NewStore(db *mongo.Database) *Store {
 	}
 }
 
-// storeErr translates driver errors at the edge: the client sees a kind
-// and a safe message, the log gets the cause.
-func storeErr(op string, err error) error {
-	switch {
-	case errors.Is(err, mongo.ErrNoDocuments):
-		return problem.Wrap(problem.NotFound, err, "")
-	case mongo.IsDuplicateKeyError(err):
-		return problem.Wrap(problem.Conflict, err, "")
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
-
 // CreateProduct inserts p. A taken code is a Conflict.
 func (s *Store) CreateProduct(ctx context.Context, p *Product) error {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	if _, err := s.products.InsertOne(ctx, p); err != nil {
 		if mongo.IsDuplicateKeyError(err) {
 			return problem.Wrap(problem.Conflict, err, "a product with the code %q already exists", p.Code)
 		}
-		return storeErr("insert product", err)
+		return mongodb.Err("insert product", err)
 	}
 	return nil
 }
 
 // FindProductByCode returns the product or NotFound.
 func (s *Store) FindProductByCode(ctx context.Context, code string) (*Product, error) {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	var p Product
 	if err := s.products.FindOne(ctx, bson.D{{Key: "_id", Value: code}}).Decode(&p); err != nil {
-		return nil, storeErr("find product", err)
+		return nil, mongodb.Err("find product", err)
 	}
 	return &p, nil
 }
@@ -91,7 +76,7 @@ type ProductFilter struct {
 // FindProducts returns the page of products the filter selects. A zero
 // Limit means all.
 func (s *Store) FindProducts(ctx context.Context, f ProductFilter) ([]Product, error) {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	filter := bson.D{}
 	if f.After != "" {
@@ -106,11 +91,11 @@ func (s *Store) FindProducts(ctx context.Context, f ProductFilter) ([]Product, e
 	}
 	cur, err := s.products.Find(ctx, filter, opts)
 	if err != nil {
-		return nil, storeErr("find products", err)
+		return nil, mongodb.Err("find products", err)
 	}
 	out := []Product{}
 	if err := cur.All(ctx, &out); err != nil {
-		return nil, storeErr("read products", err)
+		return nil, mongodb.Err("read products", err)
 	}
 	return out, nil
 }
@@ -118,11 +103,11 @@ func (s *Store) FindProducts(ctx context.Context, f ProductFilter) ([]Product, e
 // ReplaceProduct stores p in place of the product with its code; NotFound
 // when there is none.
 func (s *Store) ReplaceProduct(ctx context.Context, p *Product) error {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	res, err := s.products.ReplaceOne(ctx, bson.D{{Key: "_id", Value: p.Code}}, p)
 	if err != nil {
-		return storeErr("replace product", err)
+		return mongodb.Err("replace product", err)
 	}
 	if res.MatchedCount == 0 {
 		return problem.New(problem.NotFound, "no product with this code")
@@ -132,11 +117,11 @@ func (s *Store) ReplaceProduct(ctx context.Context, p *Product) error {
 
 // DeleteProduct removes the product; NotFound when there is none.
 func (s *Store) DeleteProduct(ctx context.Context, code string) error {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	res, err := s.products.DeleteOne(ctx, bson.D{{Key: "_id", Value: code}})
 	if err != nil {
-		return storeErr("delete product", err)
+		return mongodb.Err("delete product", err)
 	}
 	if res.DeletedCount == 0 {
 		return problem.New(problem.NotFound, "no product with this code")
@@ -147,11 +132,11 @@ func (s *Store) DeleteProduct(ctx context.Context, code string) error {
 // FindSettings returns the stored settings, or NotFound before the first
 // start has seeded them.
 func (s *Store) FindSettings(ctx context.Context) (*Settings, error) {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	var doc settingsDoc
 	if err := s.settings.FindOne(ctx, bson.D{{Key: "_id", Value: settingsID}}).Decode(&doc); err != nil {
-		return nil, storeErr("find affiliate settings", err)
+		return nil, mongodb.Err("find affiliate settings", err)
 	}
 	return doc.settings(), nil
 }
@@ -200,23 +185,23 @@ func (d *settingsDoc) settings() *Settings {
 // _id is atomic on both engines, so two instances starting together agree
 // on one document.
 func (s *Store) SeedSettings(ctx context.Context, st Settings) (*Settings, error) {
-	ictx, cancel := context.WithTimeout(ctx, opTimeout)
+	ictx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	_, err := s.settings.InsertOne(ictx, newSettingsDoc(&st))
 	cancel()
 	if err != nil && !mongo.IsDuplicateKeyError(err) {
-		return nil, storeErr("seed affiliate settings", err)
+		return nil, mongodb.Err("seed affiliate settings", err)
 	}
 	return s.FindSettings(ctx)
 }
 
 // ReplaceSettings stores st as the settings.
 func (s *Store) ReplaceSettings(ctx context.Context, st *Settings) error {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	_, err := s.settings.ReplaceOne(ctx, bson.D{{Key: "_id", Value: settingsID}},
 		newSettingsDoc(st), options.Replace().SetUpsert(true))
 	if err != nil {
-		return storeErr("replace affiliate settings", err)
+		return mongodb.Err("replace affiliate settings", err)
 	}
 	return nil
 }
@@ -227,7 +212,7 @@ func (s *Store) ReplaceSettings(ctx context.Context, st *Settings) error {
 // the same number twice and an instance would miss the second change. A
 // value nobody has seen before cannot be missed that way.
 func (s *Store) Touch(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	var b [16]byte
 	_, _ = rand.Read(b[:])
@@ -235,7 +220,7 @@ func (s *Store) Touch(ctx context.Context) error {
 		bson.D{{Key: "$set", Value: bson.D{{Key: "token", Value: hex.EncodeToString(b[:])}}}},
 		options.UpdateOne().SetUpsert(true))
 	if err != nil {
-		return storeErr("mark catalogue changed", err)
+		return mongodb.Err("mark catalogue changed", err)
 	}
 	return nil
 }
@@ -243,7 +228,7 @@ func (s *Store) Touch(ctx context.Context) error {
 // Generation returns the current change marker, "" before the first
 // change.
 func (s *Store) Generation(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	var doc struct {
 		Token string `bson:"token"`
@@ -253,7 +238,7 @@ func (s *Store) Generation(ctx context.Context) (string, error) {
 		return "", nil
 	}
 	if err != nil {
-		return "", storeErr("read catalogue generation", err)
+		return "", mongodb.Err("read catalogue generation", err)
 	}
 	return doc.Token, nil
 }

@@ -224,7 +224,7 @@ func (s *Service) checkCredentials(ctx context.Context, email, password string) 
 func (s *Service) newRefresh(u *User, family *refreshFamily, parent string, now time.Time) (string, *refreshToken) {
 	raw := newRefreshToken()
 	return raw, &refreshToken{
-		ID:        hashToken(raw),
+		ID:        HashToken(raw),
 		Family:    family.ID,
 		Parent:    parent,
 		UserID:    u.ID,
@@ -259,7 +259,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*TokenPair, error) {
 	if !wellFormedRefresh(raw) {
 		return nil, errBadRefresh
 	}
-	id := hashToken(raw)
+	id := HashToken(raw)
 	rt, err := s.store.findRefresh(ctx, id)
 	if errors.Is(err, problem.NotFound) {
 		return nil, errBadRefresh
@@ -320,7 +320,7 @@ func (s *Service) Logout(ctx context.Context, raw string) error {
 	if !wellFormedRefresh(raw) {
 		return nil
 	}
-	rt, err := s.store.findRefresh(ctx, hashToken(raw))
+	rt, err := s.store.findRefresh(ctx, HashToken(raw))
 	if errors.Is(err, problem.NotFound) {
 		return nil
 	}
@@ -505,7 +505,9 @@ func wellFormedRefresh(raw string) bool {
 	return err == nil
 }
 
-func hashToken(raw string) string {
+// HashToken is how a bearer secret (a refresh token, a preview token) is
+// stored: its SHA-256 in hex, so a copy of the database opens nothing.
+func HashToken(raw string) string {
 	sum := sha256.Sum256([]byte(raw))
 	return hex.EncodeToString(sum[:])
 }

@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -13,9 +12,6 @@ import (
 	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/problem"
 )
-
-// opTimeout bounds every database call of this package.
-const opTimeout = 5 * time.Second
 
 // Store keeps users, refresh tokens and sign-in attempts.
 type Store struct {
@@ -55,22 +51,21 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 	)
 }
 
-func storeErr(op string, err error) error {
-	switch {
-	case errors.Is(err, mongo.ErrNoDocuments):
-		return problem.Wrap(problem.NotFound, err, "")
-	case mongo.IsDuplicateKeyError(err):
+// userErr is mongodb.Err for writes of a user, where the one unique key
+// besides the ID is the email.
+func userErr(op string, err error) error {
+	if mongo.IsDuplicateKeyError(err) {
 		return problem.Wrap(problem.Conflict, err, "a user with this email already exists")
 	}
-	return fmt.Errorf("%s: %w", op, err)
+	return mongodb.Err(op, err)
 }
 
 // CreateUser inserts u. A taken email is a Conflict.
 func (s *Store) CreateUser(ctx context.Context, u *User) error {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	if _, err := s.users.InsertOne(ctx, u); err != nil {
-		return storeErr("insert user", err)
+		return userErr("insert user", err)
 	}
 	return nil
 }
@@ -86,18 +81,18 @@ func (s *Store) FindUserByEmail(ctx context.Context, email string) (*User, error
 }
 
 func (s *Store) findUser(ctx context.Context, filter bson.D) (*User, error) {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	var u User
 	if err := s.users.FindOne(ctx, filter).Decode(&u); err != nil {
-		return nil, storeErr("find user", err)
+		return nil, mongodb.Err("find user", err)
 	}
 	return &u, nil
 }
 
 // FindUsers lists users in creation order after the ID after (exclusive).
 func (s *Store) FindUsers(ctx context.Context, after string, limit int) ([]User, error) {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	filter := bson.D{}
 	if after != "" {
@@ -105,44 +100,44 @@ func (s *Store) FindUsers(ctx context.Context, after string, limit int) ([]User,
 	}
 	cur, err := s.users.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
-		return nil, storeErr("find users", err)
+		return nil, mongodb.Err("find users", err)
 	}
 	var out []User
 	if err := cur.All(ctx, &out); err != nil {
-		return nil, storeErr("read users", err)
+		return nil, mongodb.Err("read users", err)
 	}
 	return out, nil
 }
 
 // CountUsers counts all users.
 func (s *Store) CountUsers(ctx context.Context) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	n, err := s.users.CountDocuments(ctx, bson.D{})
 	if err != nil {
-		return 0, storeErr("count users", err)
+		return 0, mongodb.Err("count users", err)
 	}
 	return n, nil
 }
 
 // CountActiveAdmins counts admins who are not disabled.
 func (s *Store) CountActiveAdmins(ctx context.Context) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	n, err := s.users.CountDocuments(ctx, bson.D{{Key: "role", Value: Admin}, {Key: "disabled", Value: false}})
 	if err != nil {
-		return 0, storeErr("count admins", err)
+		return 0, mongodb.Err("count admins", err)
 	}
 	return n, nil
 }
 
 // ReplaceUser stores u in place of the user with its ID.
 func (s *Store) ReplaceUser(ctx context.Context, u *User) error {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	res, err := s.users.ReplaceOne(ctx, bson.D{{Key: "_id", Value: u.ID}}, u)
 	if err != nil {
-		return storeErr("replace user", err)
+		return userErr("replace user", err)
 	}
 	if res.MatchedCount == 0 {
 		return problem.New(problem.NotFound, "")
@@ -152,11 +147,11 @@ func (s *Store) ReplaceUser(ctx context.Context, u *User) error {
 
 // DeleteUser removes the user.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	res, err := s.users.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
 	if err != nil {
-		return storeErr("delete user", err)
+		return mongodb.Err("delete user", err)
 	}
 	if res.DeletedCount == 0 {
 		return problem.New(problem.NotFound, "")
@@ -192,49 +187,49 @@ type refreshFamily struct {
 }
 
 func (s *Store) insertFamily(ctx context.Context, f *refreshFamily) error {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	if _, err := s.families.InsertOne(ctx, f); err != nil {
-		return storeErr("insert refresh family", err)
+		return mongodb.Err("insert refresh family", err)
 	}
 	return nil
 }
 
 func (s *Store) findFamily(ctx context.Context, id string) (*refreshFamily, error) {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	var f refreshFamily
 	if err := s.families.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&f); err != nil {
-		return nil, storeErr("find refresh family", err)
+		return nil, mongodb.Err("find refresh family", err)
 	}
 	return &f, nil
 }
 
 func (s *Store) revokeFamily(ctx context.Context, id string) error {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	if _, err := s.families.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked", Value: true}}}}); err != nil {
-		return storeErr("revoke refresh family", err)
+		return mongodb.Err("revoke refresh family", err)
 	}
 	return nil
 }
 
 func (s *Store) insertRefresh(ctx context.Context, t *refreshToken) error {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	if _, err := s.refresh.InsertOne(ctx, t); err != nil {
-		return storeErr("insert refresh token", err)
+		return mongodb.Err("insert refresh token", err)
 	}
 	return nil
 }
 
 func (s *Store) findRefresh(ctx context.Context, id string) (*refreshToken, error) {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	var t refreshToken
 	if err := s.refresh.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&t); err != nil {
-		return nil, storeErr("find refresh token", err)
+		return nil, mongodb.Err("find refresh token", err)
 	}
 	return &t, nil
 }
@@ -254,12 +249,12 @@ func (s *Store) claimRefresh(ctx context.Context, child *refreshToken) (bool, er
 // markRefreshUsed records when a token was rotated, for reuse detection
 // and cleanup.
 func (s *Store) markRefreshUsed(ctx context.Context, id string, now time.Time) error {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	_, err := s.refresh.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "usedAt", Value: now}}}})
 	if err != nil {
-		return storeErr("mark refresh token used", err)
+		return mongodb.Err("mark refresh token used", err)
 	}
 	return nil
 }
@@ -273,11 +268,11 @@ func (s *Store) deleteExpired(ctx context.Context, now time.Time) (int64, error)
 	past := bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lt", Value: now}}}}
 	r1, err := s.refresh.DeleteMany(ctx, past)
 	if err != nil {
-		return 0, storeErr("delete expired refresh tokens", err)
+		return 0, mongodb.Err("delete expired refresh tokens", err)
 	}
 	r2, err := s.families.DeleteMany(ctx, past)
 	if err != nil {
-		return 0, storeErr("delete expired refresh families", err)
+		return 0, mongodb.Err("delete expired refresh families", err)
 	}
 	if err := s.deleteStaleAttempts(ctx, now); err != nil {
 		return 0, err

@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/problem"
 )
 
@@ -268,7 +269,7 @@ func forEach(n int, fn func(i int) error) error {
 
 // chainEnd reads where key's chain ends, as far as its head knows.
 func (s *Store) chainEnd(ctx context.Context, key throttleKey, now time.Time) (chainEnd, error) {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	var h headDoc
 	err := s.attempts.FindOne(ctx, bson.D{{Key: "_id", Value: key.id}}).Decode(&h)
@@ -276,7 +277,7 @@ func (s *Store) chainEnd(ctx context.Context, key throttleKey, now time.Time) (c
 		return chainEnd{key: key}, nil
 	}
 	if err != nil {
-		return chainEnd{}, storeErr("read sign-in attempts", err)
+		return chainEnd{}, mongodb.Err("read sign-in attempts", err)
 	}
 	return chainEnd{key: key, n: h.N, next: h.Next.current(now)}, nil
 }
@@ -288,7 +289,7 @@ func (s *Store) findSlot(ctx context.Context, key string, n int) (*slotDoc, erro
 		return nil, nil
 	}
 	if err != nil {
-		return nil, storeErr("read sign-in attempt", err)
+		return nil, mongodb.Err("read sign-in attempt", err)
 	}
 	return &d, nil
 }
@@ -311,7 +312,7 @@ func (s *Store) claim(ctx context.Context, end chainEnd, now time.Time, kind str
 	} else if head.n > end.n {
 		end = head
 	}
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	n, pre := end.n, end.next
 	for range maxClaims {
@@ -328,7 +329,7 @@ func (s *Store) claim(ctx context.Context, end chainEnd, now time.Time, kind str
 			return reservation{key: end.key, n: d.N, next: d.Next}, 0, nil
 		}
 		if !mongo.IsDuplicateKeyError(err) {
-			return reservation{}, 0, storeErr("reserve sign-in attempt", err)
+			return reservation{}, 0, mongodb.Err("reserve sign-in attempt", err)
 		}
 		// Taken (by another instance): the winner's slot says what
 		// follows it.
@@ -404,7 +405,7 @@ func (s *Store) advanceHead(ctx context.Context, d *slotDoc) {
 // window: what they say is forgotten by then anyway.
 func (s *Store) deleteStaleAttempts(ctx context.Context, now time.Time) error {
 	if _, err := s.attempts.DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: now.Add(-throttleWindow)}}}}); err != nil {
-		return storeErr("delete stale sign-in attempts", err)
+		return mongodb.Err("delete stale sign-in attempts", err)
 	}
 	return nil
 }

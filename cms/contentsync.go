@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/problem"
 )
 
@@ -126,7 +127,7 @@ func (s *store) generation() *mongo.Collection {
 // use. Two first uses at once make one upsert fail on the unique _id; the
 // loser then increments the document the winner created.
 func (s *store) bumpContentGeneration(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mongodb.OpTimeout)
 	defer cancel()
 	filter := bson.D{{Key: "_id", Value: generationID}}
 	update := bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: int64(1)}}}}
@@ -136,14 +137,14 @@ func (s *store) bumpContentGeneration(ctx context.Context) error {
 			return nil
 		}
 		if !mongo.IsDuplicateKeyError(err) || attempt > 0 {
-			return storeErr("raise content generation", err)
+			return mongodb.Err("raise content generation", err)
 		}
 	}
 }
 
 // contentGeneration reads the counter; 0 before the first change.
 func (s *store) contentGeneration(ctx context.Context) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	var doc struct {
 		N int64 `bson:"n"`
@@ -153,7 +154,7 @@ func (s *store) contentGeneration(ctx context.Context) (int64, error) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, storeErr("read content generation", err)
+		return 0, mongodb.Err("read content generation", err)
 	}
 	return doc.N, nil
 }
@@ -191,7 +192,7 @@ func (s *store) changes() *mongo.Collection {
 // insertContentChange logs the change from prev to next; logging the same
 // change twice is fine.
 func (s *store) insertContentChange(ctx context.Context, prev, next *Article) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mongodb.OpTimeout)
 	defer cancel()
 	slugs := []string{next.Slug}
 	if prev != nil && prev.Slug != next.Slug {
@@ -200,7 +201,7 @@ func (s *store) insertContentChange(ctx context.Context, prev, next *Article) er
 	_, err := s.changes().InsertOne(ctx, contentChange{ID: fmt.Sprintf("%s/%d", next.ID, next.Version),
 		ArticleID: next.ID, Version: next.Version, Slugs: slugs, At: time.Now().UTC()})
 	if err != nil && !mongo.IsDuplicateKeyError(err) {
-		return storeErr("log content change", err)
+		return mongodb.Err("log content change", err)
 	}
 	return nil
 }
@@ -208,26 +209,26 @@ func (s *store) insertContentChange(ctx context.Context, prev, next *Article) er
 // findContentChanges returns the whole change log: it holds a few minutes
 // of changes at most.
 func (s *store) findContentChanges(ctx context.Context) ([]contentChange, error) {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	cur, err := s.changes().Find(ctx, bson.D{})
 	if err != nil {
-		return nil, storeErr("find content changes", err)
+		return nil, mongodb.Err("find content changes", err)
 	}
 	var out []contentChange
 	if err := cur.All(ctx, &out); err != nil {
-		return nil, storeErr("read content changes", err)
+		return nil, mongodb.Err("read content changes", err)
 	}
 	return out, nil
 }
 
 // pruneContentChanges deletes changes logged before before.
 func (s *store) pruneContentChanges(ctx context.Context, before time.Time) error {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	_, err := s.changes().DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: before}}}})
 	if err != nil {
-		return storeErr("prune content changes", err)
+		return mongodb.Err("prune content changes", err)
 	}
 	return nil
 }
@@ -251,11 +252,11 @@ func (s *store) findArticleMetas(ctx context.Context) ([]articleMeta, error) {
 	cur, err := s.articles.Find(ctx, bson.D{}, options.Find().
 		SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "version", Value: 1}, {Key: "status", Value: 1}}))
 	if err != nil {
-		return nil, storeErr("find article versions", err)
+		return nil, mongodb.Err("find article versions", err)
 	}
 	var out []articleMeta
 	if err := cur.All(ctx, &out); err != nil {
-		return nil, storeErr("read article versions", err)
+		return nil, mongodb.Err("read article versions", err)
 	}
 	return out, nil
 }
@@ -269,11 +270,11 @@ func (s *store) findReadableArticles(ctx context.Context) ([]*Article, error) {
 		bson.D{{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{string(StatusPublished), string(StatusScheduled)}}}}},
 		options.Find().SetProjection(bson.D{{Key: "body", Value: 0}}))
 	if err != nil {
-		return nil, storeErr("find readable articles", err)
+		return nil, mongodb.Err("find readable articles", err)
 	}
 	var out []*Article
 	if err := cur.All(ctx, &out); err != nil {
-		return nil, storeErr("read readable articles", err)
+		return nil, mongodb.Err("read readable articles", err)
 	}
 	for _, a := range out {
 		fixTimes(a)
@@ -288,11 +289,11 @@ func (s *store) findSlugMap(ctx context.Context) (map[string]string, error) {
 	cur, err := s.slugs.Find(ctx, bson.D{}, options.Find().
 		SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "articleId", Value: 1}}))
 	if err != nil {
-		return nil, storeErr("find slugs", err)
+		return nil, mongodb.Err("find slugs", err)
 	}
 	var recs []SlugRecord
 	if err := cur.All(ctx, &recs); err != nil {
-		return nil, storeErr("read slugs", err)
+		return nil, mongodb.Err("read slugs", err)
 	}
 	out := make(map[string]string, len(recs))
 	for _, r := range recs {

@@ -3,9 +3,7 @@ package cms
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/problem"
 )
 
@@ -31,11 +30,6 @@ type previewToken struct {
 	ExpiresAt time.Time `bson:"expiresAt"`
 }
 
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
 // CreatePreviewToken issues a token that lets a front end read the
 // article through the content API before it is published.
 func (s *Service) CreatePreviewToken(ctx context.Context, p *auth.Principal, id string) (string, time.Time, error) {
@@ -49,7 +43,7 @@ func (s *Service) CreatePreviewToken(ctx context.Context, p *auth.Principal, id 
 	}
 	token := "pv_" + base64.RawURLEncoding.EncodeToString(raw[:])
 	exp := s.clock().Add(PreviewTokenTTL)
-	t := &previewToken{Hash: hashToken(token), ArticleID: a.ID, CreatedBy: person(p), ExpiresAt: exp}
+	t := &previewToken{Hash: auth.HashToken(token), ArticleID: a.ID, CreatedBy: person(p), ExpiresAt: exp}
 	if err := s.store.InsertPreview(ctx, t); err != nil {
 		return "", time.Time{}, fmt.Errorf("store preview token: %w", err)
 	}
@@ -62,7 +56,7 @@ func (s *Service) PreviewArticleID(ctx context.Context, token string) (string, e
 	if token == "" || len(token) > 100 {
 		return "", problem.New(problem.NotFound, "")
 	}
-	t, err := s.store.FindPreview(ctx, hashToken(token))
+	t, err := s.store.FindPreview(ctx, auth.HashToken(token))
 	if err != nil {
 		if errors.Is(err, problem.NotFound) {
 			return "", err
@@ -77,21 +71,21 @@ func (s *Service) PreviewArticleID(ctx context.Context, token string) (string, e
 
 // InsertPreview stores a preview token.
 func (s *store) InsertPreview(ctx context.Context, t *previewToken) error {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	if _, err := s.previews.InsertOne(ctx, t); err != nil {
-		return storeErr("insert preview token", err)
+		return mongodb.Err("insert preview token", err)
 	}
 	return nil
 }
 
 // FindPreview returns the token with this hash, or NotFound.
 func (s *store) FindPreview(ctx context.Context, hash string) (*previewToken, error) {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	var t previewToken
 	if err := s.previews.FindOne(ctx, bson.D{{Key: "_id", Value: hash}}).Decode(&t); err != nil {
-		return nil, storeErr("find preview token", err)
+		return nil, mongodb.Err("find preview token", err)
 	}
 	return &t, nil
 }
@@ -99,11 +93,11 @@ func (s *store) FindPreview(ctx context.Context, hash string) (*previewToken, er
 // DeleteExpiredPreviews removes tokens past their expiry; the embedded
 // engine has no TTL indexes to do it.
 func (s *store) DeleteExpiredPreviews(ctx context.Context, now time.Time) error {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	_, err := s.previews.DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lte", Value: now}}}})
 	if err != nil {
-		return storeErr("delete expired preview tokens", err)
+		return mongodb.Err("delete expired preview tokens", err)
 	}
 	return nil
 }

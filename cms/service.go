@@ -21,7 +21,7 @@ const MaxRevisions = 100
 const (
 	// claimGrace is how long a claimed version may stay unwritten before
 	// another writer treats the claimant as crashed and finishes its
-	// change. A live writer needs two database calls of at most dbTimeout.
+	// change. A live writer needs two database calls of at most mongodb.OpTimeout.
 	claimGrace = 30 * time.Second
 	// orphanGrace is how long a slug reserved for an article that does
 	// not exist is left alone before another article may take it: a create

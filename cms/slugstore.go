@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/wellness/cms/internal/mongodb"
 )
 
 // SlugRecord reserves a slug for one article, forever: the current slug
@@ -22,21 +24,21 @@ type SlugRecord struct {
 
 // InsertSlug reserves a slug. Conflict means it is taken.
 func (s *store) InsertSlug(ctx context.Context, r *SlugRecord) error {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	if _, err := s.slugs.InsertOne(ctx, r); err != nil {
-		return storeErr("insert slug", err)
+		return mongodb.Err("insert slug", err)
 	}
 	return nil
 }
 
 // FindSlug returns the reservation of slug, or NotFound.
 func (s *store) FindSlug(ctx context.Context, slug string) (*SlugRecord, error) {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	var r SlugRecord
 	if err := s.slugs.FindOne(ctx, bson.D{{Key: "_id", Value: slug}}).Decode(&r); err != nil {
-		return nil, storeErr("find slug", err)
+		return nil, mongodb.Err("find slug", err)
 	}
 	r.CreatedAt = r.CreatedAt.UTC()
 	return &r, nil
@@ -44,28 +46,28 @@ func (s *store) FindSlug(ctx context.Context, slug string) (*SlugRecord, error) 
 
 // FindSlugsByArticle lists every slug reserved for an article.
 func (s *store) FindSlugsByArticle(ctx context.Context, articleID string) ([]SlugRecord, error) {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	cur, err := s.slugs.Find(ctx, bson.D{{Key: "articleId", Value: articleID}})
 	if err != nil {
-		return nil, storeErr("find slugs", err)
+		return nil, mongodb.Err("find slugs", err)
 	}
 	var out []SlugRecord
 	if err := cur.All(ctx, &out); err != nil {
-		return nil, storeErr("read slugs", err)
+		return nil, mongodb.Err("read slugs", err)
 	}
 	return out, nil
 }
 
 // SetSlugCurrent sets the Current mirror of a slug the article owns.
 func (s *store) SetSlugCurrent(ctx context.Context, slug, articleID string, current bool) error {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	_, err := s.slugs.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: slug}, {Key: "articleId", Value: articleID}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "current", Value: current}}}})
 	if err != nil {
-		return storeErr("update slug", err)
+		return mongodb.Err("update slug", err)
 	}
 	return nil
 }
@@ -74,14 +76,14 @@ func (s *store) SetSlugCurrent(ctx context.Context, slug, articleID string, curr
 // that was never created. Only one caller can: Conflict means another
 // already did.
 func (s *store) ClaimTakeover(ctx context.Context, slug, orphanID string, now time.Time) error {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	_, err := s.takeovers.InsertOne(ctx, bson.D{
 		{Key: "_id", Value: slug + "/" + orphanID},
 		{Key: "createdAt", Value: now},
 	})
 	if err != nil {
-		return storeErr("claim slug takeover", err)
+		return mongodb.Err("claim slug takeover", err)
 	}
 	return nil
 }
@@ -89,11 +91,11 @@ func (s *store) ClaimTakeover(ctx context.Context, slug, orphanID string, now ti
 // ReplaceSlug overwrites the reservation of r.Slug held by orphanID. Only
 // the winner of ClaimTakeover calls it.
 func (s *store) ReplaceSlug(ctx context.Context, r *SlugRecord, orphanID string) error {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	_, err := s.slugs.ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.Slug}, {Key: "articleId", Value: orphanID}}, r)
 	if err != nil {
-		return storeErr("replace slug", err)
+		return mongodb.Err("replace slug", err)
 	}
 	return nil
 }

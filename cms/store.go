@@ -2,7 +2,6 @@ package cms
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -15,15 +14,11 @@ import (
 	"github.com/wellness/cms/internal/problem"
 )
 
-// dbTimeout bounds every database call, so a stuck database turns into an
-// error instead of a pile of waiting requests.
-const dbTimeout = 5 * time.Second
-
 // sizedTimeout bounds a write of a document of about n bytes: the embedded
 // engine needs around a quarter second per MiB, and a 2 MiB article with
 // its revision copies is several MiB.
 func sizedTimeout(n int) time.Duration {
-	return dbTimeout + time.Duration(n>>20)*2*time.Second
+	return mongodb.OpTimeout + time.Duration(n>>20)*2*time.Second
 }
 
 // articleSize estimates an article document's size from its bulk.
@@ -100,21 +95,6 @@ func (s *store) ensureIndexes(ctx context.Context) error {
 	return mongodb.EnsureIndexes(ctx, s.previews, idx("expiresAt", bson.D{{Key: "expiresAt", Value: 1}}))
 }
 
-// storeErr translates driver errors at the edge: no document is NotFound,
-// a duplicate key is Conflict, a timeout is Unavailable. Anything else
-// stays an internal error whose text is logged, never shown.
-func storeErr(op string, err error) error {
-	switch {
-	case errors.Is(err, mongo.ErrNoDocuments):
-		return problem.Wrap(problem.NotFound, err, "")
-	case mongo.IsDuplicateKeyError(err):
-		return problem.Wrap(problem.Conflict, err, "")
-	case errors.Is(err, context.DeadlineExceeded) || mongo.IsTimeout(err):
-		return problem.Wrap(problem.Unavailable, fmt.Errorf("%s: %w", op, err), "the database did not answer in time")
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
-
 // fixTimes puts times read back from the database into UTC, as the API
 // promises, and lists into their non-nil form.
 func fixTimes(a *Article) {
@@ -149,7 +129,7 @@ func (s *store) InsertArticle(ctx context.Context, a *Article) error {
 	ctx, cancel := context.WithTimeout(ctx, sizedTimeout(articleSize(a)))
 	defer cancel()
 	if _, err := s.articles.InsertOne(ctx, a); err != nil {
-		return storeErr("insert article", err)
+		return mongodb.Err("insert article", err)
 	}
 	return nil
 }
@@ -163,7 +143,7 @@ func (s *store) FindArticleByID(ctx context.Context, id string) (*Article, error
 	defer cancel()
 	var a Article
 	if err := s.articles.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&a); err != nil {
-		return nil, storeErr("find article", err)
+		return nil, mongodb.Err("find article", err)
 	}
 	fixTimes(&a)
 	return &a, nil
@@ -179,7 +159,7 @@ func (s *store) ReplaceArticle(ctx context.Context, a *Article, expect int64) (b
 	defer cancel()
 	res, err := s.articles.ReplaceOne(ctx, bson.D{{Key: "_id", Value: a.ID}, {Key: "version", Value: expect}}, a)
 	if err != nil {
-		return false, storeErr("replace article", err)
+		return false, mongodb.Err("replace article", err)
 	}
 	return res.MatchedCount == 1, nil
 }
@@ -222,18 +202,18 @@ func (s *store) FindArticles(ctx context.Context, f ArticleFilter) ([]*Article, 
 	if f.Before != "" {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$lt", Value: f.Before}}})
 	}
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	cur, err := s.articles.Find(ctx, filter, options.Find().
 		SetSort(bson.D{{Key: "_id", Value: -1}}).
 		SetLimit(int64(f.Limit)).
 		SetProjection(listProjection))
 	if err != nil {
-		return nil, storeErr("find articles", err)
+		return nil, mongodb.Err("find articles", err)
 	}
 	var out []*Article
 	if err := cur.All(ctx, &out); err != nil {
-		return nil, storeErr("read articles", err)
+		return nil, mongodb.Err("read articles", err)
 	}
 	for _, a := range out {
 		fixTimes(a)
@@ -260,19 +240,19 @@ func (s *store) FindArticleIDs(ctx context.Context, after string, olderThan, lim
 	if olderThan > 0 {
 		filter = append(filter, bson.E{Key: "sanitizerVersion", Value: bson.D{{Key: "$lt", Value: olderThan}}})
 	}
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	cur, err := s.articles.Find(ctx, filter, options.Find().
 		SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)).
 		SetProjection(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
-		return nil, storeErr("find article ids", err)
+		return nil, mongodb.Err("find article ids", err)
 	}
 	var docs []struct {
 		ID string `bson:"_id"`
 	}
 	if err := cur.All(ctx, &docs); err != nil {
-		return nil, storeErr("read article ids", err)
+		return nil, mongodb.Err("read article ids", err)
 	}
 	ids := make([]string, len(docs))
 	for i, d := range docs {
@@ -282,15 +262,15 @@ func (s *store) FindArticleIDs(ctx context.Context, after string, olderThan, lim
 }
 
 func (s *store) findAll(ctx context.Context, op string, filter bson.D, limit int) ([]*Article, error) {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	cur, err := s.articles.Find(ctx, filter, options.Find().SetLimit(int64(limit)))
 	if err != nil {
-		return nil, storeErr(op, err)
+		return nil, mongodb.Err(op, err)
 	}
 	var out []*Article
 	if err := cur.All(ctx, &out); err != nil {
-		return nil, storeErr(op, err)
+		return nil, mongodb.Err(op, err)
 	}
 	for _, a := range out {
 		fixTimes(a)
@@ -324,7 +304,7 @@ func (s *store) InsertRevision(ctx context.Context, r *Revision) error {
 	ctx, cancel := context.WithTimeout(ctx, sizedTimeout(articleSize(r.Article)+articleSize(r.Next)))
 	defer cancel()
 	if _, err := s.revisions.InsertOne(ctx, r); err != nil {
-		return storeErr("insert revision", err)
+		return mongodb.Err("insert revision", err)
 	}
 	return nil
 }
@@ -349,7 +329,7 @@ func (s *store) FindRevision(ctx context.Context, articleID string, version int6
 	defer cancel()
 	var r Revision
 	if err := s.revisions.FindOne(ctx, bson.D{{Key: "_id", Value: revisionID(articleID, version)}}).Decode(&r); err != nil {
-		return nil, storeErr("find revision", err)
+		return nil, mongodb.Err("find revision", err)
 	}
 	fixRevision(&r)
 	return &r, nil
@@ -358,18 +338,18 @@ func (s *store) FindRevision(ctx context.Context, articleID string, version int6
 // FindRevisions lists an article's revisions below version, newest first,
 // without their article copies.
 func (s *store) FindRevisions(ctx context.Context, articleID string, below int64, limit int) ([]*Revision, error) {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	cur, err := s.revisions.Find(ctx,
 		bson.D{{Key: "articleId", Value: articleID}, {Key: "version", Value: bson.D{{Key: "$lt", Value: below}}}},
 		options.Find().SetSort(bson.D{{Key: "version", Value: -1}}).SetLimit(int64(limit)).
 			SetProjection(bson.D{{Key: "article", Value: 0}, {Key: "next", Value: 0}}))
 	if err != nil {
-		return nil, storeErr("find revisions", err)
+		return nil, mongodb.Err("find revisions", err)
 	}
 	var out []*Revision
 	if err := cur.All(ctx, &out); err != nil {
-		return nil, storeErr("read revisions", err)
+		return nil, mongodb.Err("read revisions", err)
 	}
 	for _, r := range out {
 		fixRevision(r)
@@ -385,17 +365,17 @@ func (s *store) ClearRevisionNext(ctx context.Context, articleID string, version
 	_, err := s.revisions.UpdateOne(ctx, bson.D{{Key: "_id", Value: revisionID(articleID, version)}},
 		bson.D{{Key: "$unset", Value: bson.D{{Key: "next", Value: ""}}}})
 	if err != nil {
-		return storeErr("clear revision", err)
+		return mongodb.Err("clear revision", err)
 	}
 	return nil
 }
 
 // DeleteRevision removes one revision; a missing one is not an error.
 func (s *store) DeleteRevision(ctx context.Context, articleID string, version int64) error {
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	if _, err := s.revisions.DeleteOne(ctx, bson.D{{Key: "_id", Value: revisionID(articleID, version)}}); err != nil {
-		return storeErr("delete revision", err)
+		return mongodb.Err("delete revision", err)
 	}
 	return nil
 }

@@ -212,8 +212,11 @@ func (c *config) parseLists(getenv func(string) string) error {
 		for _, pair := range splitList(raw) {
 			market, tag, ok := strings.Cut(pair, "=")
 			market, tag = strings.ToLower(strings.TrimSpace(market)), strings.TrimSpace(tag)
-			if !ok || !marketplacePattern.MatchString(market) || !associateTagPattern.MatchString(tag) {
+			if !ok {
 				return bad("CMS_AMAZON_TAGS", "%q is not marketplace=tag like amazon.com=mysite-20", pair)
+			}
+			if msg := affiliate.TagProblem(market, tag); msg != "" {
+				return bad("CMS_AMAZON_TAGS", "%q: %s %s", pair, market, msg)
 			}
 			c.AmazonTags[market] = tag
 		}
@@ -254,8 +257,6 @@ func (c *config) parseLists(getenv func(string) string) error {
 }
 
 var (
-	marketplacePattern  = regexp.MustCompile(`^amazon\.[a-z.]{2,10}$`)
-	associateTagPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	// cacheControlPattern is a list of directives, each a token with an
 	// optional token or quoted value: nothing that could split the header.
 	cacheControlPattern = regexp.MustCompile(`^[A-Za-z-]+(?:=(?:[A-Za-z0-9-]+|"[A-Za-z0-9 ,-]*"))?(?:\s*,\s*[A-Za-z-]+(?:=(?:[A-Za-z0-9-]+|"[A-Za-z0-9 ,-]*"))?)*$`)

@@ -10,6 +10,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/wellness/cms/internal/mongodb"
 )
 
 // cursor is a position in a list ordered by (createdAt, _id): the last item
@@ -57,7 +59,7 @@ func (c *cursor) beyond(dir int) bson.E {
 // findHooks returns up to n hooks, oldest first, after the cursor (nil:
 // from the start).
 func (s *Service) findHooks(ctx context.Context, after *cursor, n int) ([]Hook, error) {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	filter := bson.D{}
 	if after != nil {
@@ -66,11 +68,11 @@ func (s *Service) findHooks(ctx context.Context, after *cursor, n int) ([]Hook, 
 	cur, err := s.hooks.Find(ctx, filter, options.Find().
 		SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(n)))
 	if err != nil {
-		return nil, storeErr("list webhooks", err)
+		return nil, mongodb.Err("list webhooks", err)
 	}
 	out := []Hook{}
 	if err := cur.All(ctx, &out); err != nil {
-		return nil, storeErr("read webhooks", err)
+		return nil, mongodb.Err("read webhooks", err)
 	}
 	return out, nil
 }
@@ -78,7 +80,7 @@ func (s *Service) findHooks(ctx context.Context, after *cursor, n int) ([]Hook, 
 // findDeliveries returns up to n of the hook's deliveries, newest first,
 // after the cursor (nil: from the newest).
 func (s *Service) findDeliveries(ctx context.Context, hookID string, before *cursor, n int) ([]Delivery, error) {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	filter := bson.D{{Key: "hookId", Value: hookID}}
 	if before != nil {
@@ -87,11 +89,11 @@ func (s *Service) findDeliveries(ctx context.Context, hookID string, before *cur
 	cur, err := s.deliveries.Find(ctx, filter, options.Find().
 		SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(n)))
 	if err != nil {
-		return nil, storeErr("list deliveries", err)
+		return nil, mongodb.Err("list deliveries", err)
 	}
 	out := []Delivery{}
 	if err := cur.All(ctx, &out); err != nil {
-		return nil, storeErr("read deliveries", err)
+		return nil, mongodb.Err("read deliveries", err)
 	}
 	return out, nil
 }

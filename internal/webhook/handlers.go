@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/problem"
 	"github.com/wellness/cms/internal/web"
 )
@@ -112,10 +113,10 @@ func (s *Service) CreateHook(ctx context.Context, in HookInput) (*Hook, error) {
 	now := s.cfg.Now().UTC()
 	h := &Hook{ID: newID(), URL: in.URL, Events: in.Events, Secret: newID() + newID(),
 		Active: in.Active == nil || *in.Active, CreatedAt: now, UpdatedAt: now}
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	if _, err := s.hooks.InsertOne(ctx, h); err != nil {
-		return nil, storeErr("insert webhook", err)
+		return nil, mongodb.Err("insert webhook", err)
 	}
 	return h, nil
 }
@@ -156,10 +157,10 @@ func (s *Service) handleUpdate(c *gin.Context) error {
 		return err
 	}
 	h.URL, h.Events, h.Active, h.UpdatedAt = next.URL, next.Events, *next.Active, s.cfg.Now().UTC()
-	ctx, cancel := context.WithTimeout(c.Request.Context(), opTimeout)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), mongodb.OpTimeout)
 	defer cancel()
 	if _, err := s.hooks.ReplaceOne(ctx, bson.D{{Key: "_id", Value: h.ID}}, h); err != nil {
-		return storeErr("update webhook", err)
+		return mongodb.Err("update webhook", err)
 	}
 	c.JSON(http.StatusOK, h)
 	return nil
@@ -170,10 +171,10 @@ func (s *Service) handleDelete(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), opTimeout)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), mongodb.OpTimeout)
 	defer cancel()
 	if _, err := s.hooks.DeleteOne(ctx, bson.D{{Key: "_id", Value: h.ID}}); err != nil {
-		return storeErr("delete webhook", err)
+		return mongodb.Err("delete webhook", err)
 	}
 	c.Status(http.StatusNoContent)
 	return nil

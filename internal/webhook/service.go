@@ -22,8 +22,6 @@ import (
 	"github.com/wellness/cms/internal/problem"
 )
 
-const opTimeout = 5 * time.Second
-
 // Delivery states.
 const (
 	Pending   = "pending"
@@ -103,13 +101,6 @@ func newID() string {
 	return hex.EncodeToString(b)
 }
 
-func storeErr(op string, err error) error {
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return problem.Wrap(problem.NotFound, err, "no such webhook")
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
-
 // Emit queues event with data for every active hook that wants it. The
 // outbox entry is written before Emit returns, so a restart loses none.
 func (s *Service) Emit(ctx context.Context, event string, data any) error {
@@ -139,10 +130,10 @@ func (s *Service) Emit(ctx context.Context, event string, data any) error {
 	if len(docs) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	if _, err := s.deliveries.InsertMany(ctx, docs); err != nil {
-		return storeErr("queue webhook deliveries", err)
+		return mongodb.Err("queue webhook deliveries", err)
 	}
 	select {
 	case s.wake <- struct{}{}:
@@ -184,17 +175,17 @@ const leaseTimeout = time.Minute
 // deliveries it attempted.
 func (s *Service) DeliverDue(ctx context.Context) (int, error) {
 	now := s.cfg.Now().UTC()
-	fctx, cancel := context.WithTimeout(ctx, opTimeout)
+	fctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	cur, err := s.deliveries.Find(fctx,
 		bson.D{{Key: "status", Value: Pending}, {Key: "nextAttemptAt", Value: bson.D{{Key: "$lte", Value: now}}}},
 		options.Find().SetSort(bson.D{{Key: "nextAttemptAt", Value: 1}}).SetLimit(20))
 	if err != nil {
-		return 0, storeErr("find due deliveries", err)
+		return 0, mongodb.Err("find due deliveries", err)
 	}
 	var due []Delivery
 	if err := cur.All(fctx, &due); err != nil {
-		return 0, storeErr("read due deliveries", err)
+		return 0, mongodb.Err("read due deliveries", err)
 	}
 	hooks := map[string]*Hook{}
 	n := 0
@@ -229,7 +220,7 @@ func (s *Service) DeliverDue(ctx context.Context) (int, error) {
 // abandoned after leaseTimeout by moving the delivery's schedule, which
 // changes the lease key.
 func (s *Service) claim(ctx context.Context, d *Delivery, now time.Time) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	key := d.ID + ":" + strconv.Itoa(d.Attempts) + ":" + strconv.FormatInt(d.NextAttemptAt.UnixNano(), 10)
 	_, err := s.leases.InsertOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "createdAt", Value: now}})
@@ -237,7 +228,7 @@ func (s *Service) claim(ctx context.Context, d *Delivery, now time.Time) (bool, 
 		return true, nil
 	}
 	if !mongo.IsDuplicateKeyError(err) {
-		return false, storeErr("claim webhook delivery", err)
+		return false, mongodb.Err("claim webhook delivery", err)
 	}
 	var lease struct {
 		CreatedAt time.Time `bson:"createdAt"`
@@ -246,7 +237,7 @@ func (s *Service) claim(ctx context.Context, d *Delivery, now time.Time) (bool, 
 		_, err = s.deliveries.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}},
 			bson.D{{Key: "$set", Value: bson.D{{Key: "nextAttemptAt", Value: now}}}})
 		if err != nil {
-			return false, storeErr("release abandoned webhook lease", err)
+			return false, mongodb.Err("release abandoned webhook lease", err)
 		}
 	}
 	return false, nil
@@ -277,10 +268,10 @@ func (s *Service) attempt(ctx context.Context, d *Delivery, h *Hook, now time.Ti
 		set = append(set, bson.E{Key: "nextAttemptAt", Value: now.Add(backoff(d.Attempts))})
 	}
 	set = append(set, bson.E{Key: "status", Value: status})
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	if _, err := s.deliveries.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, bson.D{{Key: "$set", Value: set}}); err != nil {
-		return storeErr("record webhook delivery", err)
+		return mongodb.Err("record webhook delivery", err)
 	}
 	if h != nil {
 		last := status
@@ -293,7 +284,7 @@ func (s *Service) attempt(ctx context.Context, d *Delivery, h *Hook, now time.Ti
 		_, err := s.hooks.UpdateOne(ctx, bson.D{{Key: "_id", Value: h.ID}},
 			bson.D{{Key: "$set", Value: bson.D{{Key: "lastStatus", Value: last}, {Key: "lastAttemptAt", Value: now}}}})
 		if err != nil {
-			return storeErr("record webhook status", err)
+			return mongodb.Err("record webhook status", err)
 		}
 	}
 	return nil
@@ -356,35 +347,38 @@ func (s *Service) cleanup(ctx context.Context, now time.Time) error {
 		{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{Delivered, Failed}}}},
 		{Key: "createdAt", Value: bson.D{{Key: "$lt", Value: now.Add(-7 * 24 * time.Hour)}}},
 	}); err != nil {
-		return storeErr("delete old deliveries", err)
+		return mongodb.Err("delete old deliveries", err)
 	}
 	if _, err := s.leases.DeleteMany(ctx, bson.D{{Key: "createdAt", Value: bson.D{{Key: "$lt", Value: now.Add(-giveUp - time.Hour)}}}}); err != nil {
-		return storeErr("delete old leases", err)
+		return mongodb.Err("delete old leases", err)
 	}
 	return nil
 }
 
 func (s *Service) listHooks(ctx context.Context) ([]Hook, error) {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	cur, err := s.hooks.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}}).SetLimit(1000))
 	if err != nil {
-		return nil, storeErr("list webhooks", err)
+		return nil, mongodb.Err("list webhooks", err)
 	}
 	out := []Hook{}
 	if err := cur.All(ctx, &out); err != nil {
-		return nil, storeErr("read webhooks", err)
+		return nil, mongodb.Err("read webhooks", err)
 	}
 	return out, nil
 }
 
 // FindHook returns the hook with id, or NotFound.
 func (s *Service) FindHook(ctx context.Context, id string) (*Hook, error) {
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	var h Hook
 	if err := s.hooks.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&h); err != nil {
-		return nil, storeErr("find webhook", err)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return nil, problem.New(problem.NotFound, "no such webhook")
+		}
+		return nil, mongodb.Err("find webhook", err)
 	}
 	return &h, nil
 }
