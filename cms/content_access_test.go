@@ -17,7 +17,7 @@ import (
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/cms"
 	"github.com/wellness/cms/internal/testenv"
-	"github.com/wellness/cms/internal/webhook"
+	"github.com/wellness/cms/webhook"
 )
 
 func previewToken(t *testing.T, s *testenv.Server, token string, a *cms.Article) string {
@@ -179,7 +179,7 @@ func TestContentWebhooks(t *testing.T) {
 	s := testenv.NewServer(t)
 	admin, _ := s.User(t, auth.Admin)
 	rc := newHookReceiver(t)
-	r := do(t, s, admin, "POST", "/api/v1/webhooks", map[string]any{"url": rc.srv.URL + "/rebuild", "events": webhook.Events})
+	r := do(t, s, admin, "POST", "/api/v1/webhooks", map[string]any{"url": rc.srv.URL + "/rebuild", "events": cms.Events})
 	wantStatus(t, r, http.StatusCreated)
 	var hook struct{ Secret string }
 	r.JSON(t, &hook)
@@ -193,11 +193,11 @@ func TestContentWebhooks(t *testing.T) {
 	wantStatus(t, do(t, s, admin, "DELETE", "/api/v1/articles/"+a.ID, nil), http.StatusNoContent)
 
 	want := []struct{ event, slug, previous string }{
-		{webhook.ArticlePublished, "hooked-article", ""},
-		{webhook.ArticleUpdated, "hooked-and-moved", "hooked-article"},
-		{webhook.ArticleUnpublished, "hooked-and-moved", ""},
-		{webhook.ArticlePublished, "hooked-and-moved", ""},
-		{webhook.ArticleDeleted, "hooked-and-moved", ""},
+		{cms.EventArticlePublished, "hooked-article", ""},
+		{cms.EventArticleUpdated, "hooked-and-moved", "hooked-article"},
+		{cms.EventArticleUnpublished, "hooked-and-moved", ""},
+		{cms.EventArticlePublished, "hooked-and-moved", ""},
+		{cms.EventArticleDeleted, "hooked-and-moved", ""},
 	}
 	got := map[string]int{}
 	for i := range want {

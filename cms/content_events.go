@@ -1,10 +1,17 @@
 package cms
 
-import (
-	"context"
+import "context"
 
-	"github.com/wellness/cms/internal/webhook"
+// The webhook events of articles: what readers can see change.
+const (
+	EventArticlePublished   = "article.published"
+	EventArticleUpdated     = "article.updated"
+	EventArticleUnpublished = "article.unpublished"
+	EventArticleDeleted     = "article.deleted"
 )
+
+// Events lists every event cms emits, for the webhook service to offer.
+var Events = []string{EventArticlePublished, EventArticleUpdated, EventArticleUnpublished, EventArticleDeleted}
 
 // ArticleEvent is the data of a webhook event about an article, enough for
 // a static site to rebuild the page (or remove it) without calling back.
@@ -27,13 +34,13 @@ func eventOf(c Change) string {
 	is := c.Next.Status == StatusPublished
 	switch {
 	case !was && is:
-		return webhook.ArticlePublished
+		return EventArticlePublished
 	case was && is:
-		return webhook.ArticleUpdated
+		return EventArticleUpdated
 	case was && c.Next.Status == StatusArchived:
-		return webhook.ArticleDeleted
+		return EventArticleDeleted
 	case was:
-		return webhook.ArticleUnpublished
+		return EventArticleUnpublished
 	}
 	return ""
 }

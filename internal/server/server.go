@@ -22,7 +22,7 @@ import (
 	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/problem"
 	"github.com/wellness/cms/internal/web"
-	"github.com/wellness/cms/internal/webhook"
+	"github.com/wellness/cms/webhook"
 )
 
 // Config is what the server needs from the process configuration.
@@ -159,7 +159,7 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 	api := root.Group("/api/v1")
 	s.auth.Register(api)
 
-	s.webhooks = webhook.NewService(db.Database, webhook.Config{
+	s.webhooks = webhook.NewService(db.Database, webhook.Config{Events: cms.Events,
 		AllowPrivate: cfg.WebhookAllowPrivate, Now: cfg.Now, Logger: cfg.Logger})
 	if err := s.webhooks.EnsureIndexes(ctx); err != nil {
 		cancel()

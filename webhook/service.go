@@ -47,6 +47,10 @@ type Delivery struct {
 
 // Config configures the Service.
 type Config struct {
+	// Events are the event names hooks may subscribe to, given by the
+	// features that emit them (cms.Events): this package delivers events,
+	// it does not define them.
+	Events []string
 	// AllowPrivate lets hooks reach private and loopback addresses
 	// (CMS_WEBHOOK_ALLOW_PRIVATE; tests and closed networks).
 	AllowPrivate bool

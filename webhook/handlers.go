@@ -107,7 +107,7 @@ func (s *Service) handleCreate(c *gin.Context) error {
 
 // CreateHook validates in and stores a new hook with a fresh secret.
 func (s *Service) CreateHook(ctx context.Context, in HookInput) (*Hook, error) {
-	if err := in.Validate(s.cfg.AllowPrivate); err != nil {
+	if err := in.Validate(s.cfg.AllowPrivate, s.cfg.Events); err != nil {
 		return nil, err
 	}
 	now := s.cfg.Now().UTC()
@@ -153,7 +153,7 @@ func (s *Service) handleUpdate(c *gin.Context) error {
 	if in.Active != nil {
 		next.Active = in.Active
 	}
-	if err := next.Validate(s.cfg.AllowPrivate); err != nil {
+	if err := next.Validate(s.cfg.AllowPrivate, s.cfg.Events); err != nil {
 		return err
 	}
 	h.URL, h.Events, h.Active, h.UpdatedAt = next.URL, next.Events, *next.Active, s.cfg.Now().UTC()

@@ -71,6 +71,15 @@ var specialPurpose = []struct{ prefix, name string }{
 }
 
 // lastAddr is the highest address of p.
+
+// Event names for the tests; the service takes them from its callers.
+const (
+	ArticlePublished = "article.published"
+	ArticleDeleted   = "article.deleted"
+)
+
+var Events = []string{ArticlePublished, "article.updated", ArticleDeleted}
+
 func lastAddr(p netip.Prefix) netip.Addr {
 	b := p.Masked().Addr().AsSlice()
 	for i := p.Bits(); i < len(b)*8; i++ {
@@ -174,7 +183,7 @@ func TestValidateHookInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		in := HookInput{URL: tt.url, Events: tt.events}
-		if err := in.Validate(tt.allowPrivate); (err == nil) != tt.ok {
+		if err := in.Validate(tt.allowPrivate, Events); (err == nil) != tt.ok {
 			t.Errorf("%s %v private=%v: err = %v, want ok=%v", tt.url, tt.events, tt.allowPrivate, err, tt.ok)
 		}
 	}

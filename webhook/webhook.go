@@ -1,4 +1,4 @@
-// Package webhook delivers content events to URLs that site owners register,
+// Package webhook delivers events to URLs that site owners register,
 // so static front ends can rebuild when an article changes. Deliveries go
 // through an outbox collection: a restart loses none, failures are retried
 // with backoff for more than a day, and each attempt is made by one
@@ -10,23 +10,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/wellness/cms/internal/problem"
 )
-
-// The events a hook may subscribe to.
-const (
-	ArticlePublished   = "article.published"
-	ArticleUpdated     = "article.updated"
-	ArticleUnpublished = "article.unpublished"
-	ArticleDeleted     = "article.deleted"
-)
-
-// Events lists every event name.
-var Events = []string{ArticlePublished, ArticleUpdated, ArticleUnpublished, ArticleDeleted}
 
 // Hook is a registered target. Secret signs deliveries; it is shown once,
 // when the hook is created.
@@ -60,9 +50,10 @@ type HookInput struct {
 	Active *bool    `json:"active"`
 }
 
-// Validate checks the URL's form and the event names. Whether the host is
-// allowed is decided at delivery, after DNS resolution, by the dialer.
-func (in *HookInput) Validate(allowPrivate bool) error {
+// Validate checks the URL's form and that every event is one of events.
+// Whether the host is allowed is decided at delivery, after DNS
+// resolution, by the dialer.
+func (in *HookInput) Validate(allowPrivate bool, events []string) error {
 	var f problem.Fields
 	u, err := url.Parse(in.URL)
 	switch {
@@ -74,11 +65,11 @@ func (in *HookInput) Validate(allowPrivate bool) error {
 		f.Add("url", "private, loopback, link-local and other special-purpose addresses are not allowed")
 	}
 	if len(in.Events) == 0 {
-		f.Add("events", "name at least one of %s", strings.Join(Events, ", "))
+		f.Add("events", "name at least one of %s", strings.Join(events, ", "))
 	}
 	seen := map[string]bool{}
 	for i, e := range in.Events {
-		if !known(e) {
+		if !slices.Contains(events, e) {
 			f.Add("events["+strconv.Itoa(i)+"]", "unknown event %q", e)
 		}
 		if seen[e] {
@@ -87,15 +78,6 @@ func (in *HookInput) Validate(allowPrivate bool) error {
 		seen[e] = true
 	}
 	return f.Err()
-}
-
-func known(e string) bool {
-	for _, k := range Events {
-		if k == e {
-			return true
-		}
-	}
-	return false
 }
 
 // Signature is the value of the signature header for a delivery: HMAC-SHA256

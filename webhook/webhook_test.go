@@ -14,9 +14,18 @@ import (
 	"time"
 
 	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/cms"
 	"github.com/wellness/cms/internal/server"
 	"github.com/wellness/cms/internal/testenv"
-	"github.com/wellness/cms/internal/webhook"
+	"github.com/wellness/cms/webhook"
+)
+
+// The article events, as cms defines them; the service takes its event
+// names from its callers.
+var (
+	eventPublished = cms.EventArticlePublished
+	eventUpdated   = cms.EventArticleUpdated
+	eventDeleted   = cms.EventArticleDeleted
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -85,12 +94,12 @@ func TestDeliverySignedAndListed(t *testing.T) {
 	s := testenv.NewServer(t)
 	admin, _ := s.User(t, auth.Admin)
 	rc := newReceiver(t)
-	id, secret := createHook(t, s, admin, rc.srv.URL+"/rebuild", webhook.ArticlePublished)
+	id, secret := createHook(t, s, admin, rc.srv.URL+"/rebuild", eventPublished)
 	other := newReceiver(t)
-	otherID, _ := createHook(t, s, admin, other.srv.URL, webhook.ArticleDeleted)
+	otherID, _ := createHook(t, s, admin, other.srv.URL, eventDeleted)
 
 	data := map[string]string{"slug": "massage-for-chronic-pain-relief"}
-	if err := s.Webhooks().Emit(context.Background(), webhook.ArticlePublished, data); err != nil {
+	if err := s.Webhooks().Emit(context.Background(), eventPublished, data); err != nil {
 		t.Fatal(err)
 	}
 	rc.waitFor(t, 1)
@@ -113,7 +122,7 @@ func TestDeliverySignedAndListed(t *testing.T) {
 		ID, Event string
 		Data      map[string]string
 	}
-	if err := json.Unmarshal(body, &payload); err != nil || payload.Event != webhook.ArticlePublished ||
+	if err := json.Unmarshal(body, &payload); err != nil || payload.Event != eventPublished ||
 		payload.Data["slug"] != data["slug"] || payload.ID != req.Header.Get(webhook.HeaderDelivery) {
 		t.Fatalf("payload %s (%v)", body, err)
 	}
@@ -161,12 +170,12 @@ func TestDeliverySignedAndListed(t *testing.T) {
 func TestRetriesWithBackoff(t *testing.T) {
 	db := testenv.OpenDB(t)
 	clk := testenv.NewClock(time.Now().UTC())
-	svc := webhook.NewService(db.Database, webhook.Config{AllowPrivate: true, Now: clk.Now, Logger: testenv.Quiet()})
+	svc := webhook.NewService(db.Database, webhook.Config{Events: cms.Events, AllowPrivate: true, Now: clk.Now, Logger: testenv.Quiet()})
 	rc := newReceiver(t, 500, 503)
-	if _, err := svc.CreateHook(context.Background(), webhook.HookInput{URL: rc.srv.URL, Events: []string{webhook.ArticleUpdated}}); err != nil {
+	if _, err := svc.CreateHook(context.Background(), webhook.HookInput{URL: rc.srv.URL, Events: []string{eventUpdated}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Emit(context.Background(), webhook.ArticleUpdated, map[string]int{"n": 1}); err != nil {
+	if err := svc.Emit(context.Background(), eventUpdated, map[string]int{"n": 1}); err != nil {
 		t.Fatal(err)
 	}
 	steps := []struct {
@@ -203,8 +212,8 @@ func TestRetriesGiveUpAfterADay(t *testing.T) {
 	// A target that always fails is retried for more than a day, then
 	// given up.
 	dead := newReceiver(t, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500)
-	id, _ := createHook(t, s, admin, dead.srv.URL, webhook.ArticleDeleted)
-	if err := s.Webhooks().Emit(context.Background(), webhook.ArticleDeleted, nil); err != nil {
+	id, _ := createHook(t, s, admin, dead.srv.URL, eventDeleted)
+	if err := s.Webhooks().Emit(context.Background(), eventDeleted, nil); err != nil {
 		t.Fatal(err)
 	}
 	dead.waitFor(t, 1)
@@ -230,13 +239,13 @@ func TestRetriesGiveUpAfterADay(t *testing.T) {
 // the next one; the outbox lives in the database.
 func TestOutboxSurvivesRestart(t *testing.T) {
 	db := testenv.OpenDB(t)
-	cfg := webhook.Config{AllowPrivate: true, Logger: testenv.Quiet()}
+	cfg := webhook.Config{Events: cms.Events, AllowPrivate: true, Logger: testenv.Quiet()}
 	rc := newReceiver(t)
 	first := webhook.NewService(db.Database, cfg)
 	if _, err := first.CreateHook(context.Background(), webhook.HookInput{URL: rc.srv.URL, Events: webhook.Events}); err != nil {
 		t.Fatal(err)
 	}
-	if err := first.Emit(context.Background(), webhook.ArticlePublished, map[string]string{"slug": "a"}); err != nil {
+	if err := first.Emit(context.Background(), eventPublished, map[string]string{"slug": "a"}); err != nil {
 		t.Fatal(err)
 	}
 	// first stops without delivering (its Run never started).
@@ -258,7 +267,7 @@ func TestPrivateTargetsRefusedByDefault(t *testing.T) {
 		"http://0.0.0.0:8080/", "http://198.18.0.1/", "http://240.0.0.1/", "http://192.0.0.8/", "http://[64:ff9b::7f00:1]/",
 		"http://[2002:7f00:1::1]/", "http://[::ffff:127.0.0.1]/", "http://[::ffff:a9fe:a9fe]/", "http://[fd00::1]/", "http://api.localhost/"} {
 		r := s.Do(testenv.Request{Method: "POST", Path: "/api/v1/webhooks", Token: admin,
-			Body: map[string]any{"url": u, "events": []string{webhook.ArticlePublished}}})
+			Body: map[string]any{"url": u, "events": []string{eventPublished}}})
 		if r.Status != 400 {
 			t.Errorf("%s: %d, want 400", u, r.Status)
 		}
@@ -272,12 +281,12 @@ func TestPrivateTargetsRefusedByDefault(t *testing.T) {
 	id := "0123456789abcdef0123456789abcdef"
 	now := time.Now().UTC()
 	if _, err := s.DB.Database.Collection("webhooks").InsertOne(context.Background(), webhook.Hook{
-		ID: id, URL: "http://localhost:" + port + "/", Events: []string{webhook.ArticlePublished},
+		ID: id, URL: "http://localhost:" + port + "/", Events: []string{eventPublished},
 		Secret: "s", Active: true, CreatedAt: now, UpdatedAt: now,
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Webhooks().Emit(context.Background(), webhook.ArticlePublished, nil); err != nil {
+	if err := s.Webhooks().Emit(context.Background(), eventPublished, nil); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -306,7 +315,7 @@ func TestWebhookRoutesAdminOnly(t *testing.T) {
 	admin, _ := s.User(t, auth.Admin)
 	editor, _ := s.User(t, auth.Editor)
 	rc := newReceiver(t)
-	id, _ := createHook(t, s, admin, rc.srv.URL, webhook.ArticlePublished)
+	id, _ := createHook(t, s, admin, rc.srv.URL, eventPublished)
 	for _, rt := range []struct{ method, path string }{
 		{"GET", "/api/v1/webhooks"}, {"POST", "/api/v1/webhooks"}, {"GET", "/api/v1/webhooks/" + id},
 		{"PATCH", "/api/v1/webhooks/" + id}, {"DELETE", "/api/v1/webhooks/" + id}, {"GET", "/api/v1/webhooks/" + id + "/deliveries"},
@@ -316,7 +325,7 @@ func TestWebhookRoutesAdminOnly(t *testing.T) {
 		}
 	}
 	r := s.Do(testenv.Request{Method: "PATCH", Path: "/api/v1/webhooks/" + id, Token: admin,
-		Body: map[string]any{"active": false, "events": []string{webhook.ArticleUpdated, webhook.ArticleDeleted}}})
+		Body: map[string]any{"active": false, "events": []string{eventUpdated, eventDeleted}}})
 	if r.Status != 200 {
 		t.Fatalf("patch: %d %s", r.Status, r.Body)
 	}
@@ -342,7 +351,7 @@ func TestWebhookQueryStrings(t *testing.T) {
 	s := testenv.NewServer(t)
 	admin, _ := s.User(t, auth.Admin)
 	rc := newReceiver(t)
-	id, _ := createHook(t, s, admin, rc.srv.URL, webhook.ArticlePublished)
+	id, _ := createHook(t, s, admin, rc.srv.URL, eventPublished)
 	lists := []string{"/api/v1/webhooks", "/api/v1/webhooks/" + id + "/deliveries"}
 	for _, path := range lists {
 		for _, tt := range []struct{ query, field string }{
@@ -446,7 +455,7 @@ func TestWebhookListsArePaged(t *testing.T) {
 		if i != 2 {
 			clk.Advance(time.Second)
 		}
-		id, _ := createHook(t, s, admin, rc.srv.URL+"/"+strconv.Itoa(i), webhook.ArticlePublished)
+		id, _ := createHook(t, s, admin, rc.srv.URL+"/"+strconv.Itoa(i), eventPublished)
 		hooks = append(hooks, id)
 	}
 	ids, sizes := listPages(t, s, admin, "/api/v1/webhooks", 2)
@@ -465,7 +474,7 @@ func TestWebhookListsArePaged(t *testing.T) {
 		if i%3 == 0 {
 			clk.Advance(time.Second)
 		}
-		if err := s.Webhooks().Emit(context.Background(), webhook.ArticlePublished, map[string]int{"n": i}); err != nil {
+		if err := s.Webhooks().Emit(context.Background(), eventPublished, map[string]int{"n": i}); err != nil {
 			t.Fatal(err)
 		}
 	}
