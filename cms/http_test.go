@@ -108,10 +108,15 @@ func TestCreateAndGet(t *testing.T) {
 	r = do(t, s, token, "GET", "/api/v1/articles/"+a.ID, nil, "If-None-Match", etag(1))
 	wantStatus(t, r, http.StatusNotModified)
 
-	// A title in a script without ASCII letters still gets a usable slug.
+	// A title in another script gets its romanized words; one with no
+	// words at all still gets a usable slug.
 	cn := createArticle(t, s, token, map[string]any{"title": "慢性疼痛的按摩"})
-	if cn.Slug != cms.FallbackSlug(cn.ID) {
+	if cn.Slug != "man-xing-teng-tong-de-an-mo" {
 		t.Errorf("slug of a Chinese title = %q", cn.Slug)
+	}
+	emoji := createArticle(t, s, token, map[string]any{"title": "🧘‍♀️💆"})
+	if emoji.Slug != cms.FallbackSlug(emoji.ID) {
+		t.Errorf("slug of an emoji title = %q", emoji.Slug)
 	}
 	// Same title again: the derived slug moves on.
 	again := createArticle(t, s, token, map[string]any{"title": "Massage for chronic pain relief!"})

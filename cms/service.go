@@ -13,6 +13,7 @@ import (
 	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/search"
 )
 
 // MaxRevisions is how many previous versions an article keeps.
@@ -639,7 +640,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, q ListQuery) ([]*
 		}
 		f.AuthorID = p.UserID
 	}
-	f.Words = foldWords(q.Q)
+	f.Words = search.Words(q.Q)
 	items, err := s.store.FindArticles(ctx, f)
 	if err != nil {
 		return nil, "", fmt.Errorf("list articles: %w", err)

@@ -4,11 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"unicode"
 
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
+	"github.com/wellness/cms/internal/search"
 )
 
 // MaxSlug bounds a slug: long enough for a headline, short enough for a
@@ -28,65 +25,18 @@ func checkSlug(s string) string {
 	return ""
 }
 
-// stripMarks returns a transformer that strips accents (é → e) by
-// decomposing and dropping the combining marks; letters that do not
-// decompose get the table below. A chain keeps state, so each call needs
-// its own.
-func stripMarks() transform.Transformer {
-	return transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-}
+// slugSpelling is what a slug spells out before the shared fold: "&"
+// reads as a word in a URL, where search ignores it.
+var slugSpelling = strings.NewReplacer("&", " and ")
 
-// transliterations covers letters that do not decompose into ASCII, and
-// Greek and Cyrillic, so that titles in those scripts keep readable slugs.
-var transliterations = map[rune]string{
-	'ß': "ss", 'æ': "ae", 'ø': "o", 'œ': "oe", 'ł': "l", 'đ': "d", 'ð': "d", 'þ': "th", 'ı': "i", 'ŀ': "l",
-	'&': " and ", '\'': "", '’': "", // "it's" → its, not it-s
-	// Cyrillic (a common practical romanization).
-	'а': "a", 'б': "b", 'в': "v", 'г': "g", 'д': "d", 'е': "e", 'ё': "e", 'ж': "zh", 'з': "z", 'и': "i",
-	'й': "y", 'к': "k", 'л': "l", 'м': "m", 'н': "n", 'о': "o", 'п': "p", 'р': "r", 'с': "s", 'т': "t",
-	'у': "u", 'ф': "f", 'х': "kh", 'ц': "ts", 'ч': "ch", 'ш': "sh", 'щ': "shch", 'ъ': "", 'ы': "y", 'ь': "",
-	'э': "e", 'ю': "yu", 'я': "ya", 'є': "ye", 'і': "i", 'ї': "yi", 'ґ': "g",
-	// Greek (after accents are stripped).
-	'α': "a", 'β': "v", 'γ': "g", 'δ': "d", 'ε': "e", 'ζ': "z", 'η': "i", 'θ': "th", 'ι': "i", 'κ': "k",
-	'λ': "l", 'μ': "m", 'ν': "n", 'ξ': "x", 'ο': "o", 'π': "p", 'ρ': "r", 'σ': "s", 'ς': "s", 'τ': "t",
-	'υ': "y", 'φ': "f", 'χ': "ch", 'ψ': "ps", 'ω': "o",
-}
-
-// foldWords lower-cases s, folds it to ASCII and returns its words of a-z
-// and 0-9. Characters with no ASCII form (Chinese, Arabic, emoji) separate
-// words and are otherwise dropped.
-func foldWords(s string) []string {
-	// Transliterate before and after stripping accents: й must not lose its
-	// breve to become и, and ά must lose its accent to become α.
-	s = transliterate(norm.NFC.String(strings.ToLower(s)))
-	if folded, _, err := transform.String(stripMarks(), s); err == nil {
-		s = transliterate(folded)
-	}
-	return strings.FieldsFunc(s, func(r rune) bool {
-		return (r < 'a' || r > 'z') && (r < '0' || r > '9')
-	})
-}
-
-func transliterate(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		if t, ok := transliterations[r]; ok {
-			b.WriteString(t)
-		} else {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// Slugify derives a slug from a title: lower case, ASCII-folded words
-// joined by hyphens, cut at a word boundary to MaxSlug. It returns "" when
-// nothing usable is left (a title in Chinese, say); the caller then falls
-// back to a generated slug.
+// Slugify derives a slug from a title: its words as search folds them
+// (lower-case ASCII, other scripts romanized), joined by hyphens and cut
+// at a word boundary to MaxSlug. It returns "" when nothing usable is
+// left (a title of emoji, say); the caller then falls back to a generated
+// slug.
 func Slugify(title string) string {
 	var b strings.Builder
-	for _, w := range foldWords(title) {
+	for _, w := range search.Words(slugSpelling.Replace(title)) {
 		if len(w) > MaxSlug {
 			w = w[:MaxSlug]
 		}
@@ -124,10 +74,11 @@ func slugCandidate(base string, n int) string {
 	return base + suffix
 }
 
-// titleKey is the search form of a title: folded words, space separated,
-// with a leading space so that a word prefix matches " word".
+// titleKey is the search form of a title for the authoring list: its
+// folded words, space separated, with a leading space so that a word
+// prefix matches " word". The list's q is folded by the same search.Words.
 func titleKey(title string) string {
-	words := foldWords(title)
+	words := search.Words(title)
 	if len(words) == 0 {
 		return ""
 	}

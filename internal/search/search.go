@@ -2,7 +2,8 @@
 // articles. Neither engine offers a portable text search ($text does not
 // exist on the embedded one), and the published set of a wellness site fits
 // in memory many times over, so the content API keeps its own index,
-// rebuilt from the database at start and updated on every write.
+// rebuilt from the database at start and updated on every write. It also
+// holds the text fold that slugs and the authoring list share with it.
 package search
 
 import (
@@ -10,8 +11,9 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
-	"golang.org/x/text/unicode/norm"
+	"github.com/mozillazg/go-unidecode"
 )
 
 // Doc is the searchable text of one article.
@@ -191,32 +193,74 @@ func (ix *Index) Search(q string) []Hit {
 	return hits
 }
 
-// letterMap spells out letters that Unicode decomposition leaves whole.
-var letterMap = map[rune]string{
-	'ß': "ss", 'æ': "ae", 'œ': "oe", 'ø': "o", 'ł': "l", 'đ': "d", 'ð': "d", 'þ': "th", 'ı': "i",
-}
-
-// Fold lower-cases s and removes accents: "Crème Brûlée" → "creme brulee".
-// Invalid UTF-8 (a query string may decode to it) becomes U+FFFD first:
-// the normalizer leaves text after a broken byte undecomposed, so "\xf0á"
-// would keep its accent.
+// Fold is the one text fold of the CMS: slugs, the authoring list's title
+// search and this index all see text through it, so a title is found by
+// the words its slug is made of. It lower-cases s and spells it in ASCII:
+// accents go ("Crème Brûlée" → "creme brulee"), letters of other scripts
+// are romanized by the Unidecode tables of go-unidecode ("Массаж" →
+// "massazh", "按摩" → "an mo "), and an apostrophe does not split a word
+// ("it's" → "its", like the romanization's own signs for ь or ع).
+// Anything that is not a letter, digit or mark (punctuation, symbols,
+// emoji, invalid UTF-8) becomes a space, so it separates words; ASCII
+// punctuation is kept as it is. The output is at most a small constant
+// times longer than s.
 func Fold(s string) string {
 	var b strings.Builder
-	for _, r := range norm.NFD.String(strings.ToValidUTF8(s, "\uFFFD")) {
-		if unicode.Is(unicode.Mn, r) {
-			continue
+	b.Grow(len(s))
+	run := -1 // start of the current run of non-ASCII letters, digits and marks
+	flush := func(end int) {
+		if run >= 0 {
+			romanize(&b, s[run:end])
+			run = -1
 		}
-		r = unicode.ToLower(r)
-		if m, ok := letterMap[r]; ok {
-			b.WriteString(m)
-			continue
-		}
-		b.WriteRune(r)
 	}
+	for i, r := range s { // an invalid byte ranges as U+FFFD, a symbol
+		switch {
+		case r < utf8.RuneSelf:
+			flush(i)
+			if c := byte(r); c != '\'' {
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				b.WriteByte(c)
+			}
+		case r == '’' || r == 'ʼ': // apostrophes, typeset
+			flush(i)
+		case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.IsMark(r):
+			if run < 0 {
+				run = i
+			}
+		default:
+			flush(i)
+			b.WriteByte(' ')
+		}
+	}
+	flush(len(s))
 	return b.String()
 }
 
-// Words splits folded s into words of letters and digits.
+// romanize writes the lower-case ASCII spelling of run, a run of letters,
+// digits and marks. The tables write some letters as apostrophes, quotes
+// or backticks (ь and ъ → ', ҍ → ", ע → `); they are signs within a word,
+// so they are dropped.
+func romanize(b *strings.Builder, run string) {
+	ascii := unidecode.Unidecode(run)
+	for i := 0; i < len(ascii); i++ {
+		switch c := ascii[i]; {
+		case c == '\'' || c == '"' || c == '`':
+		case 'A' <= c && c <= 'Z':
+			b.WriteByte(c + 'a' - 'A')
+		default:
+			b.WriteByte(c)
+		}
+	}
+}
+
+// Words splits s into its folded words: the runs of a-z and 0-9 that Fold
+// leaves. Slugs join them with hyphens, the authoring list matches them
+// against titles and this index against articles.
 func Words(s string) []string {
-	return strings.FieldsFunc(Fold(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
+	return strings.FieldsFunc(Fold(s), func(r rune) bool {
+		return (r < 'a' || r > 'z') && (r < '0' || r > '9')
+	})
 }

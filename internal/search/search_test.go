@@ -7,23 +7,42 @@ import (
 	"testing"
 )
 
+// TestFold pins the one fold that slugs, the authoring list and the
+// public search share: every script comes out as lower-case ASCII words.
 func TestFold(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"Crème Brûlée", "creme brulee"},
-		{"MASSAGE", "massage"},
-		{"Straße", "strasse"},
-		{"Øresund Ærø", "oresund aero"},
-		{"naïve café", "naive cafe"},
-		{"Ćwiczenia łydek", "cwiczenia lydek"},
-		{"\xf0Crème", "\ufffdcreme"}, // a broken byte used to leave the accent after it
+	tests := []struct {
+		name, in, fold string
+		words          []string
+	}{
+		{"latin accents", "Crème Brûlée", "creme brulee", []string{"creme", "brulee"}},
+		{"case", "MASSAGE", "massage", []string{"massage"}},
+		{"german", "Straße ẞ", "strasse ss", []string{"strasse", "ss"}},
+		{"nordic and polish", "Øresund Ærø, Ćwiczenia łydek", "oresund aero, cwiczenia lydek", []string{"oresund", "aero", "cwiczenia", "lydek"}},
+		{"decomposed accent", "cafe\u0301", "cafe", []string{"cafe"}},
+		{"cyrillic", "Массаж при хронической боли", "massazh pri khronicheskoi boli", []string{"massazh", "pri", "khronicheskoi", "boli"}},
+		{"cyrillic signs stay in the word", "Объём, боль", "obiom, bol", []string{"obiom", "bol"}},
+		{"greek", "Μασάζ για πόνο", "masaz gia pono", []string{"masaz", "gia", "pono"}},
+		{"chinese", "慢性疼痛的按摩", "man xing teng tong de an mo ", []string{"man", "xing", "teng", "tong", "de", "an", "mo"}},
+		{"japanese", "ひらがな", "hiragana", []string{"hiragana"}},
+		{"korean", "한국어", "hangugeo", []string{"hangugeo"}},
+		{"arabic", "مساج", "msj", []string{"msj"}},
+		{"emoji separate words", "massage💆relief 🧘‍♀️", "massage relief    ", []string{"massage", "relief"}},
+		{"mixed", "按摩 Massage-2026 für Rücken!", "an mo  massage-2026 fur rucken!", []string{"an", "mo", "massage", "2026", "fur", "rucken"}},
+		{"apostrophes", "it's Women’s", "its womens", []string{"its", "womens"}},
+		{"compatibility forms", "ﬁne ＦＵＬＬ Ⅻ", "fine full xii", []string{"fine", "full", "xii"}},
+		{"punctuation", "Neck-pain: 5 stretches (and more)!", "neck-pain: 5 stretches (and more)!", []string{"neck", "pain", "5", "stretches", "and", "more"}},
+		{"invalid utf-8 separates", "\xf0Crème", " creme", []string{"creme"}},
+		{"nothing", "!!! 💆", "!!!  ", []string{}},
 	}
 	for _, tt := range tests {
-		if got := Fold(tt.in); got != tt.want {
-			t.Errorf("Fold(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-	if got := Words("Neck-pain: 5 stretches (and more)!"); !reflect.DeepEqual(got, []string{"neck", "pain", "5", "stretches", "and", "more"}) {
-		t.Errorf("Words = %q", got)
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Fold(tt.in); got != tt.fold {
+				t.Errorf("Fold(%q) = %q, want %q", tt.in, got, tt.fold)
+			}
+			if got := Words(tt.in); !reflect.DeepEqual(got, tt.words) {
+				t.Errorf("Words(%q) = %q, want %q", tt.in, got, tt.words)
+			}
+		})
 	}
 }
 
@@ -56,6 +75,35 @@ func TestSearchRankingAndMatching(t *testing.T) {
 		{"yoga", nil},
 		{"", nil},
 		{"  !!! ", nil},
+	}
+	for _, tt := range tests {
+		if got := ids(ix.Search(tt.q)); !reflect.DeepEqual(got, tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
+			t.Errorf("Search(%q) = %v, want %v", tt.q, got, tt.want)
+		}
+	}
+}
+
+// TestSearchOtherScripts: the index holds the folded words, so a query in
+// the title's script finds it, case-insensitively and by prefix, and so
+// does the romanized spelling its slug shows.
+func TestSearchOtherScripts(t *testing.T) {
+	ix := New()
+	ix.Put(Doc{ID: "ru", Title: "Массаж при хронической боли"})
+	ix.Put(Doc{ID: "el", Title: "Μασάζ για πόνο"})
+	ix.Put(Doc{ID: "zh", Title: "慢性疼痛的按摩"})
+	tests := []struct {
+		q    string
+		want []string
+	}{
+		{"массаж", []string{"ru"}},
+		{"МАССАЖ боли", []string{"ru"}},
+		{"хрон", []string{"ru"}}, // prefix
+		{"massazh", []string{"ru"}},
+		{"μασάζ", []string{"el"}},
+		{"μασαζ ΠΟΝΟ", []string{"el"}}, // accents and case
+		{"按摩", []string{"zh"}},
+		{"疼痛 按摩", []string{"zh"}},
+		{"💆", nil},
 	}
 	for _, tt := range tests {
 		if got := ids(ix.Search(tt.q)); !reflect.DeepEqual(got, tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
