@@ -12,7 +12,9 @@ import (
 // Optional is one member of a JSON merge patch (RFC 7396), the one shape
 // every PATCH body in the API is made of. A pointer cannot tell "absent,
 // leave it" from "null, clear it"; Optional can: Set is false when the
-// member was absent, Null is true when it was null.
+// member was absent, Null is true when it was null. Decode patches with
+// Decode or DecodeBytes: a member that fails to decode is Set with a
+// partial Value, and only they report it.
 type Optional[T any] struct {
 	Set   bool
 	Null  bool
