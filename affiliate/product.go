@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/web"
 )
 
 // Product is one catalogue entry: something an article recommends, and
@@ -72,46 +73,45 @@ func (in ProductInput) Product() *Product {
 	}
 }
 
-// ProductUpdate is a partial change. Absent (or null) fields stay as they
-// are; an empty string clears an optional field, which is how a target is
-// switched from url to asin or back. The code cannot change: it is in
-// every published /go/ link.
+// ProductUpdate is a JSON merge patch (RFC 7396) of a product: absent
+// members stay, null clears an optional member (asin, marketplace, url,
+// imageUrl, description), which is how a target is switched from url to
+// asin or back. An empty string clears too, as it always has. Null on
+// code, title or archived is Invalid: they cannot be cleared. The code
+// cannot change either: it is in every published /go/ link.
 type ProductUpdate struct {
-	Code        *string `json:"code"`
-	Title       *string `json:"title"`
-	ASIN        *string `json:"asin"`
-	Marketplace *string `json:"marketplace"`
-	URL         *string `json:"url"`
-	ImageURL    *string `json:"imageUrl"`
-	Description *string `json:"description"`
-	Archived    *bool   `json:"archived"`
+	Code        web.Optional[string] `json:"code"`
+	Title       web.Optional[string] `json:"title"`
+	ASIN        web.Optional[string] `json:"asin"`
+	Marketplace web.Optional[string] `json:"marketplace"`
+	URL         web.Optional[string] `json:"url"`
+	ImageURL    web.Optional[string] `json:"imageUrl"`
+	Description web.Optional[string] `json:"description"`
+	Archived    web.Optional[bool]   `json:"archived"`
 }
 
-// Apply changes p in place. A code other than p's own is Invalid.
+// Apply changes p in place. A null on a member that cannot be cleared, or
+// a code other than p's own, is Invalid and leaves p alone.
 func (u *ProductUpdate) Apply(p *Product) error {
-	if u.Code != nil && *u.Code != p.Code {
-		var f problem.Fields
+	var f problem.Fields
+	web.RefuseNull(&f, "code", u.Code)
+	web.RefuseNull(&f, "title", u.Title)
+	web.RefuseNull(&f, "archived", u.Archived)
+	if u.Code.Set && !u.Code.Null && u.Code.Value != p.Code {
 		f.Add("code", "cannot change: it is the product's public key in every /go/ link")
-		return f.Err()
 	}
-	set := func(dst *string, src *string) {
-		if src != nil {
-			*dst = *src
-		}
+	if err := f.Err(); err != nil {
+		return err
 	}
-	if u.Title != nil {
-		p.Title = strings.TrimSpace(*u.Title)
-	}
-	if u.Description != nil {
-		p.Description = strings.TrimSpace(*u.Description)
-	}
-	set(&p.ASIN, u.ASIN)
-	set(&p.Marketplace, u.Marketplace)
-	set(&p.URL, u.URL)
-	set(&p.ImageURL, u.ImageURL)
-	if u.Archived != nil {
-		p.Archived = *u.Archived
-	}
+	u.Title.Merge(&p.Title)
+	p.Title = strings.TrimSpace(p.Title)
+	u.Description.Merge(&p.Description)
+	p.Description = strings.TrimSpace(p.Description)
+	u.ASIN.Merge(&p.ASIN)
+	u.Marketplace.Merge(&p.Marketplace)
+	u.URL.Merge(&p.URL)
+	u.ImageURL.Merge(&p.ImageURL)
+	u.Archived.Merge(&p.Archived)
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/web"
 )
 
 // Refresh token lifetimes: a login ends after 14 idle days, and after 30
@@ -408,8 +409,8 @@ func (s *Service) UpdateUser(ctx context.Context, id string, upd UserUpdate) (*U
 	}
 	u := *old
 	hash := ""
-	if upd.Password != nil {
-		if hash, err = s.hasher.Hash(ctx, *upd.Password); err != nil {
+	if pw, ok := upd.NewPassword(); ok {
+		if hash, err = s.hasher.Hash(ctx, pw); err != nil {
 			return nil, err
 		}
 	}
@@ -484,7 +485,7 @@ func (s *Service) ChangePassword(ctx context.Context, id, current, next, ip stri
 		f.Add("currentPassword", "is not correct")
 		return f.Err()
 	}
-	_, err = s.UpdateUser(ctx, id, UserUpdate{Password: &next})
+	_, err = s.UpdateUser(ctx, id, UserUpdate{Password: web.Some(next)})
 	return err
 }
 

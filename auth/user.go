@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/web"
 )
 
 // User is an account. PasswordHash never leaves this package in a response:
@@ -86,65 +87,78 @@ func checkName(f *problem.Fields, name string) {
 	}
 }
 
-// UserUpdate is a partial change to a user; nil fields stay as they are.
+// UserUpdate is a JSON merge patch (RFC 7396) of a user: absent members
+// stay as they are. Every member of a user is required, so null on any of
+// them is Invalid ("cannot be cleared"), and so is an empty string, which
+// fails the member's own rule.
 type UserUpdate struct {
-	Email    *string `json:"email"`
-	Name     *string `json:"name"`
-	Role     *Role   `json:"role"`
-	Password *string `json:"password"`
-	Disabled *bool   `json:"disabled"`
+	Email    web.Optional[string] `json:"email"`
+	Name     web.Optional[string] `json:"name"`
+	Role     web.Optional[Role]   `json:"role"`
+	Password web.Optional[string] `json:"password"`
+	Disabled web.Optional[bool]   `json:"disabled"`
 }
 
-// Validate normalizes and checks the fields that are present.
+// Validate normalizes and checks the members that are present.
 func (u *UserUpdate) Validate() error {
 	var f problem.Fields
-	if u.Email != nil {
-		e := NormalizeEmail(*u.Email)
-		u.Email = &e
-		if !validEmail(e) {
+	web.RefuseNull(&f, "email", u.Email)
+	web.RefuseNull(&f, "name", u.Name)
+	web.RefuseNull(&f, "role", u.Role)
+	web.RefuseNull(&f, "password", u.Password)
+	web.RefuseNull(&f, "disabled", u.Disabled)
+	if has(u.Email) {
+		u.Email.Value = NormalizeEmail(u.Email.Value)
+		if !validEmail(u.Email.Value) {
 			f.Add("email", "must be an email address")
 		}
 	}
-	if u.Name != nil {
-		n := strings.TrimSpace(*u.Name)
-		u.Name = &n
-		checkName(&f, n)
+	if has(u.Name) {
+		u.Name.Value = strings.TrimSpace(u.Name.Value)
+		checkName(&f, u.Name.Value)
 	}
-	if u.Role != nil && !u.Role.Valid() {
+	if has(u.Role) && !u.Role.Value.Valid() {
 		f.Add("role", "must be one of contributor, author, editor, admin")
 	}
-	if u.Password != nil {
-		if msg := CheckPassword(*u.Password); msg != "" {
+	if has(u.Password) {
+		if msg := CheckPassword(u.Password.Value); msg != "" {
 			f.Add("password", "%s", msg)
 		}
 	}
 	return f.Err()
 }
 
+// has reports whether the member carries a value (present, not null).
+func has[T any](o web.Optional[T]) bool { return o.Set && !o.Null }
+
+// NewPassword returns the password the update sets, if any.
+func (u *UserUpdate) NewPassword() (string, bool) { return u.Password.Value, has(u.Password) }
+
 // EndsSessions reports whether applying u must log the user out
 // everywhere: a new password, being disabled, or a change of role (tokens
 // carry the role).
 func (u *UserUpdate) EndsSessions(old *User) bool {
-	return u.Password != nil ||
-		(u.Disabled != nil && *u.Disabled && !old.Disabled) ||
-		(u.Role != nil && *u.Role != old.Role)
+	return has(u.Password) ||
+		(has(u.Disabled) && u.Disabled.Value && !old.Disabled) ||
+		(has(u.Role) && u.Role.Value != old.Role)
 }
 
-// Apply copies the present fields onto user (the password is hashed by the
-// caller into hash).
+// Apply copies the present members onto user (the password is hashed by
+// the caller into hash). Nulls are for Validate to refuse; Apply skips
+// them.
 func (u *UserUpdate) Apply(user *User, hash string, now time.Time) {
 	ends := u.EndsSessions(user)
-	if u.Email != nil {
-		user.Email = *u.Email
+	if has(u.Email) {
+		user.Email = u.Email.Value
 	}
-	if u.Name != nil {
-		user.Name = *u.Name
+	if has(u.Name) {
+		user.Name = u.Name.Value
 	}
-	if u.Role != nil {
-		user.Role = *u.Role
+	if has(u.Role) {
+		user.Role = u.Role.Value
 	}
-	if u.Disabled != nil {
-		user.Disabled = *u.Disabled
+	if has(u.Disabled) {
+		user.Disabled = u.Disabled.Value
 	}
 	if hash != "" {
 		user.PasswordHash = hash

@@ -15,6 +15,7 @@ import (
 	"github.com/wellness/cms/cms"
 	"github.com/wellness/cms/internal/problem"
 	"github.com/wellness/cms/internal/testenv"
+	"github.com/wellness/cms/internal/web"
 )
 
 // fakeClock is a clock tests move by hand.
@@ -149,7 +150,7 @@ func TestCrashDuringSlugChange(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			patch := &cms.ArticleUpdate{Slug: cms.Some(newSlug), Title: cms.Some("Renamed")}
+			patch := &cms.ArticleUpdate{Slug: web.Some(newSlug), Title: web.Some("Renamed")}
 			crashAt(svc, step)
 			if _, err := svc.Update(ctx, writer, a.ID, a.Version, patch); !errors.Is(err, errCrash) {
 				t.Fatalf("update = %v, want the simulated crash", err)
@@ -193,7 +194,7 @@ func TestCrashDuringSlugChange(t *testing.T) {
 					t.Fatalf("article changed before the claim was finished: v%d", cur.Version)
 				}
 				clock.Advance(cms.ClaimGrace)
-				if _, err := svc.Update(ctx, writer, a.ID, a.Version, &cms.ArticleUpdate{Summary: cms.Some("late")}); problem.KindOf(err) != problem.PreconditionFailed {
+				if _, err := svc.Update(ctx, writer, a.ID, a.Version, &cms.ArticleUpdate{Summary: web.Some("late")}); problem.KindOf(err) != problem.PreconditionFailed {
 					t.Fatalf("update on an interrupted version = %v, want PreconditionFailed", err)
 				}
 			case "commit: article written":
@@ -239,7 +240,7 @@ func TestConcurrentUpdatesOneWinner(t *testing.T) {
 		for i := range writers {
 			wg.Go(func() {
 				svc := instances[i%len(instances)]
-				_, err := svc.Update(ctx, writer, a.ID, version, &cms.ArticleUpdate{Summary: cms.Some(fmt.Sprintf("writer %d round %d", i, round))})
+				_, err := svc.Update(ctx, writer, a.ID, version, &cms.ArticleUpdate{Summary: web.Some(fmt.Sprintf("writer %d round %d", i, round))})
 				results <- err
 			})
 		}
@@ -279,7 +280,7 @@ func TestRevisionsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range bound + 3 {
-		if a, err = svc.Update(ctx, writer, a.ID, a.Version, &cms.ArticleUpdate{Summary: cms.Some(fmt.Sprint("edit ", i))}); err != nil {
+		if a, err = svc.Update(ctx, writer, a.ID, a.Version, &cms.ArticleUpdate{Summary: web.Some(fmt.Sprint("edit ", i))}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -138,7 +138,7 @@ func TestCreateRejects(t *testing.T) {
 	}{
 		{"status not settable", `{"title":"x","status":"published"}`, nil, 400, "status"},
 		{"version not settable", `{"title":"x","version":7}`, nil, 400, "version"},
-		{"unknown nested field", `{"title":"x","seo":{"keywords":"a"}}`, nil, 400, "keywords"},
+		{"unknown nested field", `{"title":"x","seo":{"keywords":"a"}}`, nil, 400, "seo.keywords"},
 		{"wrong type", `{"title":"x","tags":"massage"}`, nil, 400, "tags"},
 		{"operator injection", `{"title":{"$gt":""}}`, nil, 400, "title"},
 		{"missing title", `{"summary":"x"}`, nil, 400, "title"},

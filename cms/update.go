@@ -1,110 +1,104 @@
 package cms
 
+import (
+	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/web"
+)
+
 // ArticleUpdate is a JSON merge patch (RFC 7396) of an article's content:
 // absent members stay, null clears, objects merge member by member, and
 // arrays are replaced whole. Workflow fields are not here, so a patch can
 // never change an article's status.
 type ArticleUpdate struct {
-	Title         Optional[string]              `json:"title"`
-	Slug          Optional[string]              `json:"slug"`
-	Summary       Optional[string]              `json:"summary"`
-	Body          Optional[string]              `json:"body"`
-	BodyFormat    Optional[BodyFormat]          `json:"bodyFormat"`
-	Tags          Optional[[]string]            `json:"tags"`
-	Category      Optional[string]              `json:"category"`
-	CoverImage    Optional[CoverImageUpdate]    `json:"coverImage"`
-	SEO           Optional[SEOUpdate]           `json:"seo"`
-	MedicalReview Optional[MedicalReviewUpdate] `json:"medicalReview"`
-	Sources       Optional[[]Source]            `json:"sources"`
-	CTA           Optional[CTAUpdate]           `json:"cta"`
-	Products      Optional[[]ProductRef]        `json:"products"`
+	Title         web.Optional[string]              `json:"title"`
+	Slug          web.Optional[string]              `json:"slug"`
+	Summary       web.Optional[string]              `json:"summary"`
+	Body          web.Optional[string]              `json:"body"`
+	BodyFormat    web.Optional[BodyFormat]          `json:"bodyFormat"`
+	Tags          web.Optional[[]string]            `json:"tags"`
+	Category      web.Optional[string]              `json:"category"`
+	CoverImage    web.Optional[CoverImageUpdate]    `json:"coverImage"`
+	SEO           web.Optional[SEOUpdate]           `json:"seo"`
+	MedicalReview web.Optional[MedicalReviewUpdate] `json:"medicalReview"`
+	Sources       web.Optional[[]Source]            `json:"sources"`
+	CTA           web.Optional[CTAUpdate]           `json:"cta"`
+	Products      web.Optional[[]ProductRef]        `json:"products"`
 }
 
 // CoverImageUpdate merges into CoverImage.
 type CoverImageUpdate struct {
-	URL Optional[string] `json:"url"`
-	Alt Optional[string] `json:"alt"`
+	URL web.Optional[string] `json:"url"`
+	Alt web.Optional[string] `json:"alt"`
 }
 
 // SEOUpdate merges into SEO.
 type SEOUpdate struct {
-	Title        Optional[string] `json:"title"`
-	Description  Optional[string] `json:"description"`
-	CanonicalURL Optional[string] `json:"canonicalUrl"`
+	Title        web.Optional[string] `json:"title"`
+	Description  web.Optional[string] `json:"description"`
+	CanonicalURL web.Optional[string] `json:"canonicalUrl"`
 }
 
 // MedicalReviewUpdate merges into MedicalReview.
 type MedicalReviewUpdate struct {
-	ReviewerName        Optional[string] `json:"reviewerName"`
-	ReviewerCredentials Optional[string] `json:"reviewerCredentials"`
-	ReviewedAt          Optional[string] `json:"reviewedAt"`
+	ReviewerName        web.Optional[string] `json:"reviewerName"`
+	ReviewerCredentials web.Optional[string] `json:"reviewerCredentials"`
+	ReviewedAt          web.Optional[string] `json:"reviewedAt"`
 }
 
 // CTAUpdate merges into CTA.
 type CTAUpdate struct {
-	Label Optional[string] `json:"label"`
-	URL   Optional[string] `json:"url"`
-	Phone Optional[string] `json:"phone"`
+	Label web.Optional[string] `json:"label"`
+	URL   web.Optional[string] `json:"url"`
+	Phone web.Optional[string] `json:"phone"`
 }
 
-// Check reports members that failed to decode (wrong type, unknown nested
-// field) and nulls that the content cannot take: title and slug can be
-// changed but not removed.
+// Check reports nulls that the content cannot take: title and slug can be
+// changed but not cleared. (Members that failed to decode are reported by
+// web.Decode.)
 func (u *ArticleUpdate) Check() error {
-	f := decodeErrors(u)
-	if u.Title.Null {
-		f.Add("title", "cannot be removed")
-	}
-	if u.Slug.Null {
-		f.Add("slug", "cannot be removed")
-	}
+	var f problem.Fields
+	web.RefuseNull(&f, "title", u.Title)
+	web.RefuseNull(&f, "slug", u.Slug)
 	return f.Err()
 }
 
-// Apply merges the update into c. The result still needs Normalize and
-// Validate: Apply only moves values.
+// Apply merges the update into c: a null member becomes its zero value,
+// which Normalize turns into "absent". The result still needs Normalize
+// and Validate: Apply only moves values.
 func (u *ArticleUpdate) Apply(c *Content) {
-	mergeValue(&c.Title, u.Title)
-	mergeValue(&c.Slug, u.Slug)
-	mergeValue(&c.Summary, u.Summary)
-	mergeValue(&c.Body, u.Body)
-	mergeValue(&c.BodyFormat, u.BodyFormat)
-	mergeValue(&c.Tags, u.Tags)
-	mergeValue(&c.Category, u.Category)
-	mergeValue(&c.Sources, u.Sources)
-	mergeValue(&c.Products, u.Products)
+	u.Title.Merge(&c.Title)
+	u.Slug.Merge(&c.Slug)
+	u.Summary.Merge(&c.Summary)
+	u.Body.Merge(&c.Body)
+	u.BodyFormat.Merge(&c.BodyFormat)
+	u.Tags.Merge(&c.Tags)
+	u.Category.Merge(&c.Category)
+	u.Sources.Merge(&c.Sources)
+	u.Products.Merge(&c.Products)
 	mergeObject(&c.CoverImage, u.CoverImage, func(dst *CoverImage, p CoverImageUpdate) {
-		mergeValue(&dst.URL, p.URL)
-		mergeValue(&dst.Alt, p.Alt)
+		p.URL.Merge(&dst.URL)
+		p.Alt.Merge(&dst.Alt)
 	})
 	mergeObject(&c.SEO, u.SEO, func(dst *SEO, p SEOUpdate) {
-		mergeValue(&dst.Title, p.Title)
-		mergeValue(&dst.Description, p.Description)
-		mergeValue(&dst.CanonicalURL, p.CanonicalURL)
+		p.Title.Merge(&dst.Title)
+		p.Description.Merge(&dst.Description)
+		p.CanonicalURL.Merge(&dst.CanonicalURL)
 	})
 	mergeObject(&c.MedicalReview, u.MedicalReview, func(dst *MedicalReview, p MedicalReviewUpdate) {
-		mergeValue(&dst.ReviewerName, p.ReviewerName)
-		mergeValue(&dst.ReviewerCredentials, p.ReviewerCredentials)
-		mergeValue(&dst.ReviewedAt, p.ReviewedAt)
+		p.ReviewerName.Merge(&dst.ReviewerName)
+		p.ReviewerCredentials.Merge(&dst.ReviewerCredentials)
+		p.ReviewedAt.Merge(&dst.ReviewedAt)
 	})
 	mergeObject(&c.CTA, u.CTA, func(dst *CTA, p CTAUpdate) {
-		mergeValue(&dst.Label, p.Label)
-		mergeValue(&dst.URL, p.URL)
-		mergeValue(&dst.Phone, p.Phone)
+		p.Label.Merge(&dst.Label)
+		p.URL.Merge(&dst.URL)
+		p.Phone.Merge(&dst.Phone)
 	})
-}
-
-// mergeValue replaces *dst with the member's value, or its zero value for
-// null; Normalize then turns empty into "absent".
-func mergeValue[T any](dst *T, o Optional[T]) {
-	if o.Set {
-		*dst = o.Value
-	}
 }
 
 // mergeObject applies a nested merge patch: null removes the object, an
 // object merges member by member into the existing one (or a new one).
-func mergeObject[T, U any](dst **T, o Optional[U], merge func(*T, U)) {
+func mergeObject[T, U any](dst **T, o web.Optional[U], merge func(*T, U)) {
 	switch {
 	case !o.Set:
 	case o.Null:

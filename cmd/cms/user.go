@@ -18,6 +18,7 @@ import (
 
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/web"
 )
 
 const userUsage = `usage:
@@ -128,7 +129,7 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		if _, err := svc.UpdateUser(ctx, u.ID, auth.UserUpdate{Password: &pw}); err != nil {
+		if _, err := svc.UpdateUser(ctx, u.ID, auth.UserUpdate{Password: web.Some(pw)}); err != nil {
 			return describe("user passwd", err)
 		}
 		fmt.Fprintf(stdout, "password changed for %s in %s; their sessions have ended\n", u.Email, tl.where)

@@ -7,11 +7,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -118,7 +118,9 @@ func Decode(c *gin.Context, dst any) error {
 	return DecodeBytes(data, dst)
 }
 
-// DecodeBytes is Decode's strict JSON step on an already read body.
+// DecodeBytes is Decode's strict JSON step on an already read body. Every
+// error names the member it concerns by its JSON path (seo.canonicalUrl),
+// at the top level and inside Optional members alike.
 func DecodeBytes(data []byte, dst any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return problem.New(problem.BadRequest, "the body is empty; a JSON object is expected")
@@ -126,12 +128,14 @@ func DecodeBytes(data []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return decodeError(err)
+		return decodeError(err, data, dst)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return problem.New(problem.BadRequest, "the body has data after the JSON value")
 	}
-	return nil
+	// Optional members decode without failing; report their failures the
+	// way a top-level failure is, all at once.
+	return memberErrors(dst).Err()
 }
 
 func checkJSONMediaType(ct string) error {
@@ -148,7 +152,11 @@ func checkJSONMediaType(ct string) error {
 	return nil
 }
 
-func decodeError(err error) error {
+// decodeError maps a failed top-level decode of data into dst to a
+// problem: broken JSON is a 400, a member of the wrong type or one the
+// endpoint does not accept is a 400 naming it (memberError, the same
+// mapping Optional members use).
+func decodeError(err error, data []byte, dst any) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
@@ -156,34 +164,61 @@ func decodeError(err error) error {
 		return problem.New(problem.BadRequest, "malformed JSON at byte %d", syn.Offset)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return problem.New(problem.BadRequest, "the JSON body ends early")
-	case errors.As(err, &typ):
-		field := typ.Field
-		if field == "" {
-			field = "(body)"
-		}
-		return &problem.Error{Kind: problem.Invalid, Detail: "a field has the wrong type",
-			Fields: []problem.FieldError{{Field: field, Message: fmt.Sprintf("must be %s", jsonKind(typ.Type.Kind().String()))}}}
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return &problem.Error{Kind: problem.Invalid, Detail: "the body has a field this endpoint does not accept",
-			Fields: []problem.FieldError{{Field: name, Message: "unknown field"}}}
 	}
-	return problem.Wrap(problem.BadRequest, err, "the body is not valid JSON for this endpoint")
+	path, msg, ok := memberError(err, data, reflect.TypeOf(dst))
+	if !ok {
+		return problem.Wrap(problem.BadRequest, err, "the body is not valid JSON for this endpoint")
+	}
+	if path == "" {
+		path = "(body)"
+	}
+	detail := "the body has a field this endpoint does not accept"
+	if errors.As(err, &typ) {
+		detail = "a field has the wrong type"
+	}
+	return &problem.Error{Kind: problem.Invalid, Detail: detail,
+		Fields: []problem.FieldError{{Field: path, Message: msg}}}
 }
 
-// jsonKind names a Go kind the way a JSON client thinks of it.
-func jsonKind(k string) string {
-	switch k {
-	case "string":
-		return "a string"
-	case "bool":
-		return "a boolean"
-	case "slice", "array":
-		return "an array"
-	case "struct", "map", "ptr":
-		return "an object"
+// memberError is the one mapping of an encoding/json error, from decoding
+// data into a value of type t, to the member it concerns: its JSON path
+// relative to that value and a message for the client. ok is false for
+// errors no member owns (broken JSON).
+func memberError(err error, data []byte, t reflect.Type) (path, msg string, ok bool) {
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		// Field is already the dotted path from the root (array indexes
+		// are left out).
+		return typ.Field, "must be " + jsonKind(typ.Type), true
 	}
-	if strings.Contains(k, "int") || strings.HasPrefix(k, "float") {
+	if name, found := strings.CutPrefix(err.Error(), "json: unknown field "); found {
+		name = strings.Trim(name, `"`)
+		// encoding/json names only the key; find where it is.
+		if p, found := unknownFieldPath(data, t); found && (p == name || strings.HasSuffix(p, "."+name)) {
+			name = p
+		}
+		return name, "unknown field", true
+	}
+	return "", "", false
+}
+
+// jsonKind names a Go type the way a JSON client thinks of it.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "of another type"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map, reflect.Pointer:
+		return "an object"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
 		return "a number"
 	}
 	return "of another type"
