@@ -182,6 +182,25 @@ func CheckLinkURL(raw string) (string, error) {
 	if _, err := checkAuthority(rest); err != nil {
 		return "", err
 	}
+	out := attributeSafe(raw)
+	if len(out) > MaxURLLength {
+		return "", fmt.Errorf("must be at most %d characters once percent-encoded", MaxURLLength)
+	}
+	if _, err := url.Parse(out); err != nil {
+		return "", errors.New("is not a valid URL")
+	}
+	return out, nil
+}
+
+// attributeSafe percent-encodes the characters of a URL that could end an
+// HTML attribute, a quoted string or a template literal, and the others
+// RFC 3986 never allows (" ' < > ` { } | ^): every URL this service stores
+// and serves is in that form, so a page that prints one without escaping
+// it cannot be broken out of, and the link still goes where it went.
+func attributeSafe(raw string) string {
+	if !strings.ContainsAny(raw, "\"'<>`{}|^") {
+		return raw
+	}
 	var b strings.Builder
 	for i := 0; i < len(raw); i++ {
 		if c := raw[i]; strings.IndexByte("\"'<>`{}|^", c) >= 0 {
@@ -190,14 +209,7 @@ func CheckLinkURL(raw string) (string, error) {
 			b.WriteByte(c)
 		}
 	}
-	out := b.String()
-	if len(out) > MaxURLLength {
-		return "", fmt.Errorf("must be at most %d characters once percent-encoded", MaxURLLength)
-	}
-	if _, err := url.Parse(out); err != nil {
-		return "", errors.New("is not a valid URL")
-	}
-	return out, nil
+	return b.String()
 }
 
 // CheckTarget validates raw as an affiliate target under allowed (exact

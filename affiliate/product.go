@@ -138,6 +138,7 @@ func (p *Product) Validate(allowed map[string]bool) error {
 		if _, err := splitHTTPS(p.ImageURL); err != nil {
 			f.Add("imageUrl", "%s", err)
 		}
+		p.ImageURL = attributeSafe(p.ImageURL)
 	}
 	p.Merchant = ""
 	switch {
@@ -149,7 +150,7 @@ func (p *Product) Validate(allowed map[string]bool) error {
 			f.Add("url", "%s", err)
 			break
 		}
-		p.URL = u.String()
+		p.URL = attributeSafe(u.String())
 		p.Merchant = merchantOf(u.Host)
 	case p.ASIN == "" && p.Marketplace == "":
 		f.Add("url", "a target is required: url, or asin with marketplace")
