@@ -28,9 +28,9 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 var testTags = map[string]string{"amazon.com": "mysite-20", "amazon.co.uk": "mysite-21", "amazon.co.jp": "mysite-22"}
 
 // newServer is the full service with the test tags; opts adjust more.
-func newServer(t testing.TB, opts ...func(*server.Config)) *testenv.Server {
+func newServer(t testing.TB, opts ...func(*server.Options)) *testenv.Server {
 	t.Helper()
-	return testenv.NewServer(t, append([]func(*server.Config){func(c *server.Config) {
+	return testenv.NewServer(t, append([]func(*server.Options){func(c *server.Options) {
 		c.AmazonTags = testTags
 	}}, opts...)...)
 }

@@ -131,7 +131,7 @@ func TestClickFields(t *testing.T) {
 	for _, trusted := range []bool{false, true} {
 		name := map[bool]string{false: "direct", true: "behind a trusted proxy"}[trusted]
 		t.Run(name, func(t *testing.T) {
-			s := newServer(t, func(c *server.Config) {
+			s := newServer(t, func(c *server.Options) {
 				if trusted {
 					c.TrustedProxies = []string{"127.0.0.1/32", "::1/128"}
 				}

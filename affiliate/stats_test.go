@@ -32,7 +32,7 @@ type statsAnswer struct {
 // every grouping and filter against counts worked out here.
 func TestClickStats(t *testing.T) {
 	clk := testenv.NewClock(time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC))
-	s := newServer(t, func(c *server.Config) {
+	s := newServer(t, func(c *server.Options) {
 		c.Now = clk.Now
 		c.TrustedProxies = []string{"127.0.0.1/32", "::1/128"}
 	})

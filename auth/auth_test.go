@@ -23,7 +23,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 func newServer(t *testing.T) (*testenv.Server, *testenv.Clock) {
 	clk := testenv.NewClock(time.Now().UTC())
-	s := testenv.NewServer(t, func(c *server.Config) { c.Now = clk.Now })
+	s := testenv.NewServer(t, func(c *server.Options) { c.Now = clk.Now })
 	return s, clk
 }
 
@@ -688,7 +688,7 @@ func TestEveryRouteDeclaresAccess(t *testing.T) {
 func TestBootstrapCreatesFirstAdminOnce(t *testing.T) {
 	db := testenv.OpenDB(t)
 	build := func(email string) *server.Server {
-		srv, err := server.New(context.Background(), server.Config{
+		srv, err := server.New(context.Background(), server.Options{
 			Logger: testenv.Quiet(), Keys: testenv.Keys(t),
 			AdminEmail: email, AdminPassword: "the first admin password",
 		}, db)
@@ -764,7 +764,7 @@ func weakKey(t *testing.T) string {
 // TestTrustedProxyAddresses: behind a trusted proxy, X-Forwarded-For names
 // the client, so one guesser does not lock out everyone behind the proxy.
 func TestTrustedProxyAddresses(t *testing.T) {
-	s := testenv.NewServer(t, func(c *server.Config) { c.TrustedProxies = []string{"127.0.0.1/32", "::1/128"} })
+	s := testenv.NewServer(t, func(c *server.Options) { c.TrustedProxies = []string{"127.0.0.1/32", "::1/128"} })
 	victim := s.NewUser(t, auth.Author)
 	for i := 0; i < 21; i++ {
 		s.Do(testenv.Request{Method: "POST", Path: "/api/v1/auth/login",

@@ -76,8 +76,8 @@ func TestParallelGuessesAreThrottled(t *testing.T) {
 	t.Run("one account, two instances", func(t *testing.T) {
 		db := testenv.OpenDB(t)
 		clk := testenv.NewClock(time.Now().UTC()) // so the lockout cannot pass mid-test
-		a := testenv.NewServerOn(t, db, func(c *server.Config) { c.Now = clk.Now })
-		b := testenv.NewServerOn(t, db, func(c *server.Config) { c.Now = clk.Now })
+		a := testenv.NewServerOn(t, db, func(c *server.Options) { c.Now = clk.Now })
+		b := testenv.NewServerOn(t, db, func(c *server.Options) { c.Now = clk.Now })
 		u := a.NewUser(t, auth.Author)
 		var logins []map[string]string
 		for i := range 24 {
@@ -159,8 +159,8 @@ func TestPasswordChangeGuessesAreThrottled(t *testing.T) {
 func TestLogoutEndsAccessToken(t *testing.T) {
 	db := testenv.OpenDB(t)
 	keys := testenv.Keys(t) // instances sharing a database share the signing key
-	a := testenv.NewServerOn(t, db, func(c *server.Config) { c.Keys = keys })
-	b := testenv.NewServerOn(t, db, func(c *server.Config) { c.Keys = keys })
+	a := testenv.NewServerOn(t, db, func(c *server.Options) { c.Keys = keys })
+	b := testenv.NewServerOn(t, db, func(c *server.Options) { c.Keys = keys })
 	u := a.NewUser(t, auth.Author)
 	ended := mustLogin(t, a, u.Email, testenv.Password)
 	other := mustLogin(t, a, u.Email, testenv.Password)

@@ -27,8 +27,8 @@ const (
 	cleanupInterval    = time.Hour
 )
 
-// Config configures the Service.
-type Config struct {
+// Options configures the Service.
+type Options struct {
 	Keys *KeySet
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
@@ -46,8 +46,8 @@ type Service struct {
 	log    *slog.Logger
 }
 
-// NewService builds the service over its store.
-func NewService(store *Store, cfg Config) *Service {
+// New builds the service over its store.
+func New(store *Store, cfg Options) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -15,7 +15,7 @@ import (
 
 func newAffiliateAPI(t *testing.T) *testenv.Server {
 	t.Helper()
-	return testenv.NewServer(t, func(c *server.Config) {
+	return testenv.NewServer(t, func(c *server.Options) {
 		c.AmazonTags = map[string]string{"amazon.com": "clinic-20", "amazon.co.uk": "clinic-21"}
 	})
 }

@@ -30,7 +30,7 @@ const (
 func newContentAPI(t *testing.T) (*testenv.Server, *fakeClock) {
 	t.Helper()
 	clock := newClock()
-	return testenv.NewServer(t, func(c *server.Config) {
+	return testenv.NewServer(t, func(c *server.Options) {
 		c.Now = clock.Now
 		c.CORSOrigins = []string{clinicOrigin}
 	}), clock
@@ -433,7 +433,7 @@ func TestContentConditionalAndGzip(t *testing.T) {
 
 // TestContentCustomCacheControl checks the configured Cache-Control.
 func TestContentCustomCacheControl(t *testing.T) {
-	s := testenv.NewServer(t, func(c *server.Config) { c.ContentCacheControl = "public, max-age=5" })
+	s := testenv.NewServer(t, func(c *server.Options) { c.ContentCacheControl = "public, max-age=5" })
 	token, _ := s.User(t, auth.Author)
 	a := publish(t, s, token, map[string]any{"title": "Short cache"})
 	if cc := get(t, s, contentPath+a.Slug).Header.Get("Cache-Control"); cc != "public, max-age=5" {
@@ -758,7 +758,7 @@ func TestContentServedWithoutDatabase(t *testing.T) {
 func TestContentTwoInstances(t *testing.T) {
 	db := testenv.OpenDB(t)
 	keys := testenv.Keys(t)
-	same := func(c *server.Config) { c.Keys = keys }
+	same := func(c *server.Options) { c.Keys = keys }
 	one := testenv.NewServerOn(t, db, same)
 	two := testenv.NewServerOn(t, db, same)
 	token, _ := one.User(t, auth.Editor)

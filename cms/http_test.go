@@ -21,7 +21,7 @@ import (
 func newAPI(t *testing.T) (*testenv.Server, *fakeClock) {
 	t.Helper()
 	clock := newClock()
-	return testenv.NewServer(t, func(c *server.Config) { c.Now = clock.Now }), clock
+	return testenv.NewServer(t, func(c *server.Options) { c.Now = clock.Now }), clock
 }
 
 func do(t *testing.T, s *testenv.Server, token, method, path string, body any, header ...string) *testenv.Response {

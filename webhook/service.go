@@ -45,8 +45,8 @@ type Delivery struct {
 	DeliveredAt    *time.Time `bson:"deliveredAt,omitempty" json:"deliveredAt,omitempty"`
 }
 
-// Config configures the Service.
-type Config struct {
+// Options configures the Service.
+type Options struct {
 	// Events are the event names hooks may subscribe to, given by the
 	// features that emit them (cms.Events): this package delivers events,
 	// it does not define them.
@@ -66,12 +66,12 @@ type Service struct {
 	deliveries *mongo.Collection
 	leases     *mongo.Collection
 	client     *http.Client
-	cfg        Config
+	cfg        Options
 	wake       chan struct{}
 }
 
-// NewService uses collections of db.
-func NewService(db *mongo.Database, cfg Config) *Service {
+// New uses collections of db.
+func New(db *mongo.Database, cfg Options) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -170,7 +170,7 @@ func TestDeliverySignedAndListed(t *testing.T) {
 func TestRetriesWithBackoff(t *testing.T) {
 	db := testenv.OpenDB(t)
 	clk := testenv.NewClock(time.Now().UTC())
-	svc := webhook.NewService(db.Database, webhook.Config{Events: cms.Events, AllowPrivate: true, Now: clk.Now, Logger: testenv.Quiet()})
+	svc := webhook.New(db.Database, webhook.Options{Events: cms.Events, AllowPrivate: true, Now: clk.Now, Logger: testenv.Quiet()})
 	rc := newReceiver(t, 500, 503)
 	if _, err := svc.CreateHook(context.Background(), webhook.HookInput{URL: rc.srv.URL, Events: []string{eventUpdated}}); err != nil {
 		t.Fatal(err)
@@ -206,7 +206,7 @@ func TestRetriesWithBackoff(t *testing.T) {
 
 func TestRetriesGiveUpAfterADay(t *testing.T) {
 	clk := testenv.NewClock(time.Now().UTC())
-	s := testenv.NewServer(t, func(c *server.Config) { c.Now = clk.Now })
+	s := testenv.NewServer(t, func(c *server.Options) { c.Now = clk.Now })
 	admin, _ := s.User(t, auth.Admin)
 
 	// A target that always fails is retried for more than a day, then
@@ -239,9 +239,9 @@ func TestRetriesGiveUpAfterADay(t *testing.T) {
 // the next one; the outbox lives in the database.
 func TestOutboxSurvivesRestart(t *testing.T) {
 	db := testenv.OpenDB(t)
-	cfg := webhook.Config{Events: cms.Events, AllowPrivate: true, Logger: testenv.Quiet()}
+	cfg := webhook.Options{Events: cms.Events, AllowPrivate: true, Logger: testenv.Quiet()}
 	rc := newReceiver(t)
-	first := webhook.NewService(db.Database, cfg)
+	first := webhook.New(db.Database, cfg)
 	if _, err := first.CreateHook(context.Background(), webhook.HookInput{URL: rc.srv.URL, Events: webhook.Events}); err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	// first stops without delivering (its Run never started).
-	second := webhook.NewService(db.Database, cfg)
+	second := webhook.New(db.Database, cfg)
 	n, err := second.DeliverDue(context.Background())
 	if err != nil || n != 1 {
 		t.Fatalf("after restart delivered %d (%v), want 1", n, err)
@@ -261,7 +261,7 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 }
 
 func TestPrivateTargetsRefusedByDefault(t *testing.T) {
-	s := testenv.NewServer(t, func(c *server.Config) { c.WebhookAllowPrivate = false })
+	s := testenv.NewServer(t, func(c *server.Options) { c.WebhookAllowPrivate = false })
 	admin, _ := s.User(t, auth.Admin)
 	for _, u := range []string{"http://127.0.0.1:8080/", "http://localhost/", "http://[::1]/", "http://169.254.169.254/", "http://192.168.0.10/",
 		"http://0.0.0.0:8080/", "http://198.18.0.1/", "http://240.0.0.1/", "http://192.0.0.8/", "http://[64:ff9b::7f00:1]/",
@@ -444,7 +444,7 @@ func listPages(t *testing.T, s *testenv.Server, token, path string, limit int) (
 
 func TestWebhookListsArePaged(t *testing.T) {
 	clk := testenv.NewClock(time.Now().UTC().Truncate(time.Millisecond))
-	s := testenv.NewServer(t, func(c *server.Config) { c.Now = clk.Now })
+	s := testenv.NewServer(t, func(c *server.Options) { c.Now = clk.Now })
 	admin, _ := s.User(t, auth.Admin)
 	rc := newReceiver(t)
 

@@ -216,7 +216,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			"instances sharing the database must share CMS_JWT_SECRET")
 	}
 
-	srv, err := server.New(ctx, server.Config{
+	srv, err := server.New(ctx, server.Options{
 		PublicURL:      cfg.PublicURL,
 		DataDir:        cfg.DataDir,
 		AmazonTags:     cfg.AmazonTags,

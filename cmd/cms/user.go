@@ -92,7 +92,7 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if err := store.EnsureIndexes(ctx); err != nil {
 		return err
 	}
-	svc := auth.NewService(store, auth.Config{Keys: keys, Logger: tl.logger})
+	svc := auth.New(store, auth.Options{Keys: keys, Logger: tl.logger})
 
 	switch sub {
 	case "add":

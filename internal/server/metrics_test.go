@@ -27,7 +27,7 @@ func TestMetricsNotPublic(t *testing.T) {
 	}
 
 	var logs syncBuffer
-	s := testenv.NewServer(t, func(c *server.Config) {
+	s := testenv.NewServer(t, func(c *server.Options) {
 		c.MetricsToken = metricsToken
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 	})
@@ -82,7 +82,7 @@ func TestMetricsNotPublic(t *testing.T) {
 // the shared middleware, and Shutdown closes it.
 func TestMetricsListener(t *testing.T) {
 	db := testenv.OpenDB(t)
-	srv, err := server.New(context.Background(), server.Config{Logger: testenv.Quiet(), Keys: testenv.Keys(t)}, db)
+	srv, err := server.New(context.Background(), server.Options{Logger: testenv.Quiet(), Keys: testenv.Keys(t)}, db)
 	if err != nil {
 		t.Fatal(err)
 	}

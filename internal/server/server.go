@@ -25,8 +25,8 @@ import (
 	"github.com/wellness/cms/webhook"
 )
 
-// Config is what the server needs from the process configuration.
-type Config struct {
+// Options is what the server needs from the process configuration.
+type Options struct {
 	// PublicURL is the base of links the service emits.
 	PublicURL string
 	// DataDir holds files the service keeps beside the database (the
@@ -77,7 +77,7 @@ type Hook func(ctx context.Context) error
 
 // Server is the assembled HTTP service.
 type Server struct {
-	cfg     Config
+	cfg     Options
 	db      *mongodb.DB
 	engine  *gin.Engine
 	http    *http.Server
@@ -105,7 +105,7 @@ type Server struct {
 
 // New builds the server over an open database: the engine, its middleware,
 // the operations endpoints and every feature's routes.
-func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
+func New(ctx context.Context, cfg Options, db *mongodb.DB) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -134,7 +134,7 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 	e.Use(s.metrics.middleware, bodyLimit(cfg.BodyLimit))
 	s.metricsEngine = s.newMetricsEngine()
 
-	s.auth = auth.NewService(auth.NewStore(db.Database), auth.Config{Keys: cfg.Keys, Now: cfg.Now, Logger: cfg.Logger})
+	s.auth = auth.New(auth.NewStore(db.Database), auth.Options{Keys: cfg.Keys, Now: cfg.Now, Logger: cfg.Logger})
 	if err := s.auth.Store().EnsureIndexes(ctx); err != nil {
 		cancel()
 		return nil, err
@@ -159,7 +159,7 @@ func New(ctx context.Context, cfg Config, db *mongodb.DB) (*Server, error) {
 	api := root.Group("/api/v1")
 	s.auth.Register(api)
 
-	s.webhooks = webhook.NewService(db.Database, webhook.Config{Events: cms.Events,
+	s.webhooks = webhook.New(db.Database, webhook.Options{Events: cms.Events,
 		AllowPrivate: cfg.WebhookAllowPrivate, Now: cfg.Now, Logger: cfg.Logger})
 	if err := s.webhooks.EnsureIndexes(ctx); err != nil {
 		cancel()

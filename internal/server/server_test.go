@@ -190,7 +190,7 @@ func TestReadyzFollowsDatabase(t *testing.T) {
 // are still served, an in-flight request finishes, and hooks run after it.
 func TestGracefulShutdown(t *testing.T) {
 	db := testenv.OpenDB(t)
-	srv, err := server.New(context.Background(), server.Config{
+	srv, err := server.New(context.Background(), server.Options{
 		Logger: testenv.Quiet(), DrainDelay: 700 * time.Millisecond, Keys: testenv.Keys(t),
 	}, db)
 	if err != nil {

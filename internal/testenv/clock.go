@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Clock is a clock tests move by hand; give its Now to server.Config.Now
+// Clock is a clock tests move by hand; give its Now to server.Options.Now
 // and the like. It is safe for concurrent use.
 type Clock struct {
 	mu sync.Mutex

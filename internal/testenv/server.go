@@ -36,7 +36,7 @@ type Server struct {
 
 // NewServer builds the service as cmd/cms does, over a fresh database.
 // Options may adjust the configuration before the server is built.
-func NewServer(t testing.TB, opts ...func(*server.Config)) *Server {
+func NewServer(t testing.TB, opts ...func(*server.Options)) *Server {
 	t.Helper()
 	return NewServerOn(t, OpenDB(t), opts...)
 }
@@ -44,9 +44,9 @@ func NewServer(t testing.TB, opts ...func(*server.Config)) *Server {
 // NewServerOn builds the service over db, which another server of the
 // test may share: that is how tests run several instances against one
 // database.
-func NewServerOn(t testing.TB, db *mongodb.DB, opts ...func(*server.Config)) *Server {
+func NewServerOn(t testing.TB, db *mongodb.DB, opts ...func(*server.Options)) *Server {
 	t.Helper()
-	cfg := server.Config{
+	cfg := server.Options{
 		PublicURL: "http://cms.test",
 		DataDir:   t.TempDir(),
 		Logger:    Quiet(),
