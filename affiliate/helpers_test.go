@@ -131,20 +131,6 @@ var noFollow = &http.Client{
 	Transport:     &http.Transport{MaxIdleConnsPerHost: 64},
 }
 
-// eventually polls cond until it holds or the deadline passes; the
-// deadline is generous because -race on two cores is slow, and no test
-// asserts how fast anything happens.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // countDocs counts documents of a collection.
 func countDocs(t testing.TB, db *mongo.Database, coll string, filter any) int64 {
 	t.Helper()

@@ -197,7 +197,7 @@ func TestNoClickLostInOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the spilled clicks to be replayed", func() bool {
+	testenv.Eventually(t, "the spilled clicks to be replayed", func() bool {
 		return metric(t, inst.Registry, "affiliate_clicks_replayed_total") >= spilled &&
 			countDocs(t, clickDB, "clicks", nil) == n
 	})
@@ -256,7 +256,7 @@ func TestSpillFileCorruption(t *testing.T) {
 		t.Fatal(err)
 	}
 	inst := newInstance(t, s, affiliate.Options{DataDir: dataDir, FlushInterval: 50 * time.Millisecond})
-	eventually(t, "the spill file to be replayed", func() bool {
+	testenv.Eventually(t, "the spill file to be replayed", func() bool {
 		return metric(t, inst.Registry, "affiliate_clicks_replayed_total") >= 4
 	})
 	if got := countDocs(t, s.DB.Database, "clicks", nil); got != 3 {

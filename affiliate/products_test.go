@@ -305,7 +305,7 @@ func TestCatalogueSharedByInstances(t *testing.T) {
 		t.Fatalf("before: %d", st)
 	}
 	createProduct(t, s, editor, map[string]any{"code": "shared", "title": "x", "url": "https://www.amazon.com/dp/B000123456"})
-	eventually(t, "the other instance to redirect", func() bool {
+	testenv.Eventually(t, "the other instance to redirect", func() bool {
 		st, _, _ := do(t, "GET", other.URL+"/go/shared", nil, nil)
 		return st == 302
 	})
@@ -313,7 +313,7 @@ func TestCatalogueSharedByInstances(t *testing.T) {
 		Body: map[string]any{"tags": map[string]string{"amazon.com": "newtag-20"}, "disclosureText": "We earn from links.", "allowedHosts": []string{"www.amazon.com"}}}); r.Status != 200 {
 		t.Fatalf("put settings: %d %s", r.Status, r.Body)
 	}
-	eventually(t, "the other instance to apply the new tag", func() bool {
+	testenv.Eventually(t, "the other instance to apply the new tag", func() bool {
 		_, h, _ := do(t, "GET", other.URL+"/go/shared", nil, nil)
 		return h.Get("Location") == "https://www.amazon.com/dp/B000123456?tag=newtag-20"
 	})

@@ -98,13 +98,9 @@ func seedPublished(t *testing.T, s *testenv.Server, n int, start time.Time) []*c
 		bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}}, options.UpdateOne().SetUpsert(true)); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for get(t, s, contentPath+out[0].Slug).Status != http.StatusOK {
-		if time.Now().After(deadline) {
-			t.Fatal("the server did not pick up the seeded articles")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.Eventually(t, "the server to pick up the seeded articles", func() bool {
+		return get(t, s, contentPath+out[0].Slug).Status == http.StatusOK
+	})
 	return out
 }
 

@@ -66,13 +66,7 @@ func (rc *receiver) count() int {
 // waitFor polls until the receiver has seen n requests.
 func (rc *receiver) waitFor(t *testing.T, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for rc.count() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("receiver saw %d deliveries, want %d", rc.count(), n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.Eventually(t, fmt.Sprintf("%d deliveries at the receiver", n), func() bool { return rc.count() >= n })
 }
 
 func createHook(t *testing.T, s *testenv.Server, token, url string, events ...string) (id, secret string) {
