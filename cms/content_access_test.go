@@ -157,7 +157,7 @@ func newHookReceiver(t *testing.T) *hookReceiver {
 // wait returns the n-th delivery (from 0) once it has arrived.
 func (rc *hookReceiver) wait(t *testing.T, n int) (*http.Request, []byte) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(testenv.EventuallyTimeout)
 	for {
 		rc.mu.Lock()
 		if len(rc.bodies) > n {

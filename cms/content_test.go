@@ -717,7 +717,7 @@ func TestContentInvalidation(t *testing.T) {
 		t.Errorf("search for a due article = %v", got)
 	}
 	// And the scheduler's own publication keeps it there.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(testenv.EventuallyTimeout)
 	for {
 		r := do(t, s, token, "GET", "/api/v1/articles/"+b.ID, nil)
 		if r.Status == http.StatusUnauthorized { // the clock moved past the token's life
@@ -768,7 +768,7 @@ func TestContentTwoInstances(t *testing.T) {
 		t.Helper()
 		start := time.Now()
 		for !check() {
-			if time.Since(start) > 10*time.Second {
+			if time.Since(start) > testenv.EventuallyTimeout {
 				t.Fatalf("%s: not seen after %v", what, time.Since(start))
 			}
 			time.Sleep(20 * time.Millisecond)

@@ -395,7 +395,7 @@ func TestScheduledPublishing(t *testing.T) {
 	}
 	// After it, the server's own loop publishes it without anyone calling.
 	clock.Advance(2 * time.Minute)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(testenv.EventuallyTimeout)
 	for {
 		got := article(t, do(t, s, token, "GET", path, nil))
 		if got.Status == cms.StatusPublished {

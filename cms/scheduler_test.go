@@ -99,7 +99,7 @@ func TestSchedulerLoop(t *testing.T) {
 	defer func() { stop(); <-done }()
 
 	clock.Advance(time.Minute)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(testenv.EventuallyTimeout)
 	for {
 		cur, err := svc.Get(ctx, writer, a.ID)
 		if err != nil {

@@ -121,7 +121,7 @@ func TestDeliverySignedAndListed(t *testing.T) {
 		t.Fatalf("payload %s (%v)", body, err)
 	}
 	// The admin sees the delivery and the hook's last status.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(testenv.EventuallyTimeout)
 	for {
 		r := s.Do(testenv.Request{Path: "/api/v1/webhooks/" + id + "/deliveries", Token: admin})
 		var list struct{ Items []webhook.Delivery }
@@ -283,7 +283,7 @@ func TestPrivateTargetsRefusedByDefault(t *testing.T) {
 	if err := s.Webhooks().Emit(context.Background(), eventPublished, nil); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(testenv.EventuallyTimeout)
 	for {
 		r := s.Do(testenv.Request{Path: "/api/v1/webhooks/" + id + "/deliveries", Token: admin})
 		var list struct{ Items []webhook.Delivery }

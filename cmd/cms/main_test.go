@@ -116,7 +116,7 @@ func TestServeMetricsPortInUse(t *testing.T) {
 // waitReady polls /readyz until it answers 200, for at most 10 s.
 func waitReady(t *testing.T, addr string, logs *syncBuffer) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/readyz")
 		if err == nil {
@@ -126,7 +126,7 @@ func waitReady(t *testing.T, addr string, logs *syncBuffer) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("not ready within 10 s; log:\n%s", logs.String())
+			t.Fatalf("not ready within 60 s; log:\n%s", logs.String())
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
