@@ -59,7 +59,14 @@ func (c *catalogue) tagLink(href string) (string, bool) {
 		return href, false
 	}
 	applyTag(u, c.settings.Tags)
-	return u.String(), true
+	out := u.String()
+	if len(out) > MaxURLLength {
+		// Tagging re-encodes the query, which can grow it past what a
+		// target may be: such a link cannot carry the tag (found by
+		// FuzzTagLink: a query of 700 apostrophes).
+		return href, false
+	}
+	return out, true
 }
 
 // linkHost returns the lower-case host of an absolute http(s) link.
