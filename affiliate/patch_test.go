@@ -57,7 +57,7 @@ func TestProductMergePatch(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", r.Status, tt.status, r.Body)
 			}
 			if tt.status == http.StatusBadRequest {
-				wantField(t, r, tt.field, tt.msg)
+				r.WantField(t, tt.field, tt.msg)
 				// A refused patch changes nothing.
 				tt.want = map[string]any{"title": "Foam roller", "asin": "B000123456", "description": "For sore calves."}
 			}
@@ -70,16 +70,4 @@ func TestProductMergePatch(t *testing.T) {
 			}
 		})
 	}
-}
-
-// wantField fails unless r is a problem naming field with message msg.
-func wantField(t *testing.T, r *testenv.Response, field, msg string) {
-	t.Helper()
-	fields, _ := r.Problem(t)["errors"].([]any)
-	for _, f := range fields {
-		if m, _ := f.(map[string]any); m["field"] == field && m["message"] == msg {
-			return
-		}
-	}
-	t.Errorf("problem does not name %s (%q): %s", field, msg, r.Body)
 }

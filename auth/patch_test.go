@@ -53,23 +53,11 @@ func TestUserMergePatch(t *testing.T) {
 					return g.Email == u.Email && g.Name == u.Name && g.Role == u.Role && !g.Disabled &&
 						g.PasswordHash == u.PasswordHash && g.SessionVersion == u.SessionVersion
 				}
-				wantField(t, r, tt.field, tt.msg)
+				r.WantField(t, tt.field, tt.msg)
 			}
 			if !tt.want(got) {
 				t.Errorf("user after the patch: %+v", got)
 			}
 		})
 	}
-}
-
-// wantField fails unless r is a problem naming field with message msg.
-func wantField(t *testing.T, r *testenv.Response, field, msg string) {
-	t.Helper()
-	fields, _ := r.Problem(t)["errors"].([]any)
-	for _, f := range fields {
-		if m, _ := f.(map[string]any); m["field"] == field && m["message"] == msg {
-			return
-		}
-	}
-	t.Errorf("problem does not name %s (%q): %s", field, msg, r.Body)
 }

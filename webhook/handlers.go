@@ -135,24 +135,26 @@ func (s *Service) handleUpdate(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	// A merge patch like every PATCH; no member of a hook can be cleared.
 	var in struct {
-		URL    *string   `json:"url"`
-		Events *[]string `json:"events"`
-		Active *bool     `json:"active"`
+		URL    web.Optional[string]   `json:"url"`
+		Events web.Optional[[]string] `json:"events"`
+		Active web.Optional[bool]     `json:"active"`
 	}
 	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
+	var f problem.Fields
+	web.RefuseNull(&f, "url", in.URL)
+	web.RefuseNull(&f, "events", in.Events)
+	web.RefuseNull(&f, "active", in.Active)
+	if err := f.Err(); err != nil {
+		return err
+	}
 	next := HookInput{URL: h.URL, Events: h.Events, Active: &h.Active}
-	if in.URL != nil {
-		next.URL = *in.URL
-	}
-	if in.Events != nil {
-		next.Events = *in.Events
-	}
-	if in.Active != nil {
-		next.Active = in.Active
-	}
+	in.URL.Merge(&next.URL)
+	in.Events.Merge(&next.Events)
+	in.Active.Merge(next.Active)
 	if err := next.Validate(s.cfg.AllowPrivate, s.cfg.Events); err != nil {
 		return err
 	}

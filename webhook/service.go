@@ -105,10 +105,13 @@ func newID() string {
 	return hex.EncodeToString(b)
 }
 
+// maxHooks bounds the hooks one event is queued for: a site has a handful.
+const maxHooks = 1000
+
 // Emit queues event with data for every active hook that wants it. The
 // outbox entry is written before Emit returns, so a restart loses none.
 func (s *Service) Emit(ctx context.Context, event string, data any) error {
-	hooks, err := s.listHooks(ctx)
+	hooks, err := s.findHooks(ctx, nil, maxHooks)
 	if err != nil {
 		return err
 	}
@@ -357,20 +360,6 @@ func (s *Service) cleanup(ctx context.Context, now time.Time) error {
 		return mongodb.Err("delete old leases", err)
 	}
 	return nil
-}
-
-func (s *Service) listHooks(ctx context.Context) ([]Hook, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	cur, err := s.hooks.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}}).SetLimit(1000))
-	if err != nil {
-		return nil, mongodb.Err("list webhooks", err)
-	}
-	out := []Hook{}
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, mongodb.Err("read webhooks", err)
-	}
-	return out, nil
 }
 
 // FindHook returns the hook with id, or NotFound.

@@ -331,6 +331,26 @@ func TestWebhookRoutesAdminOnly(t *testing.T) {
 	if r := s.Do(testenv.Request{Method: "PATCH", Path: "/api/v1/webhooks/" + id, Token: admin, Body: map[string]any{"secret": "x"}}); r.Status != 400 {
 		t.Fatalf("secret in a patch: %d", r.Status)
 	}
+	// A merge patch: null cannot clear a hook's members, and a wrong type
+	// is named; neither changes the hook.
+	for _, tt := range []struct{ body, field, msg string }{
+		{`{"url":null}`, "url", "cannot be cleared"},
+		{`{"events":null}`, "events", "cannot be cleared"},
+		{`{"active":null}`, "active", "cannot be cleared"},
+		{`{"active":"no"}`, "active", "must be a boolean"},
+	} {
+		r := s.Do(testenv.Request{Method: "PATCH", Path: "/api/v1/webhooks/" + id, Token: admin, Body: tt.body})
+		if r.Status != 400 {
+			t.Fatalf("%s: %d %s", tt.body, r.Status, r.Body)
+		}
+		r.WantField(t, tt.field, tt.msg)
+	}
+	r = s.Do(testenv.Request{Path: "/api/v1/webhooks/" + id, Token: admin})
+	var after webhook.Hook
+	r.JSON(t, &after)
+	if after.URL != h.URL || after.Active || len(after.Events) != 2 {
+		t.Errorf("a refused patch changed the hook: %+v", after)
+	}
 	if r := s.Do(testenv.Request{Method: "DELETE", Path: "/api/v1/webhooks/" + id, Token: admin}); r.Status != 204 {
 		t.Fatalf("delete: %d", r.Status)
 	}

@@ -6,28 +6,11 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/wellness/cms/internal/testenv"
 )
-
-// syncBuffer collects a server's log from another goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -50,7 +33,7 @@ func TestServeStartsAndStops(t *testing.T) {
 		"CMS_METRICS_ADDR": metricsAddr, "CMS_METRICS_TOKEN": token})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve"}, env, nil, &logs, &logs) }()
 
@@ -106,7 +89,7 @@ func TestServeMetricsPortInUse(t *testing.T) {
 	}
 	defer ln.Close()
 	env := envFrom(map[string]string{"CMS_ADDR": freeAddr(t), "CMS_METRICS_ADDR": ln.Addr().String(), "CMS_DATA_DIR": t.TempDir()})
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	err = run(context.Background(), nil, env, nil, &logs, &logs)
 	if err == nil || !strings.HasPrefix(err.Error(), "CMS_METRICS_ADDR:") || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("err = %v, want CMS_METRICS_ADDR ... in use", err)
@@ -114,7 +97,7 @@ func TestServeMetricsPortInUse(t *testing.T) {
 }
 
 // waitReady polls /readyz until it answers 200, for at most 10 s.
-func waitReady(t *testing.T, addr string, logs *syncBuffer) {
+func waitReady(t *testing.T, addr string, logs *testenv.LogBuffer) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -139,7 +122,7 @@ func TestServePortInUse(t *testing.T) {
 	}
 	defer ln.Close()
 	env := envFrom(map[string]string{"CMS_ADDR": ln.Addr().String(), "CMS_DATA_DIR": t.TempDir(), "CMS_METRICS_ADDR": "off"})
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	err = run(context.Background(), nil, env, nil, &logs, &logs)
 	if err == nil || !strings.HasPrefix(err.Error(), "CMS_ADDR:") || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("err = %v, want CMS_ADDR ... in use", err)
@@ -154,7 +137,7 @@ func TestServeUnreachableMongoDB(t *testing.T) {
 		// A closed loopback port: the driver gives up after its 5 s timeout.
 		"MONGODB_URI": "mongodb://" + freeAddr(t) + "/?serverSelectionTimeoutMS=300",
 	})
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	err := run(context.Background(), nil, env, nil, &logs, &logs)
 	if err == nil || !strings.HasPrefix(err.Error(), "MONGODB_URI:") {
 		t.Fatalf("err = %v, want one naming MONGODB_URI", err)

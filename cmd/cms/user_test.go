@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/wellness/cms/internal/mongodb"
+	"github.com/wellness/cms/internal/testenv"
 )
 
 func TestUserCommands(t *testing.T) {
@@ -59,7 +60,7 @@ func TestUserCommands(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	go func() { done <- run(ctx, nil, serveEnv, nil, &logs, &logs) }()
 	defer func() {
 		cancel()

@@ -3,7 +3,6 @@ package server
 import (
 	"crypto/sha256"
 	"crypto/subtle"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -89,13 +88,5 @@ func (s *Server) newMetricsEngine() *gin.Engine {
 // metricsServer is the http.Server of a metrics listener; its timeouts are
 // short because a scrape is one small GET.
 func (s *Server) metricsServer() *http.Server {
-	return &http.Server{
-		Handler:           s.metricsEngine,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
+	return newHTTPServer(s.metricsEngine, s.log, 10*time.Second, 30*time.Second, 16<<10)
 }

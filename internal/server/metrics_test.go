@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,7 +25,7 @@ func TestMetricsNotPublic(t *testing.T) {
 		t.Fatalf("GET /metrics without a token configured: %d %.100s, want 404", r.Status, r.Body)
 	}
 
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	s := testenv.NewServer(t, func(c *server.Options) {
 		c.MetricsToken = metricsToken
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
@@ -153,22 +152,4 @@ func TestMetricsListener(t *testing.T) {
 	if _, err := late.Accept(); err == nil {
 		t.Fatal("a metrics listener was served after shutdown")
 	}
-}
-
-// syncBuffer collects a server's log from its goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

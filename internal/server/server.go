@@ -217,17 +217,25 @@ func New(ctx context.Context, cfg Options, db *mongodb.DB) (*Server, error) {
 	s.background(bg, aff.RunSync)
 
 	s.engine = e
-	s.http = &http.Server{
-		Handler:           e,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
-	}
+	s.http = newHTTPServer(e, cfg.Logger, 30*time.Second, 60*time.Second, 64<<10)
 	s.ready.Store(true)
 	return s, nil
+}
+
+// newHTTPServer is every listener's http.Server: slow headers get 5 s and
+// idle keep-alive connections 120 s everywhere; bodies, responses and
+// headers get the bounds of what the listener serves. net/http's own
+// complaints go to the log as warnings.
+func newHTTPServer(h http.Handler, log *slog.Logger, read, write time.Duration, maxHeader int) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       read,
+		WriteTimeout:      write,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    maxHeader,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // Engine is the Gin engine, for tests that mount extra routes.

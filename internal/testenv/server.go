@@ -158,6 +158,19 @@ func (r *Response) JSON(t testing.TB, v any) {
 	}
 }
 
+// WantField fails the test unless r is a problem whose errors[] names
+// field with message msg.
+func (r *Response) WantField(t testing.TB, field, msg string) {
+	t.Helper()
+	fields, _ := r.Problem(t)["errors"].([]any)
+	for _, f := range fields {
+		if m, _ := f.(map[string]any); m["field"] == field && m["message"] == msg {
+			return
+		}
+	}
+	t.Errorf("problem does not name %s (%q): %s", field, msg, r.Body)
+}
+
 // Problem decodes a problem+json body, checking the media type.
 func (r *Response) Problem(t testing.TB) map[string]any {
 	t.Helper()
