@@ -102,13 +102,13 @@ func FuzzIfMatch(f *testing.F) {
 func FuzzETagListed(f *testing.F) {
 	content := strongETag([]byte("page"))
 	for _, s := range []string{`"1"`, `W/"1"`, `"2", "1"`, `"2",W/"1"`, `*`, ``, `,,`, `"1`, `"a,b", "1"`,
-		`"a,"1"`, ` "1" , "3" `, `w/"1"`, `W/W/"1"`, content, "W/" + content, `"x", ` + content} {
+		`"a,"1"`, `",*,"`, ` "1" , "3" `, `w/"1"`, `W/W/"1"`, content, "W/" + content, `"x", ` + content} {
 		f.Add(s, int64(1))
 	}
 	f.Fuzz(func(t *testing.T, header string, n int64) {
 		for _, etag := range []string{(&Article{Version: n}).ETag(), content} {
 			got := etagListed(header, etag)
-			if strings.TrimSpace(header) == "*" {
+			if strings.Trim(header, " \t") == "*" { // OWS is SP and HTAB only
 				if !got {
 					t.Fatalf("If-None-Match * does not match %s", etag)
 				}
