@@ -83,7 +83,7 @@ func newInstance(t testing.TB, srv *testenv.Server, o affiliate.Options) *instan
 		t.Fatal(err)
 	}
 	e := gin.New()
-	root := auth.NewRouter(&e.RouterGroup, auth.NewRules(), srv.Auth().Authenticate)
+	root := auth.NewRouter(&e.RouterGroup, auth.NewRules(), srv.Services().Auth.Authenticate)
 	svc.RegisterRedirect(root)
 	svc.Register(root.Group("/api/v1"))
 	hs := httptest.NewServer(e)

@@ -268,13 +268,13 @@ func TestProductList(t *testing.T) {
 func TestDeleteProductInUse(t *testing.T) {
 	s := newServer(t)
 	editor, _ := s.User(t, auth.Editor)
-	inst := newInstance(t, s, affiliate.Options{PublicURL: "http://cms.test"})
-	inst.UsedBy = func(_ context.Context, code string) ([]string, error) {
-		if code == "used" {
-			return []string{"knee-pain", "back-pain"}, nil
-		}
-		return nil, nil
-	}
+	inst := newInstance(t, s, affiliate.Options{PublicURL: "http://cms.test",
+		UsedBy: func(_ context.Context, code string) ([]string, error) {
+			if code == "used" {
+				return []string{"knee-pain", "back-pain"}, nil
+			}
+			return nil, nil
+		}})
 	hdr := map[string]string{"Authorization": "Bearer " + editor}
 	for _, code := range []string{"used", "unused"} {
 		st, _, body := do(t, "POST", inst.URL+"/api/v1/products", hdr, map[string]any{"code": code, "title": "x", "url": "https://www.amazon.com/dp/B000123456"})

@@ -47,6 +47,10 @@ type Options struct {
 	// Crawlers is the maintained crawler list (CMS_CRAWLER_LIST); nil
 	// means the built-in list only.
 	Crawlers *CrawlerList
+	// UsedBy returns the slugs of published articles that use the product
+	// code; a product in use is deleted only when forced. Nil means no
+	// article uses any product.
+	UsedBy func(ctx context.Context, code string) ([]string, error)
 	// Registerer receives the click metrics; nil registers none.
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
@@ -88,10 +92,6 @@ type Service struct {
 	reloadMu sync.Mutex
 	rec      *Recorder
 
-	// UsedBy returns the slugs of published articles that use the product
-	// code; a product in use is deleted only when forced. Nil means no
-	// article uses any product (the articles package wires it).
-	UsedBy func(ctx context.Context, code string) ([]string, error)
 	// OnReload, when set, runs after every catalogue reload (a local
 	// change, another instance's change, the periodic full reload), so
 	// that what the content API rendered from products can be redone.
@@ -485,8 +485,8 @@ func (s *Service) DeleteProduct(ctx context.Context, by *auth.Principal, code st
 	if _, err := s.Product(ctx, by, code); err != nil {
 		return err
 	}
-	if !force && s.UsedBy != nil {
-		slugs, err := s.UsedBy(ctx, code)
+	if !force && s.opts.UsedBy != nil {
+		slugs, err := s.opts.UsedBy(ctx, code)
 		if err != nil {
 			return fmt.Errorf("find articles using product %q: %w", code, err)
 		}

@@ -324,7 +324,7 @@ func TestRefreshExpiry(t *testing.T) {
 	}
 
 	// Expired records are cleaned up in code (no TTL indexes here).
-	if err := s.Auth().Cleanup(context.Background()); err != nil {
+	if err := s.Services().Auth.Cleanup(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	n, err := s.DB.Database.Collection("refresh_tokens").CountDocuments(context.Background(), map[string]any{})
@@ -586,7 +586,7 @@ func TestLastAdminCannotBeRemoved(t *testing.T) {
 	if r := s.Do(testenv.Request{Method: "PATCH", Path: path, Token: token, Body: map[string]any{"role": "editor"}}); r.Status != 200 {
 		t.Fatalf("demote with another admin present: %d %s", r.Status, r.Body)
 	}
-	u, err := s.Auth().Store().FindUserByID(context.Background(), second)
+	u, err := s.Services().Auth.Store().FindUserByID(context.Background(), second)
 	if err != nil || u.Role != auth.Admin {
 		t.Fatalf("second admin: %v %v", u, err)
 	}
@@ -629,7 +629,7 @@ func TestMassAssignmentAndInjection(t *testing.T) {
 			}
 		})
 	}
-	u, _ := s.Auth().Store().FindUserByID(context.Background(), authorID)
+	u, _ := s.Services().Auth.Store().FindUserByID(context.Background(), authorID)
 	if u.Role != auth.Author || u.SessionVersion != 1 {
 		t.Fatalf("user changed by a refused request: %+v", u)
 	}
@@ -699,12 +699,12 @@ func TestBootstrapCreatesFirstAdminOnce(t *testing.T) {
 		return srv
 	}
 	srv := build("Owner@Clinic.example")
-	u, err := srv.Auth().Store().FindUserByEmail(context.Background(), "owner@clinic.example")
+	u, err := srv.Services().Auth.Store().FindUserByEmail(context.Background(), "owner@clinic.example")
 	if err != nil || u.Role != auth.Admin {
 		t.Fatalf("first admin: %+v %v", u, err)
 	}
 	build("second@clinic.example")
-	n, err := srv.Auth().Store().CountUsers(context.Background())
+	n, err := srv.Services().Auth.Store().CountUsers(context.Background())
 	if err != nil || n != 1 {
 		t.Fatalf("users after a second start with another admin email: %d %v", n, err)
 	}
@@ -744,11 +744,11 @@ func TestOldHashReplacedAtLogin(t *testing.T) {
 	// A hash from before the parameters were raised (m=8 MiB, t=1).
 	weak := "$argon2id$v=19$m=8192,t=1,p=1$MDEyMzQ1Njc4OWFiY2RlZg$"
 	u.PasswordHash = weak + weakKey(t)
-	if err := s.Auth().Store().ReplaceUser(context.Background(), u); err != nil {
+	if err := s.Services().Auth.Store().ReplaceUser(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
 	mustLogin(t, s, u.Email, testenv.Password)
-	got, err := s.Auth().Store().FindUserByID(context.Background(), u.ID)
+	got, err := s.Services().Auth.Store().FindUserByID(context.Background(), u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

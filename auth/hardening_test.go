@@ -118,7 +118,7 @@ func TestStaleAttemptsAreCleaned(t *testing.T) {
 		t.Fatalf("attempt records after failures: %d %v", n, err)
 	}
 	clk.Advance(time.Hour + time.Minute)
-	if err := s.Auth().Cleanup(ctx); err != nil {
+	if err := s.Services().Auth.Cleanup(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := attempts.CountDocuments(ctx, bson.D{}); err != nil || n != 0 {

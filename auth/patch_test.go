@@ -44,7 +44,7 @@ func TestUserMergePatch(t *testing.T) {
 			if r.Status != tt.status {
 				t.Fatalf("status %d, want %d: %s", r.Status, tt.status, r.Body)
 			}
-			got, err := s.Auth().Store().FindUserByID(context.Background(), u.ID)
+			got, err := s.Services().Auth.Store().FindUserByID(context.Background(), u.ID)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,7 +3,6 @@ package cms
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -55,9 +54,9 @@ func (s *Service) checkProducts(refs []ProductRef) error {
 	return f.Err()
 }
 
-// publishedSlugsUsing lists the slugs of published articles that attach
+// PublishedSlugsUsing lists the slugs of published articles that attach
 // the product code, so that deleting a product they show is refused.
-func (s *Service) publishedSlugsUsing(ctx context.Context, code string) ([]string, error) {
+func (s *Service) PublishedSlugsUsing(ctx context.Context, code string) ([]string, error) {
 	list, err := s.store.findAll(ctx, "find articles using a product", bson.D{
 		{Key: "status", Value: StatusPublished},
 		{Key: "products.code", Value: code},
@@ -70,58 +69,4 @@ func (s *Service) publishedSlugsUsing(ctx context.Context, code string) ([]strin
 		slugs[i] = a.Slug
 	}
 	return slugs, nil
-}
-
-// DisclosurePlacement tells front ends where the disclosure goes: before
-// the first affiliate link of the page, as the FTC and Amazon require.
-const DisclosurePlacement = "before-first-affiliate-link"
-
-// UseAffiliate fills the content API's product and disclosure hooks from
-// the affiliate catalogue, and re-renders published content whenever the
-// catalogue changes. Call it before api.Start.
-func UseAffiliate(api *ContentAPI, aff *affiliate.Service) {
-	api.ExpandProducts = func(slug string, refs []ProductRef) []ProductView {
-		codes := make([]string, len(refs))
-		notes := make(map[string]string, len(refs))
-		for i, r := range refs {
-			codes[i] = r.Code
-			notes[r.Code] = r.Note
-		}
-		cards := aff.ProductCards(codes)
-		out := make([]ProductView, len(cards))
-		for i, c := range cards {
-			out[i] = ProductView{Code: c.Code, Title: c.Title, ImageURL: c.ImageURL, Merchant: c.Merchant,
-				URL: aff.TrackingURL(c.Code, slug), Note: notes[c.Code]}
-		}
-		return out
-	}
-	api.Disclosure = func(a *Article) *Disclosure {
-		if !a.HasAffiliateLinks && len(api.ExpandProducts(a.Slug, a.Products)) == 0 {
-			return nil
-		}
-		return &Disclosure{Text: aff.Disclosure(), Placement: DisclosurePlacement}
-	}
-	aff.OnReload = api.Invalidate
-}
-
-// withoutAffiliateURLs is text for places Amazon forbids its links in
-// (feeds, e-mail, print): every Amazon address, and every tracked /go/
-// link of this site, is replaced by the article's own URL.
-func withoutAffiliateURLs(text, articleURL, publicURL string) string {
-	if !strings.Contains(text, "://") {
-		return text
-	}
-	words := strings.Fields(text)
-	changed := false
-	for i, w := range words {
-		bare := strings.TrimRight(w, ".,;:!?)]}\"'")
-		if affiliate.IsAmazonLink(bare) || strings.HasPrefix(bare, publicURL+"/go/") {
-			words[i] = articleURL + w[len(bare):]
-			changed = true
-		}
-	}
-	if !changed {
-		return text
-	}
-	return strings.Join(words, " ")
 }

@@ -181,9 +181,9 @@ type Article struct {
 // ETag is the strong entity tag of this version.
 func (a *Article) ETag() string { return fmt.Sprintf(`"%d"`, a.Version) }
 
-// clone returns a deep copy, so a change can be prepared without touching
+// Clone returns a deep copy, so a change can be prepared without touching
 // the version it started from (which becomes the revision).
-func (a *Article) clone() *Article {
+func (a *Article) Clone() *Article {
 	b := *a
 	b.Content = a.Content.clone()
 	b.ChangedFields = slices.Clone(a.ChangedFields)
@@ -270,7 +270,7 @@ func (c *Content) Normalize() {
 		m.ReviewerName = strings.TrimSpace(m.ReviewerName)
 		m.ReviewerCredentials = strings.TrimSpace(m.ReviewerCredentials)
 		m.ReviewedAt = strings.TrimSpace(m.ReviewedAt)
-		if t, err := parseReviewedAt(m.ReviewedAt); err == nil {
+		if t, err := ParseReviewedAt(m.ReviewedAt); err == nil {
 			m.ReviewedAt = t.Format(time.RFC3339)
 		}
 		if *m == (MedicalReview{}) {
@@ -308,7 +308,6 @@ func (c *Content) Normalize() {
 }
 
 var (
-	tagPattern         = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 	productCodePattern = regexp.MustCompile(`^[a-z0-9-]{2,64}$`)
 	phonePattern       = regexp.MustCompile(`^\+?[0-9][0-9 ().-]{2,28}[0-9]$`)
 )
@@ -328,7 +327,7 @@ func (c *Content) Validate(now time.Time) error {
 		f.Add("title", "must not contain control characters")
 	}
 	if c.Slug != "" {
-		if err := checkSlug(c.Slug); err != "" {
+		if err := CheckSlug(c.Slug); err != "" {
 			f.Add("slug", "%s", err)
 		}
 	}
@@ -350,7 +349,7 @@ func (c *Content) Validate(now time.Time) error {
 		if len(c.Tags) > MaxTags {
 			break // one error for the list, not one per item
 		}
-		if len(t) > MaxTag || !tagPattern.MatchString(t) {
+		if !ValidTag(t) {
 			f.Add(fmt.Sprintf("tags[%d]", i), "must be 1 to %d characters of a-z, 0-9 and single hyphens", MaxTag)
 		}
 	}
@@ -376,7 +375,7 @@ func (c *Content) Validate(now time.Time) error {
 		checkText(&f, "medicalReview.reviewerCredentials", m.ReviewerCredentials, MaxShortText)
 		if m.ReviewedAt == "" {
 			f.Add("medicalReview.reviewedAt", "required")
-		} else if t, err := parseReviewedAt(m.ReviewedAt); err != nil {
+		} else if t, err := ParseReviewedAt(m.ReviewedAt); err != nil {
 			f.Add("medicalReview.reviewedAt", "must be an RFC 3339 timestamp or a YYYY-MM-DD date")
 		} else if t.After(now) {
 			f.Add("medicalReview.reviewedAt", "cannot be in the future")
@@ -430,8 +429,8 @@ func (c *Content) Validate(now time.Time) error {
 	return f.Err()
 }
 
-// parseReviewedAt accepts an RFC 3339 timestamp or a calendar date.
-func parseReviewedAt(s string) (time.Time, error) {
+// ParseReviewedAt accepts an RFC 3339 timestamp or a calendar date.
+func ParseReviewedAt(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t.UTC(), nil
 	}
@@ -514,3 +513,6 @@ func (c *Content) Changed(old *Content) []string {
 	}
 	return out
 }
+
+// MaxListLimit is the largest page a list returns.
+const MaxListLimit = 100

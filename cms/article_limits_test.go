@@ -42,7 +42,7 @@ func plainJSON(t *testing.T, v any) []byte {
 
 func wantInvalid(t *testing.T, r *testenv.Response, fields ...string) {
 	t.Helper()
-	wantStatus(t, r, http.StatusBadRequest)
+	testenv.WantStatus(t, r, http.StatusBadRequest)
 	got := problemFields(t, r)
 	if len(got) != len(fields) {
 		t.Fatalf("errors[] names %v, want %v", got, fields)
@@ -79,12 +79,12 @@ func TestDeepBodiesRefused(t *testing.T) {
 		{"markdown ordered lists", rep("1. ", 150) + "x", "markdown"},
 		{"markdown quotes in html", rep("<blockquote>\n\n", 600) + "x", "markdown"},
 	}
-	a := createArticle(t, s, token, map[string]any{"title": "Deep"})
+	a := testenv.CreateArticle(t, s, token, map[string]any{"title": "Deep"})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wantInvalid(t, do(t, s, token, "POST", "/api/v1/articles",
+			wantInvalid(t, testenv.Call(t, s, token, "POST", "/api/v1/articles",
 				plainJSON(t, map[string]any{"title": "Deep", "body": tt.body, "bodyFormat": tt.format})), "body")
-			wantInvalid(t, do(t, s, token, "PATCH", "/api/v1/articles/"+a.ID,
+			wantInvalid(t, testenv.Call(t, s, token, "PATCH", "/api/v1/articles/"+a.ID,
 				plainJSON(t, map[string]any{"body": tt.body, "bodyFormat": tt.format}), "If-Match", a.ETag()), "body")
 		})
 	}
@@ -98,8 +98,8 @@ func TestDeepBodiesRefused(t *testing.T) {
 		{rep("> ", 20) + "x\n" + rep("- ", 20) + "y\n\n* * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * * *\n", "markdown"},
 		{rep("- item\n", 2000), "markdown"},
 	} {
-		r := do(t, s, token, "POST", "/api/v1/articles", map[string]any{"title": "Nested", "body": ok.body, "bodyFormat": ok.format})
-		wantStatus(t, r, http.StatusCreated)
+		r := testenv.Call(t, s, token, "POST", "/api/v1/articles", map[string]any{"title": "Nested", "body": ok.body, "bodyFormat": ok.format})
+		testenv.WantStatus(t, r, http.StatusCreated)
 	}
 }
 
@@ -128,11 +128,11 @@ func TestTagCountBeforeDeduplication(t *testing.T) {
 		{"20000 bad sources", map[string]any{"title": "T", "sources": sources}, "sources"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			wantInvalid(t, do(t, s, token, "POST", "/api/v1/articles", tt.body), tt.field)
+			wantInvalid(t, testenv.Call(t, s, token, "POST", "/api/v1/articles", tt.body), tt.field)
 		})
 	}
 	// Within the limit, duplicates still fold into one.
-	a := createArticle(t, s, token, map[string]any{"title": "T", "tags": []string{"Massage", " massage", "pain"}})
+	a := testenv.CreateArticle(t, s, token, map[string]any{"title": "T", "tags": []string{"Massage", " massage", "pain"}})
 	if strings.Join(a.Tags, ",") != "massage,pain" {
 		t.Errorf("tags = %v", a.Tags)
 	}
@@ -151,15 +151,15 @@ func TestSavedHTMLIsAFixedPoint(t *testing.T) {
 		`<b><p>x</b>y</p>`,
 		`<ul><li>a<li>b</ul><img src="https://img.test/a.jpg" alt="a">`,
 	} {
-		first := createArticle(t, s, token, map[string]any{"title": "Fixed", "body": body})
-		second := createArticle(t, s, token, map[string]any{"title": "Fixed", "body": first.BodyHTML})
+		first := testenv.CreateArticle(t, s, token, map[string]any{"title": "Fixed", "body": body})
+		second := testenv.CreateArticle(t, s, token, map[string]any{"title": "Fixed", "body": first.BodyHTML})
 		if second.BodyHTML != first.BodyHTML {
 			t.Errorf("saving %q again changed it:\nfirst:  %q\nsecond: %q", body, first.BodyHTML, second.BodyHTML)
 		}
-		patched := do(t, s, token, "PATCH", "/api/v1/articles/"+first.ID,
+		patched := testenv.Call(t, s, token, "PATCH", "/api/v1/articles/"+first.ID,
 			map[string]any{"body": first.BodyHTML}, "If-Match", first.ETag())
-		wantStatus(t, patched, http.StatusOK)
-		if got := article(t, patched).BodyHTML; got != first.BodyHTML {
+		testenv.WantStatus(t, patched, http.StatusOK)
+		if got := testenv.ArticleOf(t, patched).BodyHTML; got != first.BodyHTML {
 			t.Errorf("patching %q with its bodyHtml changed it to %q", first.BodyHTML, got)
 		}
 	}
@@ -186,7 +186,7 @@ func TestArticleURLCharacters(t *testing.T) {
 		{"cta.url", func(u string) map[string]any { return map[string]any{"cta": map[string]any{"label": "Book", "url": u}} },
 			func(m map[string]any) string { return m["cta"].(map[string]any)["url"].(string) }},
 	}
-	a := createArticle(t, s, token, map[string]any{"title": "Links"})
+	a := testenv.CreateArticle(t, s, token, map[string]any{"title": "Links"})
 	version := a.Version
 	for _, f := range fields {
 		for _, c := range []string{`"`, `'`, `<`, `>`, "`"} {
@@ -199,22 +199,22 @@ func TestArticleURLCharacters(t *testing.T) {
 				want := "https://site.test/a" + enc + "b?q=" + enc + "#" + enc
 				body := f.body(raw)
 				body["title"] = "Links"
-				r := do(t, s, token, "POST", "/api/v1/articles", body)
-				wantStatus(t, r, http.StatusCreated)
+				r := testenv.Call(t, s, token, "POST", "/api/v1/articles", body)
+				testenv.WantStatus(t, r, http.StatusCreated)
 				var m map[string]any
 				r.JSON(t, &m)
 				if got := f.get(m); got != want {
 					t.Errorf("stored %q, want %q", got, want)
 				}
-				r = do(t, s, token, "PATCH", "/api/v1/articles/"+a.ID, f.body(raw), "If-Match", etag(version))
-				wantStatus(t, r, http.StatusOK)
+				r = testenv.Call(t, s, token, "PATCH", "/api/v1/articles/"+a.ID, f.body(raw), "If-Match", testenv.ETag(version))
+				testenv.WantStatus(t, r, http.StatusOK)
 				m = nil
 				r.JSON(t, &m)
 				version = int64(m["version"].(float64))
 				if got := f.get(m); got != want {
 					t.Errorf("patched %q, want %q", got, want)
 				}
-				wantInvalid(t, do(t, s, token, "POST", "/api/v1/articles",
+				wantInvalid(t, testenv.Call(t, s, token, "POST", "/api/v1/articles",
 					mergeTitle(f.body("https://si"+c+"te.test/a"))), f.name)
 			})
 		}

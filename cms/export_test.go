@@ -1,7 +1,5 @@
 package cms
 
-import "context"
-
 // Test hooks, compiled only into this package's tests.
 
 // SetFailpoint makes s call f between the writes of a multi-document
@@ -26,14 +24,3 @@ const (
 // SetMaxRevisions lowers the revision bound so a test need not write a
 // hundred versions to reach it.
 func SetMaxRevisions(s *Service, n int64) { s.maxRevisions = n }
-
-// ReloadContent makes the content API read the database now, as its poller
-// does when another instance has written.
-func ReloadContent(ctx context.Context, api *ContentAPI) error {
-	_, err := api.reload(ctx)
-	return err
-}
-
-// CatchUpContent makes the content API apply the change log now, as its
-// poller does when the generation moved.
-func CatchUpContent(ctx context.Context, api *ContentAPI) error { return api.catchUp(ctx) }

@@ -69,7 +69,7 @@ func (s *Service) handleGet(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if etagListed(c.GetHeader("If-None-Match"), a.ETag()) {
+	if web.ETagListed(c.GetHeader("If-None-Match"), a.ETag()) {
 		c.Header("ETag", a.ETag())
 		c.Status(http.StatusNotModified)
 		return nil
@@ -183,7 +183,7 @@ func parseListQuery(c *gin.Context) (ListQuery, error) {
 	}
 	if v, ok := values["tag"]; ok {
 		q.Tag = strings.ToLower(v)
-		if len(q.Tag) > MaxTag || !tagPattern.MatchString(q.Tag) {
+		if !ValidTag(q.Tag) {
 			f.Add("tag", "must be a tag of a-z, 0-9 and hyphens")
 		}
 	}
@@ -338,37 +338,4 @@ func ifMatch(c *gin.Context, required bool) (int64, error) {
 		return 0, problem.New(problem.PreconditionFailed, "If-Match does not name a version of this article")
 	}
 	return v, nil
-}
-
-// etagListed reports whether an If-None-Match header lists etag (weak
-// comparison, as RFC 9110 prescribes for If-None-Match). The header is read
-// as a list of quoted tags, so a comma or * inside quotes is part of a tag;
-// a malformed list matches nothing, which only costs a full response.
-func etagListed(header, etag string) bool {
-	s := strings.Trim(header, " \t")
-	if s == "*" {
-		return true
-	}
-	for s != "" {
-		if s[0] == ',' || s[0] == ' ' || s[0] == '\t' {
-			s = s[1:]
-			continue
-		}
-		s = strings.TrimPrefix(s, "W/")
-		if s == "" || s[0] != '"' {
-			return false
-		}
-		end := strings.IndexByte(s[1:], '"') + 2
-		if end < 2 {
-			return false
-		}
-		if s[:end] == etag {
-			return true
-		}
-		s = s[end:]
-		if s != "" && s[0] != ',' && s[0] != ' ' && s[0] != '\t' {
-			return false
-		}
-	}
-	return false
 }

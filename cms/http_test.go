@@ -24,46 +24,11 @@ func newAPI(t *testing.T) (*testenv.Server, *fakeClock) {
 	return testenv.NewServer(t, func(c *server.Options) { c.Now = clock.Now }), clock
 }
 
-func do(t *testing.T, s *testenv.Server, token, method, path string, body any, header ...string) *testenv.Response {
-	t.Helper()
-	h := map[string]string{}
-	for i := 0; i+1 < len(header); i += 2 {
-		h[header[i]] = header[i+1]
-	}
-	return s.Do(testenv.Request{Method: method, Path: path, Body: body, Token: token, Header: h})
-}
-
-func wantStatus(t *testing.T, r *testenv.Response, status int) {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status = %d, want %d; body %s", r.Status, status, r.Body)
-	}
-}
-
-func article(t *testing.T, r *testenv.Response) *cms.Article {
-	t.Helper()
-	var a cms.Article
-	r.JSON(t, &a)
-	if got, want := r.Header.Get("ETag"), fmt.Sprintf(`"%d"`, a.Version); got != want {
-		t.Errorf("ETag = %q, want %q", got, want)
-	}
-	return &a
-}
-
-func createArticle(t *testing.T, s *testenv.Server, token string, body any) *cms.Article {
-	t.Helper()
-	r := do(t, s, token, "POST", "/api/v1/articles", body)
-	wantStatus(t, r, http.StatusCreated)
-	return article(t, r)
-}
-
-func etag(v int64) string { return fmt.Sprintf(`"%d"`, v) }
-
 func TestCreateAndGet(t *testing.T) {
 	s, _ := newAPI(t)
 	token, uid := s.User(t, auth.Author)
 	editor, _ := s.User(t, auth.Editor)
-	wantStatus(t, do(t, s, editor, "POST", "/api/v1/products", map[string]any{
+	testenv.WantStatus(t, testenv.Call(t, s, editor, "POST", "/api/v1/products", map[string]any{
 		"code": "foam-roller", "title": "Foam roller", "asin": "B00TEST001", "marketplace": "amazon.com"}), http.StatusCreated)
 	body := map[string]any{
 		"title":         "Massage for Chronic Pain Relief",
@@ -77,9 +42,9 @@ func TestCreateAndGet(t *testing.T) {
 		"products":      []map[string]any{{"code": "foam-roller", "note": "Our pick"}},
 		"medicalReview": map[string]any{"reviewerName": "Dr. A", "reviewerCredentials": "MD", "reviewedAt": "2026-01-05"},
 	}
-	r := do(t, s, token, "POST", "/api/v1/articles", body)
-	wantStatus(t, r, http.StatusCreated)
-	a := article(t, r)
+	r := testenv.Call(t, s, token, "POST", "/api/v1/articles", body)
+	testenv.WantStatus(t, r, http.StatusCreated)
+	a := testenv.ArticleOf(t, r)
 	if loc := r.Header.Get("Location"); loc != "/api/v1/articles/"+a.ID {
 		t.Errorf("Location = %q", loc)
 	}
@@ -100,26 +65,26 @@ func TestCreateAndGet(t *testing.T) {
 		t.Errorf("sanitizerVersion = %d", a.SanitizerVersion)
 	}
 
-	r = do(t, s, token, "GET", "/api/v1/articles/"+a.ID, nil)
-	wantStatus(t, r, http.StatusOK)
-	if got := article(t, r); got.BodyHTML != a.BodyHTML || !got.CreatedAt.Equal(a.CreatedAt) {
+	r = testenv.Call(t, s, token, "GET", "/api/v1/articles/"+a.ID, nil)
+	testenv.WantStatus(t, r, http.StatusOK)
+	if got := testenv.ArticleOf(t, r); got.BodyHTML != a.BodyHTML || !got.CreatedAt.Equal(a.CreatedAt) {
 		t.Errorf("read back differs: %+v", got)
 	}
-	r = do(t, s, token, "GET", "/api/v1/articles/"+a.ID, nil, "If-None-Match", etag(1))
-	wantStatus(t, r, http.StatusNotModified)
+	r = testenv.Call(t, s, token, "GET", "/api/v1/articles/"+a.ID, nil, "If-None-Match", testenv.ETag(1))
+	testenv.WantStatus(t, r, http.StatusNotModified)
 
 	// A title in another script gets its romanized words; one with no
 	// words at all still gets a usable slug.
-	cn := createArticle(t, s, token, map[string]any{"title": "慢性疼痛的按摩"})
+	cn := testenv.CreateArticle(t, s, token, map[string]any{"title": "慢性疼痛的按摩"})
 	if cn.Slug != "man-xing-teng-tong-de-an-mo" {
 		t.Errorf("slug of a Chinese title = %q", cn.Slug)
 	}
-	emoji := createArticle(t, s, token, map[string]any{"title": "🧘‍♀️💆"})
+	emoji := testenv.CreateArticle(t, s, token, map[string]any{"title": "🧘‍♀️💆"})
 	if emoji.Slug != cms.FallbackSlug(emoji.ID) {
 		t.Errorf("slug of an emoji title = %q", emoji.Slug)
 	}
 	// Same title again: the derived slug moves on.
-	again := createArticle(t, s, token, map[string]any{"title": "Massage for chronic pain relief!"})
+	again := testenv.CreateArticle(t, s, token, map[string]any{"title": "Massage for chronic pain relief!"})
 	if again.Slug != "massage-for-chronic-pain-relief-2" {
 		t.Errorf("second slug = %q", again.Slug)
 	}
@@ -128,7 +93,7 @@ func TestCreateAndGet(t *testing.T) {
 func TestCreateRejects(t *testing.T) {
 	s, _ := newAPI(t)
 	token, _ := s.User(t, auth.Contributor)
-	createArticle(t, s, token, map[string]any{"title": "Taken", "slug": "taken"})
+	testenv.CreateArticle(t, s, token, map[string]any{"title": "Taken", "slug": "taken"})
 	tests := []struct {
 		name   string
 		body   any
@@ -152,8 +117,8 @@ func TestCreateRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := do(t, s, token, "POST", "/api/v1/articles", tt.body, tt.header...)
-			wantStatus(t, r, tt.status)
+			r := testenv.Call(t, s, token, "POST", "/api/v1/articles", tt.body, tt.header...)
+			testenv.WantStatus(t, r, tt.status)
 			p := r.Problem(t)
 			if tt.field == "" {
 				return
@@ -174,9 +139,9 @@ func TestCreateRejects(t *testing.T) {
 	// route. (Plain words keep the test quick under the race detector;
 	// the 2 MiB limit itself is checked above without a write.)
 	big := strings.Repeat("relax ", (1<<20)/6+1000)
-	r := do(t, s, token, "POST", "/api/v1/articles", map[string]any{"title": "Big", "body": big})
-	wantStatus(t, r, http.StatusCreated)
-	if r := do(t, s, "", "POST", "/api/v1/articles", map[string]any{"title": "x"}); r.Status != http.StatusUnauthorized {
+	r := testenv.Call(t, s, token, "POST", "/api/v1/articles", map[string]any{"title": "Big", "body": big})
+	testenv.WantStatus(t, r, http.StatusCreated)
+	if r := testenv.Call(t, s, "", "POST", "/api/v1/articles", map[string]any{"title": "x"}); r.Status != http.StatusUnauthorized {
 		t.Errorf("anonymous create = %d", r.Status)
 	}
 }
@@ -184,21 +149,21 @@ func TestCreateRejects(t *testing.T) {
 func TestPatchPreconditions(t *testing.T) {
 	s, _ := newAPI(t)
 	token, _ := s.User(t, auth.Author)
-	a := createArticle(t, s, token, map[string]any{"title": "Original", "summary": "Sum", "seo": map[string]any{"title": "S", "description": "D"}})
+	a := testenv.CreateArticle(t, s, token, map[string]any{"title": "Original", "summary": "Sum", "seo": map[string]any{"title": "S", "description": "D"}})
 	path := "/api/v1/articles/" + a.ID
 
-	r := do(t, s, token, "PATCH", path, map[string]any{"title": "New"})
-	wantStatus(t, r, http.StatusPreconditionRequired)
-	r = do(t, s, token, "PATCH", path, map[string]any{"title": "New"}, "If-Match", "*")
-	wantStatus(t, r, http.StatusPreconditionRequired)
-	r = do(t, s, token, "PATCH", path, map[string]any{"title": "New"}, "If-Match", etag(7))
-	wantStatus(t, r, http.StatusPreconditionFailed)
-	r = do(t, s, token, "PATCH", path, map[string]any{"title": "New"}, "If-Match", "garbage")
-	wantStatus(t, r, http.StatusPreconditionFailed)
+	r := testenv.Call(t, s, token, "PATCH", path, map[string]any{"title": "New"})
+	testenv.WantStatus(t, r, http.StatusPreconditionRequired)
+	r = testenv.Call(t, s, token, "PATCH", path, map[string]any{"title": "New"}, "If-Match", "*")
+	testenv.WantStatus(t, r, http.StatusPreconditionRequired)
+	r = testenv.Call(t, s, token, "PATCH", path, map[string]any{"title": "New"}, "If-Match", testenv.ETag(7))
+	testenv.WantStatus(t, r, http.StatusPreconditionFailed)
+	r = testenv.Call(t, s, token, "PATCH", path, map[string]any{"title": "New"}, "If-Match", "garbage")
+	testenv.WantStatus(t, r, http.StatusPreconditionFailed)
 
-	r = do(t, s, token, "PATCH", path, `{"title":"New","summary":null,"seo":{"title":"S2"}}`, "If-Match", etag(1))
-	wantStatus(t, r, http.StatusOK)
-	b := article(t, r)
+	r = testenv.Call(t, s, token, "PATCH", path, `{"title":"New","summary":null,"seo":{"title":"S2"}}`, "If-Match", testenv.ETag(1))
+	testenv.WantStatus(t, r, http.StatusOK)
+	b := testenv.ArticleOf(t, r)
 	if b.Version != 2 || b.Title != "New" || b.Summary != "" || b.SEO.Title != "S2" || b.SEO.Description != "D" || b.Slug != a.Slug {
 		t.Errorf("after merge patch: %+v", b)
 	}
@@ -206,24 +171,24 @@ func TestPatchPreconditions(t *testing.T) {
 		t.Errorf("changedFields = %v updatedBy %+v", b.ChangedFields, b.UpdatedBy)
 	}
 	// The old version is stale now.
-	r = do(t, s, token, "PATCH", path, map[string]any{"summary": "x"}, "If-Match", etag(1))
-	wantStatus(t, r, http.StatusPreconditionFailed)
+	r = testenv.Call(t, s, token, "PATCH", path, map[string]any{"summary": "x"}, "If-Match", testenv.ETag(1))
+	testenv.WantStatus(t, r, http.StatusPreconditionFailed)
 	// A patch that changes nothing leaves the version alone.
-	r = do(t, s, token, "PATCH", path, map[string]any{"title": "New"}, "If-Match", etag(2))
-	wantStatus(t, r, http.StatusOK)
-	if v := article(t, r).Version; v != 2 {
+	r = testenv.Call(t, s, token, "PATCH", path, map[string]any{"title": "New"}, "If-Match", testenv.ETag(2))
+	testenv.WantStatus(t, r, http.StatusOK)
+	if v := testenv.ArticleOf(t, r).Version; v != 2 {
 		t.Errorf("no-op patch made version %d", v)
 	}
 	// The workflow status is not part of the content.
-	r = do(t, s, token, "PATCH", path, map[string]any{"status": "published"}, "If-Match", etag(2))
-	wantStatus(t, r, http.StatusBadRequest)
-	r = do(t, s, token, "PATCH", path, `{"title":null}`, "If-Match", etag(2))
-	wantStatus(t, r, http.StatusBadRequest)
+	r = testenv.Call(t, s, token, "PATCH", path, map[string]any{"status": "published"}, "If-Match", testenv.ETag(2))
+	testenv.WantStatus(t, r, http.StatusBadRequest)
+	r = testenv.Call(t, s, token, "PATCH", path, `{"title":null}`, "If-Match", testenv.ETag(2))
+	testenv.WantStatus(t, r, http.StatusBadRequest)
 
 	// A slug change keeps the old slug pointing at the article.
-	r = do(t, s, token, "PATCH", path, map[string]any{"slug": "brand-new"}, "If-Match", etag(2))
-	wantStatus(t, r, http.StatusOK)
-	if c := article(t, r); c.Slug != "brand-new" || c.Version != 3 {
+	r = testenv.Call(t, s, token, "PATCH", path, map[string]any{"slug": "brand-new"}, "If-Match", testenv.ETag(2))
+	testenv.WantStatus(t, r, http.StatusOK)
+	if c := testenv.ArticleOf(t, r); c.Slug != "brand-new" || c.Version != 3 {
 		t.Errorf("after slug change: %s v%d", c.Slug, c.Version)
 	}
 	var old, cur cms.SlugRecord
@@ -239,8 +204,8 @@ func TestPatchPreconditions(t *testing.T) {
 	}
 	// Nobody else can take the former slug.
 	other, _ := s.User(t, auth.Editor)
-	r = do(t, s, other, "POST", "/api/v1/articles", map[string]any{"title": "x", "slug": a.Slug})
-	wantStatus(t, r, http.StatusConflict)
+	r = testenv.Call(t, s, other, "POST", "/api/v1/articles", map[string]any{"title": "x", "slug": a.Slug})
+	testenv.WantStatus(t, r, http.StatusConflict)
 }
 
 // TestConcurrentPatch races writers on one version through the router:
@@ -248,7 +213,7 @@ func TestPatchPreconditions(t *testing.T) {
 func TestConcurrentPatch(t *testing.T) {
 	s, _ := newAPI(t)
 	token, _ := s.User(t, auth.Editor)
-	a := createArticle(t, s, token, map[string]any{"title": "Race"})
+	a := testenv.CreateArticle(t, s, token, map[string]any{"title": "Race"})
 	const writers = 8
 	for round := range 3 {
 		version := a.Version + int64(round)
@@ -256,8 +221,8 @@ func TestConcurrentPatch(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range writers {
 			wg.Go(func() {
-				r := do(t, s, token, "PATCH", "/api/v1/articles/"+a.ID,
-					map[string]any{"summary": fmt.Sprintf("writer %d round %d", i, round)}, "If-Match", etag(version))
+				r := testenv.Call(t, s, token, "PATCH", "/api/v1/articles/"+a.ID,
+					map[string]any{"summary": fmt.Sprintf("writer %d round %d", i, round)}, "If-Match", testenv.ETag(version))
 				statuses <- r.Status
 			})
 		}
@@ -277,8 +242,8 @@ func TestConcurrentPatch(t *testing.T) {
 			t.Fatalf("round %d: %d writers won version %d, want exactly 1", round, won, version)
 		}
 	}
-	r := do(t, s, token, "GET", "/api/v1/articles/"+a.ID, nil)
-	if v := article(t, r).Version; v != a.Version+3 {
+	r := testenv.Call(t, s, token, "GET", "/api/v1/articles/"+a.ID, nil)
+	if v := testenv.ArticleOf(t, r).Version; v != a.Version+3 {
 		t.Errorf("final version %d, want %d", v, a.Version+3)
 	}
 }
@@ -326,7 +291,7 @@ func TestWorkflowByRole(t *testing.T) {
 			if tt.owner {
 				ownerToken = tokens[tt.role]
 			}
-			a := createArticle(t, s, ownerToken, map[string]any{"title": tt.name})
+			a := testenv.CreateArticle(t, s, ownerToken, map[string]any{"title": tt.name})
 			token := tokens[tt.role]
 			path := "/api/v1/articles/" + a.ID
 			version := a.Version
@@ -334,19 +299,19 @@ func TestWorkflowByRole(t *testing.T) {
 				var r *testenv.Response
 				switch st.action {
 				case "get":
-					r = do(t, s, token, "GET", path, nil)
+					r = testenv.Call(t, s, token, "GET", path, nil)
 				case "patch":
-					r = do(t, s, token, "PATCH", path, map[string]any{"summary": fmt.Sprint("edit ", i)}, "If-Match", etag(version))
+					r = testenv.Call(t, s, token, "PATCH", path, map[string]any{"summary": fmt.Sprint("edit ", i)}, "If-Match", testenv.ETag(version))
 				case "delete":
-					r = do(t, s, token, "DELETE", path, nil)
+					r = testenv.Call(t, s, token, "DELETE", path, nil)
 				default:
-					r = do(t, s, token, "POST", path+"/"+st.action, nil)
+					r = testenv.Call(t, s, token, "POST", path+"/"+st.action, nil)
 				}
 				if r.Status != st.want {
 					t.Fatalf("step %d %s: status %d, want %d; %s", i, st.action, r.Status, st.want, r.Body)
 				}
 				if r.Status == 200 {
-					version = article(t, r).Version
+					version = testenv.ArticleOf(t, r).Version
 				} else if r.Status == 204 {
 					version++
 				}
@@ -356,48 +321,48 @@ func TestWorkflowByRole(t *testing.T) {
 
 	// A contributor cannot change an article an editor has published.
 	ct := tokens[auth.Contributor]
-	a := createArticle(t, s, ct, map[string]any{"title": "Reviewed"})
-	wantStatus(t, do(t, s, ct, "POST", "/api/v1/articles/"+a.ID+"/submit", nil), 200)
-	r := do(t, s, tokens[auth.Editor], "POST", "/api/v1/articles/"+a.ID+"/publish", nil)
-	wantStatus(t, r, 200)
-	p := article(t, r)
+	a := testenv.CreateArticle(t, s, ct, map[string]any{"title": "Reviewed"})
+	testenv.WantStatus(t, testenv.Call(t, s, ct, "POST", "/api/v1/articles/"+a.ID+"/submit", nil), 200)
+	r := testenv.Call(t, s, tokens[auth.Editor], "POST", "/api/v1/articles/"+a.ID+"/publish", nil)
+	testenv.WantStatus(t, r, 200)
+	p := testenv.ArticleOf(t, r)
 	if p.Status != cms.StatusPublished || p.PublishedAt == nil || p.LastTransition.By.Name == "" || p.LastTransition.From != cms.StatusInReview {
 		t.Errorf("published article: %+v %+v", p, p.LastTransition)
 	}
-	r = do(t, s, ct, "PATCH", "/api/v1/articles/"+a.ID, map[string]any{"title": "Sneaky"}, "If-Match", etag(p.Version))
-	wantStatus(t, r, http.StatusForbidden)
-	wantStatus(t, do(t, s, ct, "DELETE", "/api/v1/articles/"+a.ID, nil), http.StatusForbidden)
+	r = testenv.Call(t, s, ct, "PATCH", "/api/v1/articles/"+a.ID, map[string]any{"title": "Sneaky"}, "If-Match", testenv.ETag(p.Version))
+	testenv.WantStatus(t, r, http.StatusForbidden)
+	testenv.WantStatus(t, testenv.Call(t, s, ct, "DELETE", "/api/v1/articles/"+a.ID, nil), http.StatusForbidden)
 	// Workflow routes honour an If-Match when one is sent.
-	r = do(t, s, tokens[auth.Editor], "POST", "/api/v1/articles/"+a.ID+"/unpublish", nil, "If-Match", etag(1))
-	wantStatus(t, r, http.StatusPreconditionFailed)
+	r = testenv.Call(t, s, tokens[auth.Editor], "POST", "/api/v1/articles/"+a.ID+"/unpublish", nil, "If-Match", testenv.ETag(1))
+	testenv.WantStatus(t, r, http.StatusPreconditionFailed)
 }
 
 func TestScheduledPublishing(t *testing.T) {
 	s, clock := newAPI(t)
 	token, _ := s.User(t, auth.Author)
-	a := createArticle(t, s, token, map[string]any{"title": "Tomorrow's post"})
+	a := testenv.CreateArticle(t, s, token, map[string]any{"title": "Tomorrow's post"})
 	path := "/api/v1/articles/" + a.ID
 	at := clock.Now().Add(2 * time.Minute).Format(time.RFC3339)
 
-	r := do(t, s, token, "POST", path+"/publish", map[string]any{"publishAt": "next tuesday"})
-	wantStatus(t, r, http.StatusBadRequest)
-	r = do(t, s, token, "POST", path+"/publish", map[string]any{"publishAt": at})
-	wantStatus(t, r, http.StatusOK)
-	sch := article(t, r)
+	r := testenv.Call(t, s, token, "POST", path+"/publish", map[string]any{"publishAt": "next tuesday"})
+	testenv.WantStatus(t, r, http.StatusBadRequest)
+	r = testenv.Call(t, s, token, "POST", path+"/publish", map[string]any{"publishAt": at})
+	testenv.WantStatus(t, r, http.StatusOK)
+	sch := testenv.ArticleOf(t, r)
 	if sch.Status != cms.StatusScheduled || sch.PublishAt == nil || sch.PublishAt.Format(time.RFC3339) != at || sch.PublishedAt != nil {
 		t.Fatalf("scheduled article: %+v", sch)
 	}
 	// Nothing happens before the time, whatever the loop does meanwhile.
 	clock.Advance(time.Minute)
-	r = do(t, s, token, "GET", path, nil)
-	if got := article(t, r); got.Status != cms.StatusScheduled {
+	r = testenv.Call(t, s, token, "GET", path, nil)
+	if got := testenv.ArticleOf(t, r); got.Status != cms.StatusScheduled {
 		t.Fatalf("published early: %s", got.Status)
 	}
 	// After it, the server's own loop publishes it without anyone calling.
 	clock.Advance(2 * time.Minute)
 	deadline := time.Now().Add(testenv.EventuallyTimeout)
 	for {
-		got := article(t, do(t, s, token, "GET", path, nil))
+		got := testenv.ArticleOf(t, testenv.Call(t, s, token, "GET", path, nil))
 		if got.Status == cms.StatusPublished {
 			if got.Version != sch.Version+1 || got.PublishedAt == nil || got.PublishedAt.Format(time.RFC3339) != at {
 				t.Errorf("published: version %d publishedAt %v", got.Version, got.PublishedAt)
@@ -414,14 +379,14 @@ func TestScheduledPublishing(t *testing.T) {
 func TestRevisionsAndRestore(t *testing.T) {
 	s, _ := newAPI(t)
 	token, uid := s.User(t, auth.Author)
-	a := createArticle(t, s, token, map[string]any{"title": "First title", "body": "<p>first body</p>", "tags": []string{"one"}})
+	a := testenv.CreateArticle(t, s, token, map[string]any{"title": "First title", "body": "<p>first body</p>", "tags": []string{"one"}})
 	path := "/api/v1/articles/" + a.ID
-	wantStatus(t, do(t, s, token, "PATCH", path, map[string]any{"title": "Second title"}, "If-Match", etag(1)), 200)
-	r := do(t, s, token, "PATCH", path, map[string]any{"body": "<p>third body</p>", "tags": nil}, "If-Match", etag(2))
-	wantStatus(t, r, 200)
+	testenv.WantStatus(t, testenv.Call(t, s, token, "PATCH", path, map[string]any{"title": "Second title"}, "If-Match", testenv.ETag(1)), 200)
+	r := testenv.Call(t, s, token, "PATCH", path, map[string]any{"body": "<p>third body</p>", "tags": nil}, "If-Match", testenv.ETag(2))
+	testenv.WantStatus(t, r, 200)
 
-	r = do(t, s, token, "GET", path+"/revisions", nil)
-	wantStatus(t, r, 200)
+	r = testenv.Call(t, s, token, "GET", path+"/revisions", nil)
+	testenv.WantStatus(t, r, 200)
 	var list struct {
 		Items []cms.Revision `json:"items"`
 	}
@@ -433,22 +398,22 @@ func TestRevisionsAndRestore(t *testing.T) {
 		t.Errorf("revision 2 summary: %+v", rev)
 	}
 
-	r = do(t, s, token, "GET", path+"/revisions/1", nil)
-	wantStatus(t, r, 200)
+	r = testenv.Call(t, s, token, "GET", path+"/revisions/1", nil)
+	testenv.WantStatus(t, r, 200)
 	var rev cms.Revision
 	r.JSON(t, &rev)
 	if rev.Article == nil || rev.Article.Title != "First title" || rev.Article.Version != 1 || rev.Article.BodyHTML != "<p>first body</p>" {
 		t.Fatalf("revision 1: %+v", rev.Article)
 	}
 	for _, n := range []string{"3", "0", "99", "x"} {
-		wantStatus(t, do(t, s, token, "GET", path+"/revisions/"+n, nil), http.StatusNotFound)
+		testenv.WantStatus(t, testenv.Call(t, s, token, "GET", path+"/revisions/"+n, nil), http.StatusNotFound)
 	}
 
-	r = do(t, s, token, "POST", path+"/revisions/1/restore", nil, "If-Match", etag(2))
-	wantStatus(t, r, http.StatusPreconditionFailed)
-	r = do(t, s, token, "POST", path+"/revisions/1/restore", nil)
-	wantStatus(t, r, 200)
-	restored := article(t, r)
+	r = testenv.Call(t, s, token, "POST", path+"/revisions/1/restore", nil, "If-Match", testenv.ETag(2))
+	testenv.WantStatus(t, r, http.StatusPreconditionFailed)
+	r = testenv.Call(t, s, token, "POST", path+"/revisions/1/restore", nil)
+	testenv.WantStatus(t, r, 200)
+	restored := testenv.ArticleOf(t, r)
 	if restored.Version != 4 || restored.Title != "First title" || restored.BodyHTML != "<p>first body</p>" ||
 		strings.Join(restored.Tags, ",") != "one" || restored.Slug != a.Slug {
 		t.Errorf("restored: %+v", restored)
@@ -457,16 +422,16 @@ func TestRevisionsAndRestore(t *testing.T) {
 		t.Errorf("restore changedFields = %v", restored.ChangedFields)
 	}
 	// The restore is a version like any other: its predecessor is kept.
-	r = do(t, s, token, "GET", path+"/revisions/3", nil)
-	wantStatus(t, r, 200)
+	r = testenv.Call(t, s, token, "GET", path+"/revisions/3", nil)
+	testenv.WantStatus(t, r, 200)
 	r.JSON(t, &rev)
 	if rev.Article.BodyHTML != "<p>third body</p>" {
 		t.Errorf("revision 3 = %+v", rev.Article)
 	}
 	// Other authors cannot even see the history.
 	stranger, _ := s.User(t, auth.Author)
-	wantStatus(t, do(t, s, stranger, "GET", path+"/revisions", nil), http.StatusNotFound)
-	wantStatus(t, do(t, s, stranger, "POST", path+"/revisions/1/restore", nil), http.StatusNotFound)
+	testenv.WantStatus(t, testenv.Call(t, s, stranger, "GET", path+"/revisions", nil), http.StatusNotFound)
+	testenv.WantStatus(t, testenv.Call(t, s, stranger, "POST", path+"/revisions/1/restore", nil), http.StatusNotFound)
 }
 
 func TestListArticles(t *testing.T) {
@@ -483,9 +448,9 @@ func TestListArticles(t *testing.T) {
 		if strings.Contains(strings.ToLower(title), "massage") {
 			tags = append(tags, "massage")
 		}
-		a := createArticle(t, s, tok, map[string]any{"title": title, "tags": tags, "body": strings.Repeat("<p>long</p>", 100)})
+		a := testenv.CreateArticle(t, s, tok, map[string]any{"title": title, "tags": tags, "body": strings.Repeat("<p>long</p>", 100)})
 		if i == 0 {
-			wantStatus(t, do(t, s, alice, "POST", "/api/v1/articles/"+a.ID+"/publish", nil), 200)
+			testenv.WantStatus(t, testenv.Call(t, s, alice, "POST", "/api/v1/articles/"+a.ID+"/publish", nil), 200)
 		}
 	}
 	type page struct {
@@ -499,8 +464,8 @@ func TestListArticles(t *testing.T) {
 	}
 	list := func(token, query string) page {
 		t.Helper()
-		r := do(t, s, token, "GET", "/api/v1/articles"+query, nil)
-		wantStatus(t, r, 200)
+		r := testenv.Call(t, s, token, "GET", "/api/v1/articles"+query, nil)
+		testenv.WantStatus(t, r, 200)
 		var p page
 		r.JSON(t, &p)
 		return p
@@ -552,7 +517,7 @@ func TestListArticles(t *testing.T) {
 		t.Errorf("paged = %q", got)
 	}
 	for _, q := range []string{"?limit=0", "?limit=101", "?limit=ten", "?status=live", "?sort=title", "?tag=a&tag=b", "?cursor=nope", "?tag=Not%20a%20tag"} {
-		r := do(t, s, ed, "GET", "/api/v1/articles"+q, nil)
+		r := testenv.Call(t, s, ed, "GET", "/api/v1/articles"+q, nil)
 		if r.Status != http.StatusBadRequest {
 			t.Errorf("list %s = %d, want 400", q, r.Status)
 		}
@@ -563,9 +528,9 @@ func TestPreviewToken(t *testing.T) {
 	s, _ := newAPI(t)
 	token, _ := s.User(t, auth.Contributor)
 	stranger, _ := s.User(t, auth.Contributor)
-	a := createArticle(t, s, token, map[string]any{"title": "Draft"})
-	r := do(t, s, token, "POST", "/api/v1/articles/"+a.ID+"/preview-token", nil)
-	wantStatus(t, r, 200)
+	a := testenv.CreateArticle(t, s, token, map[string]any{"title": "Draft"})
+	r := testenv.Call(t, s, token, "POST", "/api/v1/articles/"+a.ID+"/preview-token", nil)
+	testenv.WantStatus(t, r, 200)
 	var out struct {
 		Token     string    `json:"token"`
 		ExpiresAt time.Time `json:"expiresAt"`
@@ -574,7 +539,7 @@ func TestPreviewToken(t *testing.T) {
 	if len(out.Token) < 40 || out.ExpiresAt.IsZero() {
 		t.Fatalf("preview token: %+v", out)
 	}
-	wantStatus(t, do(t, s, stranger, "POST", "/api/v1/articles/"+a.ID+"/preview-token", nil), http.StatusNotFound)
+	testenv.WantStatus(t, testenv.Call(t, s, stranger, "POST", "/api/v1/articles/"+a.ID+"/preview-token", nil), http.StatusNotFound)
 	// The token itself is never stored.
 	n, err := s.DB.Database.Collection("preview_tokens").CountDocuments(context.Background(), bson.D{{Key: "_id", Value: out.Token}})
 	if err != nil || n != 0 {

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/wellness/cms/internal/testenv"
+
 	"github.com/wellness/cms/auth"
 )
 
@@ -34,9 +36,9 @@ func TestArticlePatchErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := createArticle(t, s, token, map[string]any{"title": "Massage", "summary": "Why", "seo": map[string]any{"title": "S"}})
-			r := do(t, s, token, "PATCH", "/api/v1/articles/"+a.ID, tt.patch, "If-Match", etag(a.Version))
-			wantStatus(t, r, tt.status)
+			a := testenv.CreateArticle(t, s, token, map[string]any{"title": "Massage", "summary": "Why", "seo": map[string]any{"title": "S"}})
+			r := testenv.Call(t, s, token, "PATCH", "/api/v1/articles/"+a.ID, tt.patch, "If-Match", testenv.ETag(a.Version))
+			testenv.WantStatus(t, r, tt.status)
 			if tt.status != http.StatusBadRequest {
 				return
 			}

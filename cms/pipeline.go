@@ -749,3 +749,24 @@ func htmlTooDeep(src string) bool {
 		}
 	}
 }
+
+// PlainText is the text of sanitized HTML, with block elements separating
+// words, as the search index wants it.
+func PlainText(s string) string {
+	z := html.NewTokenizer(strings.NewReader(s))
+	var b strings.Builder
+	b.Grow(len(s) / 2)
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return b.String()
+		case html.TextToken:
+			b.Write(z.Text())
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			if blockElements[atom.Lookup(name)] {
+				b.WriteByte(' ')
+			}
+		}
+	}
+}

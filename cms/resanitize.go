@@ -74,7 +74,7 @@ func (s *Service) resanitizeOne(ctx context.Context, id string, dryRun bool) (bo
 		if err != nil {
 			return false, err
 		}
-		next := cur.clone()
+		next := cur.Clone()
 		if err := s.derive(ctx, next, true); err != nil {
 			return false, err
 		}

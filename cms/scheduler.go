@@ -18,13 +18,14 @@ const dueBatch = 50
 // through the same version claim as any change, so exactly one instance
 // publishes it, and nobody has to call anything at the scheduled time. It
 // skips the database query while the content API knows nothing is due
-// (see mustScan). It also sweeps expired preview tokens now and then.
-func (s *Service) RunScheduler(ctx context.Context) {
+// (see mustScan; due may be nil). It also sweeps expired preview tokens
+// now and then.
+func (s *Service) RunScheduler(ctx context.Context, due DueHint) {
 	t := time.NewTicker(s.interval)
 	defer t.Stop()
 	var lastSweep, lastScan time.Time
 	for {
-		if s.mustScan(lastScan) {
+		if s.mustScan(lastScan, due) {
 			lastScan = time.Now()
 			if _, err := s.PublishDue(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("publish scheduled articles", "err", err)
@@ -56,7 +57,7 @@ func (s *Service) PublishDue(ctx context.Context) (int, error) {
 	n := 0
 	var errs []error
 	for _, a := range due {
-		next := a.clone()
+		next := a.Clone()
 		if !next.publishDue(now) {
 			continue
 		}

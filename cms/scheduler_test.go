@@ -95,7 +95,7 @@ func TestSchedulerLoop(t *testing.T) {
 	}
 	loopCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { svc.RunScheduler(loopCtx); close(done) }()
+	go func() { svc.RunScheduler(loopCtx, nil); close(done) }()
 	defer func() { stop(); <-done }()
 
 	clock.Advance(time.Minute)

@@ -105,9 +105,6 @@ func New(db *mongo.Database, o Options) *Service {
 
 		maxRevisions: MaxRevisions,
 	}
-	if o.Affiliate != nil {
-		o.Affiliate.UsedBy = s.publishedSlugsUsing
-	}
 	return s
 }
 
@@ -347,7 +344,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 	if cur.Version != ifMatch {
 		return nil, stale(ifMatch, cur.Version)
 	}
-	next := cur.clone()
+	next := cur.Clone()
 	u.Apply(&next.Content)
 	next.Content.Normalize()
 	if err := next.Content.Validate(s.clock()); err != nil {
@@ -515,7 +512,7 @@ func (s *Service) Transition(ctx context.Context, p *auth.Principal, id string, 
 	if ifMatch != 0 && ifMatch != cur.Version {
 		return nil, stale(ifMatch, cur.Version)
 	}
-	next := cur.clone()
+	next := cur.Clone()
 	if err := next.Step(act, person(p), s.clock(), publishAt); err != nil {
 		return nil, err
 	}
@@ -602,7 +599,7 @@ func (s *Service) Restore(ctx context.Context, p *auth.Principal, id string, n, 
 	if err != nil {
 		return nil, err
 	}
-	next := cur.clone()
+	next := cur.Clone()
 	next.Content = rev.Article.Content.clone()
 	next.Slug = cur.Slug
 	next.Content.Normalize()
@@ -658,7 +655,7 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, q ListQuery) ([]*
 // decide on a redirect. Status is the caller's concern. A slug whose
 // article was never created is NotFound.
 func (s *Service) ArticleBySlug(ctx context.Context, slug string) (*Article, error) {
-	if checkSlug(slug) != "" {
+	if CheckSlug(slug) != "" {
 		return nil, problem.New(problem.NotFound, "")
 	}
 	rec, err := s.store.FindSlug(ctx, slug)

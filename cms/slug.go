@@ -14,8 +14,12 @@ const MaxSlug = 80
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 
-// checkSlug explains what is wrong with an explicit slug, or returns "".
-func checkSlug(s string) string {
+// ValidTag reports whether t is a tag as stored: a slug of at most MaxTag
+// characters.
+func ValidTag(t string) bool { return len(t) <= MaxTag && slugPattern.MatchString(t) }
+
+// CheckSlug explains what is wrong with an explicit slug, or returns "".
+func CheckSlug(s string) string {
 	switch {
 	case len(s) > MaxSlug:
 		return fmt.Sprintf("at most %d characters", MaxSlug)

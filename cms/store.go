@@ -68,6 +68,9 @@ func newID() string { return bson.NewObjectID().Hex() }
 
 var idPattern = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
+// ValidID reports whether s has the form of an article ID.
+func ValidID(s string) bool { return idPattern.MatchString(s) }
+
 // ensureIndexes creates the secondary indexes. The hot lookups (article by
 // ID, slug, revision, preview token) are all by _id, which is what the
 // embedded engine can answer without a scan; these indexes serve MongoDB.
@@ -90,6 +93,9 @@ func (s *store) ensureIndexes(ctx context.Context) error {
 		return err
 	}
 	if err := mongodb.EnsureIndexes(ctx, s.slugs, idx("articleId", bson.D{{Key: "articleId", Value: 1}})); err != nil {
+		return err
+	}
+	if err := mongodb.EnsureIndexes(ctx, s.changes(), idx("at", bson.D{{Key: "at", Value: 1}})); err != nil {
 		return err
 	}
 	return mongodb.EnsureIndexes(ctx, s.previews, idx("expiresAt", bson.D{{Key: "expiresAt", Value: 1}}))

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/wellness/cms/auth"
-	"github.com/wellness/cms/cms"
+	"github.com/wellness/cms/content"
 	"github.com/wellness/cms/internal/server"
 	"github.com/wellness/cms/internal/testenv"
 	"github.com/wellness/cms/webhook"
@@ -23,9 +23,9 @@ import (
 // The article events, as cms defines them; the service takes its event
 // names from its callers.
 var (
-	eventPublished = cms.EventArticlePublished
-	eventUpdated   = cms.EventArticleUpdated
-	eventDeleted   = cms.EventArticleDeleted
+	eventPublished = content.EventArticlePublished
+	eventUpdated   = content.EventArticleUpdated
+	eventDeleted   = content.EventArticleDeleted
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -93,7 +93,7 @@ func TestDeliverySignedAndListed(t *testing.T) {
 	otherID, _ := createHook(t, s, admin, other.srv.URL, eventDeleted)
 
 	data := map[string]string{"slug": "massage-for-chronic-pain-relief"}
-	if err := s.Webhooks().Emit(context.Background(), eventPublished, data); err != nil {
+	if err := s.Services().Webhooks.Emit(context.Background(), eventPublished, data); err != nil {
 		t.Fatal(err)
 	}
 	rc.waitFor(t, 1)
@@ -141,7 +141,7 @@ func TestDeliverySignedAndListed(t *testing.T) {
 	if r.Status != 200 || strings.TrimSpace(string(r.Body)) != `{"items":[],"nextCursor":null}` {
 		t.Fatalf("deliveries of the hook that did not subscribe: %d %s", r.Status, r.Body)
 	}
-	if n, err := s.Webhooks().DeliverDue(context.Background()); err != nil || n != 0 {
+	if n, err := s.Services().Webhooks.DeliverDue(context.Background()); err != nil || n != 0 {
 		t.Fatalf("a scan after the delivery attempted %d (%v), want 0", n, err)
 	}
 	if other.count() != 0 {
@@ -164,7 +164,7 @@ func TestDeliverySignedAndListed(t *testing.T) {
 func TestRetriesWithBackoff(t *testing.T) {
 	db := testenv.OpenDB(t)
 	clk := testenv.NewClock(time.Now().UTC())
-	svc := webhook.New(db.Database, webhook.Options{Events: cms.Events, AllowPrivate: true, Now: clk.Now, Logger: testenv.Quiet()})
+	svc := webhook.New(db.Database, webhook.Options{Events: content.Events, AllowPrivate: true, Now: clk.Now, Logger: testenv.Quiet()})
 	rc := newReceiver(t, 500, 503)
 	if _, err := svc.CreateHook(context.Background(), webhook.HookInput{URL: rc.srv.URL, Events: []string{eventUpdated}}); err != nil {
 		t.Fatal(err)
@@ -207,13 +207,13 @@ func TestRetriesGiveUpAfterADay(t *testing.T) {
 	// given up.
 	dead := newReceiver(t, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500)
 	id, _ := createHook(t, s, admin, dead.srv.URL, eventDeleted)
-	if err := s.Webhooks().Emit(context.Background(), eventDeleted, nil); err != nil {
+	if err := s.Services().Webhooks.Emit(context.Background(), eventDeleted, nil); err != nil {
 		t.Fatal(err)
 	}
 	dead.waitFor(t, 1)
 	for i := 0; i < 60; i++ {
 		clk.Advance(time.Hour)
-		if _, err := s.Webhooks().DeliverDue(context.Background()); err != nil {
+		if _, err := s.Services().Webhooks.DeliverDue(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -233,7 +233,7 @@ func TestRetriesGiveUpAfterADay(t *testing.T) {
 // the next one; the outbox lives in the database.
 func TestOutboxSurvivesRestart(t *testing.T) {
 	db := testenv.OpenDB(t)
-	cfg := webhook.Options{Events: cms.Events, AllowPrivate: true, Logger: testenv.Quiet()}
+	cfg := webhook.Options{Events: content.Events, AllowPrivate: true, Logger: testenv.Quiet()}
 	rc := newReceiver(t)
 	first := webhook.New(db.Database, cfg)
 	if _, err := first.CreateHook(context.Background(), webhook.HookInput{URL: rc.srv.URL, Events: webhook.Events}); err != nil {
@@ -280,7 +280,7 @@ func TestPrivateTargetsRefusedByDefault(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Webhooks().Emit(context.Background(), eventPublished, nil); err != nil {
+	if err := s.Services().Webhooks.Emit(context.Background(), eventPublished, nil); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(testenv.EventuallyTimeout)
@@ -488,7 +488,7 @@ func TestWebhookListsArePaged(t *testing.T) {
 		if i%3 == 0 {
 			clk.Advance(time.Second)
 		}
-		if err := s.Webhooks().Emit(context.Background(), eventPublished, map[string]int{"n": i}); err != nil {
+		if err := s.Services().Webhooks.Emit(context.Background(), eventPublished, map[string]int{"n": i}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -18,12 +18,17 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/server"
 )
 
 func main() {
+	// Gin's debug mode prints every route and warns on stdout; the
+	// service logs through slog.
+	gin.SetMode(gin.ReleaseMode)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
@@ -216,23 +221,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			"instances sharing the database must share CMS_JWT_SECRET")
 	}
 
-	srv, err := server.New(ctx, server.Options{
-		PublicURL:      cfg.PublicURL,
-		DataDir:        cfg.DataDir,
-		AmazonTags:     cfg.AmazonTags,
-		TrustedProxies: cfg.TrustedProxies,
-		CORSOrigins:    cfg.CORSOrigins,
-		DrainDelay:     cfg.DrainDelay,
-		Logger:         logger,
-		Keys:           keys,
-		AdminEmail:     cfg.AdminEmail,
-		AdminPassword:  cfg.AdminPassword,
-
-		WebhookAllowPrivate: cfg.WebhookAllowPrivate,
-		Crawlers:            cfg.Crawlers,
-		ContentCacheControl: cfg.ContentCacheControl,
-		MetricsToken:        cfg.MetricsToken,
-	}, db)
+	opts := cfg.serverOptions(logger)
+	opts.Keys, opts.AdminEmail, opts.AdminPassword = keys, cfg.AdminEmail, cfg.AdminPassword
+	srv, err := server.New(ctx, opts, db)
 	if err != nil {
 		return err
 	}
@@ -260,5 +251,24 @@ func unwrapAll(err error) error {
 			return err
 		}
 		err = next
+	}
+}
+
+// serverOptions is the part of the configuration the services are built
+// from: the server and every tool build them alike (server.Build).
+func (c config) serverOptions(logger *slog.Logger) server.Options {
+	return server.Options{
+		PublicURL:      c.PublicURL,
+		DataDir:        c.DataDir,
+		AmazonTags:     c.AmazonTags,
+		TrustedProxies: c.TrustedProxies,
+		CORSOrigins:    c.CORSOrigins,
+		DrainDelay:     c.DrainDelay,
+		Logger:         logger,
+
+		WebhookAllowPrivate: c.WebhookAllowPrivate,
+		Crawlers:            c.Crawlers,
+		ContentCacheControl: c.ContentCacheControl,
+		MetricsToken:        c.MetricsToken,
 	}
 }

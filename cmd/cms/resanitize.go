@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/cms"
+	"github.com/wellness/cms/internal/server"
 )
 
 const resanitizeUsage = `usage: cms resanitize [--all] [--dry-run] [--data-dir DIR]
@@ -20,9 +20,8 @@ an upgrade that changes the sanitizer policy. It is safe while the server
 runs and safe to repeat.
 `
 
-// resanitizeCmd re-renders stored articles. It builds the cms service the
-// way the server does, so the same link rewriting applies; keep the two in
-// step when the server's cms wiring gains options.
+// resanitizeCmd re-renders stored articles, over the services the server
+// builds (server.Build).
 func resanitizeCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("resanitize", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -44,20 +43,16 @@ func resanitizeCmd(ctx context.Context, args []string, getenv func(string) strin
 	defer tl.db.Close(context.Background())
 	cfg, db, logger := tl.cfg, tl.db, tl.logger
 
-	// The same link rule as the server: Amazon links get the associate tag.
-	aff, err := affiliate.New(db.Database, affiliate.Options{PublicURL: cfg.PublicURL,
-		AmazonTags: cfg.AmazonTags, Logger: logger})
+	// The services exactly as the server builds them: the same link
+	// rewriting, and the same change announcements to readers and webhooks.
+	svc, err := server.Build(ctx, db, cfg.serverOptions(logger))
+	if err == nil {
+		err = svc.Load(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("resanitize: %w", err)
 	}
-	if err := aff.Load(ctx); err != nil {
-		return fmt.Errorf("resanitize: %w", err)
-	}
-	svc := cms.New(db.Database, cms.Options{Logger: logger, Affiliate: aff})
-	if err := svc.EnsureIndexes(ctx); err != nil {
-		return fmt.Errorf("resanitize: %w", err)
-	}
-	rep, err := svc.Resanitize(ctx, cms.ResanitizeOptions{All: *all, DryRun: *dryRun})
+	rep, err := svc.Articles.Resanitize(ctx, cms.ResanitizeOptions{All: *all, DryRun: *dryRun})
 	verb := "re-rendered"
 	if *dryRun {
 		verb = "would re-render"

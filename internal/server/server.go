@@ -18,11 +18,9 @@ import (
 
 	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/auth"
-	"github.com/wellness/cms/cms"
 	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/problem"
 	"github.com/wellness/cms/internal/web"
-	"github.com/wellness/cms/webhook"
 )
 
 // Options is what the server needs from the process configuration.
@@ -40,7 +38,7 @@ type Options struct {
 	// CORSOrigins may read the content API from a browser.
 	CORSOrigins []string
 	// ContentCacheControl is the Cache-Control of published content
-	// (CMS_CONTENT_CACHE_CONTROL); "" means cms.DefaultContentCacheControl.
+	// (CMS_CONTENT_CACHE_CONTROL); "" means content.DefaultCacheControl.
 	ContentCacheControl string
 	// BodyLimit caps request bodies unless a route raises it.
 	BodyLimit int64
@@ -89,10 +87,8 @@ type Server struct {
 	metricsWait   sync.WaitGroup
 	closing       bool // under mu: Shutdown has begun
 
-	auth     *auth.Service
-	rules    *auth.Rules
-	webhooks *webhook.Service
-	content  *cms.ContentAPI
+	svc   *Services
+	rules *auth.Rules
 
 	ready    atomic.Bool
 	mu       sync.Mutex
@@ -103,9 +99,8 @@ type Server struct {
 	errShut  error
 }
 
-// New builds the server over an open database: the engine, its middleware,
-// the operations endpoints and every feature's routes.
-func New(ctx context.Context, cfg Options, db *mongodb.DB) (*Server, error) {
+// withDefaults fills in what cfg leaves unset.
+func (cfg Options) withDefaults() Options {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -118,36 +113,43 @@ func New(ctx context.Context, cfg Options, db *mongodb.DB) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	return cfg
+}
+
+// New builds the server over an open database: the services (Build), the
+// engine, its middleware, the operations endpoints and every feature's
+// routes. It loads what the services serve from before it returns.
+func New(ctx context.Context, cfg Options, db *mongodb.DB) (*Server, error) {
+	cfg = cfg.withDefaults()
 	if cfg.Keys == nil {
 		return nil, errors.New("server: no token signing keys configured")
 	}
-	gin.SetMode(gin.ReleaseMode)
 	s := &Server{cfg: cfg, db: db, metrics: newMetrics(), log: cfg.Logger, rules: auth.NewRules()}
-	bg, cancel := context.WithCancel(context.Background())
-	s.bgCancel = cancel
-
 	e := newEngine(cfg.Logger)
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
-		cancel()
 		return nil, fmt.Errorf("CMS_TRUSTED_PROXIES: %w", err)
 	}
 	e.Use(s.metrics.middleware, bodyLimit(cfg.BodyLimit))
 	s.metricsEngine = s.newMetricsEngine()
 
-	s.auth = auth.New(auth.NewStore(db.Database), auth.Options{Keys: cfg.Keys, Now: cfg.Now, Logger: cfg.Logger})
-	if err := s.auth.Store().EnsureIndexes(ctx); err != nil {
-		cancel()
+	svc, err := build(ctx, db, cfg, s.metrics.registry)
+	if err != nil {
 		return nil, err
 	}
-	if created, err := s.auth.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
-		cancel()
+	s.svc = svc
+	if created, err := svc.Auth.Bootstrap(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
 		return nil, err
 	} else if created {
 		cfg.Logger.Info("created the first admin", "email", auth.NormalizeEmail(cfg.AdminEmail))
 	}
-	s.background(bg, s.auth.RunCleanup)
+	if err := svc.Start(ctx); err != nil {
+		return nil, err
+	}
+	// Hooks run after the HTTP server has stopped: no new clicks, so the
+	// queue can be drained completely.
+	s.OnShutdown(svc.Affiliate.Close)
 
-	root := auth.NewRouter(&e.RouterGroup, s.rules, s.auth.Authenticate)
+	root := auth.NewRouter(&e.RouterGroup, s.rules, svc.Auth.Authenticate)
 	root.GET("/healthz", auth.Public, func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	root.GET("/readyz", auth.Public, web.Handle(s.readyz))
 	// /metrics is not public: it lives on a listener of its own
@@ -155,67 +157,19 @@ func New(ctx context.Context, cfg Options, db *mongodb.DB) (*Server, error) {
 	if cfg.MetricsToken != "" {
 		root.GET("/metrics", auth.Public, requireToken(cfg.MetricsToken), s.metrics.handler())
 	}
-
 	api := root.Group("/api/v1")
-	s.auth.Register(api)
+	svc.Auth.Register(api)
+	svc.Webhooks.Register(api)
+	svc.Affiliate.Register(api)
+	svc.Affiliate.RegisterRedirect(root)
+	svc.Articles.Register(api)
+	svc.Content.Register(api, root, cfg.CORSOrigins)
 
-	s.webhooks = webhook.New(db.Database, webhook.Options{Events: cms.Events,
-		AllowPrivate: cfg.WebhookAllowPrivate, Now: cfg.Now, Logger: cfg.Logger})
-	if err := s.webhooks.EnsureIndexes(ctx); err != nil {
-		cancel()
-		return nil, err
+	bg, cancel := context.WithCancel(context.Background())
+	s.bgCancel = cancel
+	for _, loop := range svc.Loops() {
+		s.background(bg, loop)
 	}
-	s.webhooks.Register(api)
-	s.background(bg, s.webhooks.Run)
-
-	// Feature services: construct, create indexes, register routes, start
-	// background loops with s.background (stopped at shutdown).
-	// -- affiliate --
-	aff, err := affiliate.New(db.Database, affiliate.Options{
-		PublicURL: cfg.PublicURL, DataDir: cfg.DataDir, AmazonTags: cfg.AmazonTags,
-		TrustedProxies: cfg.TrustedProxies, Registerer: s.metrics.registry, Crawlers: cfg.Crawlers,
-		Logger: cfg.Logger, Now: cfg.Now,
-	})
-	if err == nil {
-		err = aff.EnsureIndexes(ctx)
-	}
-	if err == nil {
-		err = aff.Start(ctx)
-	}
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	aff.Register(api)
-	aff.RegisterRedirect(root)
-	// Hooks run after the HTTP server has stopped: no new clicks, so the
-	// queue can be drained completely.
-	s.OnShutdown(aff.Close)
-	// -- end affiliate --
-	// -- cms --
-	articles := cms.New(db.Database, cms.Options{Now: cfg.Now, Logger: cfg.Logger, Affiliate: aff})
-	if err := articles.EnsureIndexes(ctx); err != nil {
-		cancel()
-		return nil, err
-	}
-	articles.Register(api)
-	s.content = cms.NewContentAPI(articles, cms.ContentOptions{PublicURL: cfg.PublicURL,
-		CacheControl: cfg.ContentCacheControl, Now: cfg.Now, Logger: cfg.Logger})
-	s.content.Emit = s.webhooks.Emit
-	cms.UseAffiliate(s.content, aff)
-	if err := s.content.Start(ctx); err != nil {
-		cancel()
-		return nil, err
-	}
-	s.content.Register(api, root, cfg.CORSOrigins)
-	s.background(bg, articles.RunScheduler)
-	s.background(bg, s.content.RunSync)
-	// -- end cms --
-
-	// The affiliate sync loop starts only now: the cms wiring above sets
-	// hooks on aff (UsedBy, OnReload) that the loop calls.
-	s.background(bg, aff.RunSync)
-
 	s.engine = e
 	s.http = newHTTPServer(e, cfg.Logger, 30*time.Second, 60*time.Second, 64<<10)
 	s.ready.Store(true)
@@ -241,14 +195,8 @@ func newHTTPServer(h http.Handler, log *slog.Logger, read, write time.Duration, 
 // Engine is the Gin engine, for tests that mount extra routes.
 func (s *Server) Engine() *gin.Engine { return s.engine }
 
-// Auth is the user and token service.
-func (s *Server) Auth() *auth.Service { return s.auth }
-
-// Webhooks is the event delivery service.
-func (s *Server) Webhooks() *webhook.Service { return s.webhooks }
-
-// Content is the public content API.
-func (s *Server) Content() *cms.ContentAPI { return s.content }
+// Services are the feature services the server serves.
+func (s *Server) Services() *Services { return s.svc }
 
 // Rules is the access rule of every route, for the route audit test.
 func (s *Server) Rules() *auth.Rules { return s.rules }

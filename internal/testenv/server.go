@@ -110,7 +110,7 @@ var (
 func (s *Server) User(t testing.TB, role auth.Role) (token, userID string) {
 	t.Helper()
 	u := s.NewUser(t, role)
-	token, _, err := s.Auth().Tokens().Issue(u.ID, u.Role, u.SessionVersion)
+	token, _, err := s.Services().Auth.Tokens().Issue(u.ID, u.Role, u.SessionVersion)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func (s *Server) NewUser(t testing.TB, role auth.Role) *auth.User {
 		Name: fmt.Sprintf("Test %s %d", role, n), Role: role, PasswordHash: hash,
 		SessionVersion: 1, CreatedAt: now, UpdatedAt: now,
 	}
-	if err := s.Auth().Store().CreateUser(context.Background(), u); err != nil {
+	if err := s.Services().Auth.Store().CreateUser(context.Background(), u); err != nil {
 		t.Fatalf("create user: %v", err)
 	}
 	return u

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/wellness/cms/internal/mongodb"
@@ -34,6 +36,7 @@ var (
 // Main runs the package's tests and then stops the shared engine and removes
 // its files. Use it from TestMain in every package that calls DB.
 func Main(m *testing.M) {
+	gin.SetMode(gin.ReleaseMode) // as cmd/cms's main does
 	code := m.Run()
 	if client != nil {
 		_ = client.Disconnect(context.Background())

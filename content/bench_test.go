@@ -1,4 +1,4 @@
-package cms_test
+package content_test
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wellness/cms/content"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -48,7 +50,7 @@ func benchContent(b *testing.B, n int) (*testenv.Server, []*cms.Article) {
 	if _, err := s.DB.Database.Collection("articles").InsertMany(ctx, docs); err != nil {
 		b.Fatal(err)
 	}
-	if err := cms.ReloadContent(ctx, s.Content()); err != nil {
+	if err := content.ReloadContent(ctx, s.Services().Content); err != nil {
 		b.Fatal(err)
 	}
 	return s, out
@@ -144,7 +146,7 @@ func BenchmarkContentReload(b *testing.B) {
 			bson.D{{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}}); err != nil {
 			b.Fatal(err)
 		}
-		if err := cms.ReloadContent(ctx, s.Content()); err != nil {
+		if err := content.ReloadContent(ctx, s.Services().Content); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -167,7 +169,7 @@ func BenchmarkContentCatchUp(b *testing.B) {
 			{Key: "articleId", Value: as[0].ID}, {Key: "version", Value: v}, {Key: "slugs", Value: bson.A{as[0].Slug}}, {Key: "at", Value: time.Now()}}); err != nil {
 			b.Fatal(err)
 		}
-		if err := cms.CatchUpContent(ctx, s.Content()); err != nil {
+		if err := content.CatchUpContent(ctx, s.Services().Content); err != nil {
 			b.Fatal(err)
 		}
 	}

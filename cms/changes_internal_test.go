@@ -12,7 +12,7 @@ func TestMustScan(t *testing.T) {
 	now := time.Now()
 	s := &Service{now: func() time.Time { return now }}
 	recent := time.Now()
-	if !s.mustScan(recent) {
+	if !s.mustScan(recent, nil) {
 		t.Error("without a content API the scheduler must always scan")
 	}
 	tests := []struct {
@@ -27,8 +27,8 @@ func TestMustScan(t *testing.T) {
 		{"a minute since the last scan", false, true, recent.Add(-dueScanEvery), true},
 	}
 	for _, tt := range tests {
-		s.changes.due = func(time.Time) (bool, bool) { return tt.due, tt.current }
-		if got := s.mustScan(tt.lastScan); got != tt.want {
+		due := func(time.Time) (bool, bool) { return tt.due, tt.current }
+		if got := s.mustScan(tt.lastScan, due); got != tt.want {
 			t.Errorf("%s: mustScan = %v, want %v", tt.name, got, tt.want)
 		}
 	}

@@ -1,4 +1,4 @@
-package cms_test
+package content_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wellness/cms/content"
+
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/wellness/cms/auth"
@@ -22,8 +24,8 @@ import (
 
 func previewToken(t *testing.T, s *testenv.Server, token string, a *cms.Article) string {
 	t.Helper()
-	r := do(t, s, token, "POST", "/api/v1/articles/"+a.ID+"/preview-token", nil)
-	wantStatus(t, r, http.StatusOK)
+	r := testenv.Call(t, s, token, "POST", "/api/v1/articles/"+a.ID+"/preview-token", nil)
+	testenv.WantStatus(t, r, http.StatusOK)
 	var out struct {
 		Token     string    `json:"token"`
 		ExpiresAt time.Time `json:"expiresAt"`
@@ -38,13 +40,13 @@ func previewToken(t *testing.T, s *testenv.Server, token string, a *cms.Article)
 func TestContentPreview(t *testing.T) {
 	s, clock := newContentAPI(t)
 	token, _ := s.User(t, auth.Author)
-	draft := createArticle(t, s, token, map[string]any{"title": "Work in progress", "body": "<p>First draft.</p>"})
-	live := publish(t, s, token, map[string]any{"title": "Already live"})
+	draft := testenv.CreateArticle(t, s, token, map[string]any{"title": "Work in progress", "body": "<p>First draft.</p>"})
+	live := testenv.Publish(t, s, token, map[string]any{"title": "Already live"})
 	pv := previewToken(t, s, token, draft)
 	q := "?preview=" + url.QueryEscape(pv)
 
 	r := get(t, s, contentPath+draft.Slug+q)
-	wantStatus(t, r, http.StatusOK)
+	testenv.WantStatus(t, r, http.StatusOK)
 	if cc := r.Header.Get("Cache-Control"); cc != "private, no-store" {
 		t.Errorf("preview Cache-Control = %q", cc)
 	}
@@ -57,39 +59,39 @@ func TestContentPreview(t *testing.T) {
 		t.Errorf("preview = %+v", v)
 	}
 	// The current draft, not a cached copy.
-	draft = patch(t, s, token, draft, map[string]any{"title": "Second draft"})
+	draft = testenv.PatchArticle(t, s, token, draft, map[string]any{"title": "Second draft"})
 	r = get(t, s, contentPath+draft.Slug+q)
 	r.JSON(t, &v)
 	if v.Title != "Second draft" {
 		t.Errorf("preview after an edit = %q", v.Title)
 	}
 	// Never into the cache: without the token the draft stays unknown.
-	wantStatus(t, get(t, s, contentPath+draft.Slug), http.StatusNotFound)
+	testenv.WantStatus(t, get(t, s, contentPath+draft.Slug), http.StatusNotFound)
 	// The token opens nothing else, not even a published article.
-	wantStatus(t, get(t, s, contentPath+live.Slug+q), http.StatusNotFound)
-	wantStatus(t, get(t, s, contentPath+"no-such-slug"+q), http.StatusNotFound)
-	wantStatus(t, get(t, s, contentPath+draft.Slug+"?preview=pv_forged"), http.StatusNotFound)
+	testenv.WantStatus(t, get(t, s, contentPath+live.Slug+q), http.StatusNotFound)
+	testenv.WantStatus(t, get(t, s, contentPath+"no-such-slug"+q), http.StatusNotFound)
+	testenv.WantStatus(t, get(t, s, contentPath+draft.Slug+"?preview=pv_forged"), http.StatusNotFound)
 	// Its former slug still names it.
 	old := draft.Slug
-	draft = patch(t, s, token, draft, map[string]any{"slug": "renamed-draft"})
-	wantStatus(t, get(t, s, contentPath+old+q), http.StatusOK)
-	wantStatus(t, get(t, s, contentPath+"renamed-draft"+q), http.StatusOK)
+	draft = testenv.PatchArticle(t, s, token, draft, map[string]any{"slug": "renamed-draft"})
+	testenv.WantStatus(t, get(t, s, contentPath+old+q), http.StatusOK)
+	testenv.WantStatus(t, get(t, s, contentPath+"renamed-draft"+q), http.StatusOK)
 	// A published article is served from the cache as usual.
 	r = get(t, s, contentPath+live.Slug)
-	if r.Header.Get("Cache-Control") != cms.DefaultContentCacheControl {
+	if r.Header.Get("Cache-Control") != content.DefaultCacheControl {
 		t.Errorf("published Cache-Control = %q", r.Header.Get("Cache-Control"))
 	}
 	// Archived: the token no longer shows it.
-	archived := createArticle(t, s, token, map[string]any{"title": "To be archived"})
+	archived := testenv.CreateArticle(t, s, token, map[string]any{"title": "To be archived"})
 	pa := previewToken(t, s, token, archived)
-	wantStatus(t, do(t, s, token, "DELETE", "/api/v1/articles/"+archived.ID, nil), http.StatusNoContent)
-	wantStatus(t, get(t, s, contentPath+archived.Slug+"?preview="+url.QueryEscape(pa)), http.StatusNotFound)
+	testenv.WantStatus(t, testenv.Call(t, s, token, "DELETE", "/api/v1/articles/"+archived.ID, nil), http.StatusNoContent)
+	testenv.WantStatus(t, get(t, s, contentPath+archived.Slug+"?preview="+url.QueryEscape(pa)), http.StatusNotFound)
 
 	// About an hour.
 	clock.Advance(cms.PreviewTokenTTL - time.Minute)
-	wantStatus(t, get(t, s, contentPath+draft.Slug+q), http.StatusOK)
+	testenv.WantStatus(t, get(t, s, contentPath+draft.Slug+q), http.StatusOK)
 	clock.Advance(time.Minute)
-	wantStatus(t, get(t, s, contentPath+draft.Slug+q), http.StatusNotFound)
+	testenv.WantStatus(t, get(t, s, contentPath+draft.Slug+q), http.StatusNotFound)
 	if cms.PreviewTokenTTL > 2*time.Hour {
 		t.Errorf("preview tokens live %v", cms.PreviewTokenTTL)
 	}
@@ -100,11 +102,11 @@ func TestContentPreview(t *testing.T) {
 func TestContentCORS(t *testing.T) {
 	s, _ := newContentAPI(t)
 	token, _ := s.User(t, auth.Editor)
-	a := publish(t, s, token, map[string]any{"title": "Cross origin"})
+	a := testenv.Publish(t, s, token, map[string]any{"title": "Cross origin"})
 
 	for _, p := range []string{contentPath + a.Slug, "/api/v1/content/articles", "/api/v1/content/tags", "/feed.xml", "/sitemap.xml"} {
 		r := get(t, s, p, "Origin", clinicOrigin)
-		wantStatus(t, r, http.StatusOK)
+		testenv.WantStatus(t, r, http.StatusOK)
 		if r.Header.Get("Access-Control-Allow-Origin") != clinicOrigin || r.Header.Get("Access-Control-Allow-Credentials") != "" {
 			t.Errorf("%s: CORS headers %v", p, r.Header)
 		}
@@ -114,20 +116,20 @@ func TestContentCORS(t *testing.T) {
 		if r := get(t, s, p, "Origin", "https://evil.example"); r.Header.Get("Access-Control-Allow-Origin") != "" {
 			t.Errorf("%s: another origin is allowed", p)
 		}
-		pre := do(t, s, "", "OPTIONS", p, nil, "Origin", clinicOrigin, "Access-Control-Request-Method", "GET",
+		pre := testenv.Call(t, s, "", "OPTIONS", p, nil, "Origin", clinicOrigin, "Access-Control-Request-Method", "GET",
 			"Access-Control-Request-Headers", "If-None-Match")
-		wantStatus(t, pre, http.StatusNoContent)
+		testenv.WantStatus(t, pre, http.StatusNoContent)
 		if pre.Header.Get("Access-Control-Allow-Origin") != clinicOrigin || pre.Header.Get("Access-Control-Allow-Methods") == "" {
 			t.Errorf("%s: preflight %v", p, pre.Header)
 		}
 	}
 	// The authoring API: no CORS headers, and no preflight.
-	r := do(t, s, token, "GET", "/api/v1/articles", nil, "Origin", clinicOrigin)
-	wantStatus(t, r, http.StatusOK)
+	r := testenv.Call(t, s, token, "GET", "/api/v1/articles", nil, "Origin", clinicOrigin)
+	testenv.WantStatus(t, r, http.StatusOK)
 	if r.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Error("the authoring API answers with CORS headers")
 	}
-	pre := do(t, s, "", "OPTIONS", "/api/v1/articles/"+a.ID, nil, "Origin", clinicOrigin, "Access-Control-Request-Method", "PATCH")
+	pre := testenv.Call(t, s, "", "OPTIONS", "/api/v1/articles/"+a.ID, nil, "Origin", clinicOrigin, "Access-Control-Request-Method", "PATCH")
 	if pre.Header.Get("Access-Control-Allow-Origin") != "" || pre.Status == http.StatusNoContent {
 		t.Errorf("authoring preflight: %d %v", pre.Status, pre.Header)
 	}
@@ -179,25 +181,25 @@ func TestContentWebhooks(t *testing.T) {
 	s := testenv.NewServer(t)
 	admin, _ := s.User(t, auth.Admin)
 	rc := newHookReceiver(t)
-	r := do(t, s, admin, "POST", "/api/v1/webhooks", map[string]any{"url": rc.srv.URL + "/rebuild", "events": cms.Events})
-	wantStatus(t, r, http.StatusCreated)
+	r := testenv.Call(t, s, admin, "POST", "/api/v1/webhooks", map[string]any{"url": rc.srv.URL + "/rebuild", "events": content.Events})
+	testenv.WantStatus(t, r, http.StatusCreated)
 	var hook struct{ Secret string }
 	r.JSON(t, &hook)
 
-	a := createArticle(t, s, admin, map[string]any{"title": "Hooked article"})
-	a = patch(t, s, admin, a, map[string]any{"summary": "Draft edits send nothing."})
-	a = transition(t, s, admin, a, "publish", nil)
-	a = patch(t, s, admin, a, map[string]any{"slug": "hooked-and-moved"})
-	a = transition(t, s, admin, a, "unpublish", nil)
-	a = transition(t, s, admin, a, "publish", nil)
-	wantStatus(t, do(t, s, admin, "DELETE", "/api/v1/articles/"+a.ID, nil), http.StatusNoContent)
+	a := testenv.CreateArticle(t, s, admin, map[string]any{"title": "Hooked article"})
+	a = testenv.PatchArticle(t, s, admin, a, map[string]any{"summary": "Draft edits send nothing."})
+	a = testenv.Transition(t, s, admin, a, "publish", nil)
+	a = testenv.PatchArticle(t, s, admin, a, map[string]any{"slug": "hooked-and-moved"})
+	a = testenv.Transition(t, s, admin, a, "unpublish", nil)
+	a = testenv.Transition(t, s, admin, a, "publish", nil)
+	testenv.WantStatus(t, testenv.Call(t, s, admin, "DELETE", "/api/v1/articles/"+a.ID, nil), http.StatusNoContent)
 
 	want := []struct{ event, slug, previous string }{
-		{cms.EventArticlePublished, "hooked-article", ""},
-		{cms.EventArticleUpdated, "hooked-and-moved", "hooked-article"},
-		{cms.EventArticleUnpublished, "hooked-and-moved", ""},
-		{cms.EventArticlePublished, "hooked-and-moved", ""},
-		{cms.EventArticleDeleted, "hooked-and-moved", ""},
+		{content.EventArticlePublished, "hooked-article", ""},
+		{content.EventArticleUpdated, "hooked-and-moved", "hooked-article"},
+		{content.EventArticleUnpublished, "hooked-and-moved", ""},
+		{content.EventArticlePublished, "hooked-and-moved", ""},
+		{content.EventArticleDeleted, "hooked-and-moved", ""},
 	}
 	got := map[string]int{}
 	for i := range want {
@@ -208,7 +210,7 @@ func TestContentWebhooks(t *testing.T) {
 		}
 		var p struct {
 			Event string
-			Data  cms.ArticleEvent
+			Data  content.ArticleEvent
 		}
 		if err := json.Unmarshal(body, &p); err != nil {
 			t.Fatal(err)
@@ -241,7 +243,7 @@ func TestContentWebhooks(t *testing.T) {
 	for _, d := range queued {
 		var p struct {
 			Event string
-			Data  cms.ArticleEvent
+			Data  content.ArticleEvent
 		}
 		if err := json.Unmarshal([]byte(d.Payload), &p); err != nil {
 			t.Fatal(err)

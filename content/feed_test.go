@@ -1,4 +1,4 @@
-package cms_test
+package content_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wellness/cms/content"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -110,11 +112,11 @@ func TestFeed(t *testing.T) {
 	s, clock := newContentAPI(t)
 	token, _ := s.User(t, auth.Editor)
 	seeded := seedPublished(t, s, 55, clock.Now().Add(-24*time.Hour))
-	a := publish(t, s, token, map[string]any{"title": "Ice or heat? <Both>", "summary": "Cold first & heat later.",
+	a := testenv.Publish(t, s, token, map[string]any{"title": "Ice or heat? <Both>", "summary": "Cold first & heat later.",
 		"body": "<p>Full body text that must not be in the feed.</p>", "tags": []string{"ice", "heat"}})
 
 	r := get(t, s, "/feed.xml")
-	wantStatus(t, r, http.StatusOK)
+	testenv.WantStatus(t, r, http.StatusOK)
 	if ct := r.Header.Get("Content-Type"); ct != "application/rss+xml; charset=utf-8" {
 		t.Errorf("Content-Type = %q", ct)
 	}
@@ -124,8 +126,8 @@ func TestFeed(t *testing.T) {
 	if feed.Version != "2.0" || ch.Title == "" || ch.Link != "http://cms.test/" || ch.Self.Href != "http://cms.test/feed.xml" || ch.Self.Rel != "self" {
 		t.Errorf("channel: version %q %+v", feed.Version, ch)
 	}
-	if len(ch.Items) != cms.FeedItems {
-		t.Fatalf("%d items, want %d", len(ch.Items), cms.FeedItems)
+	if len(ch.Items) != content.FeedItems {
+		t.Fatalf("%d items, want %d", len(ch.Items), content.FeedItems)
 	}
 	first := ch.Items[0]
 	// Description is HTML to feed readers: escaped as such. Titles are
@@ -160,13 +162,13 @@ func TestSitemap(t *testing.T) {
 	var want []string
 	for i := range 5 {
 		clock.Advance(time.Minute)
-		a := publish(t, s, token, map[string]any{"title": fmt.Sprintf("Page %d", i)})
+		a := testenv.Publish(t, s, token, map[string]any{"title": fmt.Sprintf("Page %d", i)})
 		want = append(want, "http://cms.test/articles/"+a.Slug)
 	}
-	createArticle(t, s, token, map[string]any{"title": "Not in the sitemap"})
+	testenv.CreateArticle(t, s, token, map[string]any{"title": "Not in the sitemap"})
 
 	r := get(t, s, "/sitemap.xml")
-	wantStatus(t, r, http.StatusOK)
+	testenv.WantStatus(t, r, http.StatusOK)
 	var doc sitemapDoc
 	parseXML(t, r, &doc)
 	if doc.XMLName.Local != "urlset" || doc.XMLName.Space != "http://www.sitemaps.org/schemas/sitemap/0.9" || len(doc.URLs) != 5 {
@@ -183,9 +185,9 @@ func TestSitemap(t *testing.T) {
 		t.Errorf("locs = %v, want %v (oldest first)", locs, want)
 	}
 
-	s.Content().SetSitemapMaxURLs(2)
+	s.Services().Content.SetSitemapMaxURLs(2)
 	clock.Advance(time.Minute) // a new snapshot on the next write
-	publish(t, s, token, map[string]any{"title": "Page 5"})
+	testenv.Publish(t, s, token, map[string]any{"title": "Page 5"})
 	want = append(want, "http://cms.test/articles/page-5")
 	r = get(t, s, "/sitemap.xml")
 	doc = sitemapDoc{}
@@ -199,7 +201,7 @@ func TestSitemap(t *testing.T) {
 			t.Errorf("index entry %+v", sm)
 		}
 		page := get(t, s, strings.TrimPrefix(sm.Loc, "http://cms.test"))
-		wantStatus(t, page, http.StatusOK)
+		testenv.WantStatus(t, page, http.StatusOK)
 		var set sitemapDoc
 		parseXML(t, page, &set)
 		if set.XMLName.Local != "urlset" || len(set.URLs) != 2 {
@@ -213,14 +215,14 @@ func TestSitemap(t *testing.T) {
 		t.Errorf("index files list %v, want %v", locs, want)
 	}
 	for _, p := range []string{"/sitemaps/4.xml", "/sitemaps/0.xml", "/sitemaps/01.xml", "/sitemaps/1", "/sitemaps/x.xml"} {
-		wantStatus(t, get(t, s, p), http.StatusNotFound)
+		testenv.WantStatus(t, get(t, s, p), http.StatusNotFound)
 	}
 }
 
 func TestRobots(t *testing.T) {
 	s, _ := newContentAPI(t)
 	r := get(t, s, "/robots.txt")
-	wantStatus(t, r, http.StatusOK)
+	testenv.WantStatus(t, r, http.StatusOK)
 	body := string(r.Body)
 	for _, line := range []string{"User-agent: *", "Disallow: /api/", "Disallow: /go/", "Sitemap: http://cms.test/sitemap.xml"} {
 		if !strings.Contains(body, line+"\n") {
@@ -238,20 +240,20 @@ func TestRobots(t *testing.T) {
 func TestContentFullReload(t *testing.T) {
 	s, _ := newContentAPI(t)
 	token, _ := s.User(t, auth.Editor)
-	a := publish(t, s, token, map[string]any{"title": "Quietly changed"})
+	a := testenv.Publish(t, s, token, map[string]any{"title": "Quietly changed"})
 	ctx := context.Background()
 	_, err := s.DB.Database.Collection("articles").UpdateOne(ctx, bson.D{{Key: "_id", Value: a.ID}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "title", Value: "Changed behind its back"}, {Key: "version", Value: a.Version + 1}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cms.CatchUpContent(ctx, s.Content()); err != nil {
+	if err := content.CatchUpContent(ctx, s.Services().Content); err != nil {
 		t.Fatal(err)
 	}
 	if _, title := contentTitle(t, s, a.Slug); title != "Quietly changed" {
 		t.Fatalf("an unlogged change was applied: %q", title)
 	}
-	if err := cms.ReloadContent(ctx, s.Content()); err != nil {
+	if err := content.ReloadContent(ctx, s.Services().Content); err != nil {
 		t.Fatal(err)
 	}
 	if _, title := contentTitle(t, s, a.Slug); title != "Changed behind its back" {

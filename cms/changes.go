@@ -23,23 +23,25 @@ type Change struct {
 	Next *Article
 }
 
-// readable reports whether readers of the content API can see a, now or
+// Readable reports whether readers of the content API can see a, now or
 // when its publication time comes without anyone acting again.
-func readable(a *Article) bool {
-	return a != nil && (a.Status == StatusPublished || a.Status == StatusScheduled)
-}
+func (a *Article) Readable() bool { return a != nil && a.Status.Readable() }
+
+// Readable reports whether articles in this status are the content API's:
+// published, or scheduled to appear by themselves.
+func (st Status) Readable() bool { return st == StatusPublished || st == StatusScheduled }
 
 // changeHooks links the authoring side to its readers: what follows every
-// committed change of an article, and what the readers' in-memory view
-// can tell the scheduler. Its zero value works.
+// committed change of an article. Its zero value works.
 type changeHooks struct {
 	mu        sync.Mutex
 	listeners []func(context.Context, Change)
-	// due, when set, reports whether a scheduled article is due at now in
-	// the content API's view of readable articles, and whether that view
-	// is current.
-	due func(now time.Time) (due, current bool)
 }
+
+// DueHint reports whether a scheduled article is due at now in a reader's
+// in-memory view of readable articles, and whether that view is current.
+// The content API offers one; the scheduler uses it to skip queries.
+type DueHint func(now time.Time) (due, current bool)
 
 // dueScanEvery is how often the scheduler scans for due articles even
 // when the content API says none is due: a safety net for a change that
@@ -51,12 +53,9 @@ const dueScanEvery = time.Minute
 // once a second costs a large share of a core at a thousand articles. The
 // content API holds every scheduled article of every instance in memory,
 // so while its view is current the scheduler only queries when that view
-// has one due, and once every dueScanEvery in any case. Without a content
-// API (the command-line tools) it always queries.
-func (s *Service) mustScan(lastScan time.Time) bool {
-	s.changes.mu.Lock()
-	due := s.changes.due
-	s.changes.mu.Unlock()
+// has one due, and once every dueScanEvery in any case. Without a hint
+// (the command-line tools) it always queries.
+func (s *Service) mustScan(lastScan time.Time, due DueHint) bool {
 	if due == nil || time.Since(lastScan) >= dueScanEvery {
 		return true
 	}
@@ -84,7 +83,7 @@ func (s *Service) OnChange(fn func(ctx context.Context, c Change)) {
 // articles, such as `cms resanitize`) makes its readers' copy current
 // within a poll.
 func (s *Service) changed(ctx context.Context, prev, next *Article) {
-	if readable(prev) || readable(next) {
+	if prev.Readable() || next.Readable() {
 		err := s.store.insertContentChange(ctx, prev, next)
 		if err == nil {
 			err = s.store.bumpContentGeneration(ctx)
@@ -105,7 +104,7 @@ func (s *Service) changed(ctx context.Context, prev, next *Article) {
 
 // The content generation is one document, keyed by _id, whose counter every
 // writer raises after each change readers can see (and after logging the
-// change, see contentChange), and which every instance polls. Neither engine offers change streams, and polling one
+// change, see ContentChange), and which every instance polls. Neither engine offers change streams, and polling one
 // document by _id is what the embedded engine answers fastest.
 //
 // The embedded engine applies $inc as a read followed by a write, so two
@@ -159,14 +158,14 @@ func (s *store) contentGeneration(ctx context.Context) (int64, error) {
 	return doc.N, nil
 }
 
-// contentChange records one change readers can see, so that other
+// ContentChange records one change readers can see, so that other
 // instances fetch only the articles that changed instead of reading every
 // article (which the embedded engine can only do by scanning them all).
 // The _id is the article and its new version: inserting it cannot fail
 // half-way or be lost to a race, and a replayed change (an interrupted one
 // finished by another writer) is the same document. Changes are kept for
 // changeRetention; an instance out of touch for longer reloads fully.
-type contentChange struct {
+type ContentChange struct {
 	ID        string `bson:"_id"`
 	ArticleID string `bson:"articleId"`
 	Version   int64  `bson:"version"`
@@ -198,7 +197,7 @@ func (s *store) insertContentChange(ctx context.Context, prev, next *Article) er
 	if prev != nil && prev.Slug != next.Slug {
 		slugs = append(slugs, prev.Slug)
 	}
-	_, err := s.changes().InsertOne(ctx, contentChange{ID: fmt.Sprintf("%s/%d", next.ID, next.Version),
+	_, err := s.changes().InsertOne(ctx, ContentChange{ID: fmt.Sprintf("%s/%d", next.ID, next.Version),
 		ArticleID: next.ID, Version: next.Version, Slugs: slugs, At: time.Now().UTC()})
 	if err != nil && !mongo.IsDuplicateKeyError(err) {
 		return mongodb.Err("log content change", err)
@@ -208,14 +207,14 @@ func (s *store) insertContentChange(ctx context.Context, prev, next *Article) er
 
 // findContentChanges returns the whole change log: it holds a few minutes
 // of changes at most.
-func (s *store) findContentChanges(ctx context.Context) ([]contentChange, error) {
+func (s *store) findContentChanges(ctx context.Context) ([]ContentChange, error) {
 	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
 	defer cancel()
 	cur, err := s.changes().Find(ctx, bson.D{})
 	if err != nil {
 		return nil, mongodb.Err("find content changes", err)
 	}
-	var out []contentChange
+	var out []ContentChange
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, mongodb.Err("read content changes", err)
 	}
@@ -233,9 +232,9 @@ func (s *store) pruneContentChanges(ctx context.Context, before time.Time) error
 	return nil
 }
 
-// articleMeta is what a reload needs to know of every article to decide
+// ArticleVersion is what a reload needs to know of every article to decide
 // which ones to fetch.
-type articleMeta struct {
+type ArticleVersion struct {
 	ID      string `bson:"_id"`
 	Version int64  `bson:"version"`
 	Status  Status `bson:"status"`
@@ -246,7 +245,7 @@ type articleMeta struct {
 const reloadTimeout = time.Minute
 
 // findArticleMetas returns the ID, version and status of every article.
-func (s *store) findArticleMetas(ctx context.Context) ([]articleMeta, error) {
+func (s *store) findArticleMetas(ctx context.Context) ([]ArticleVersion, error) {
 	ctx, cancel := context.WithTimeout(ctx, reloadTimeout)
 	defer cancel()
 	cur, err := s.articles.Find(ctx, bson.D{}, options.Find().
@@ -254,7 +253,7 @@ func (s *store) findArticleMetas(ctx context.Context) ([]articleMeta, error) {
 	if err != nil {
 		return nil, mongodb.Err("find article versions", err)
 	}
-	var out []articleMeta
+	var out []ArticleVersion
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, mongodb.Err("read article versions", err)
 	}
@@ -317,4 +316,45 @@ func (s *store) fetchArticles(ctx context.Context, ids []string) (map[string]*Ar
 		out[id] = a
 	}
 	return out, nil
+}
+
+// What the content API reads to build and refresh its copy of the
+// readable articles. Only these read the authoring store for it.
+
+// ContentGeneration is the shared counter every change readers can see
+// raises; 0 before the first.
+func (s *Service) ContentGeneration(ctx context.Context) (int64, error) {
+	return s.store.contentGeneration(ctx)
+}
+
+// ContentChanges is the log of recent changes readers can see.
+func (s *Service) ContentChanges(ctx context.Context) ([]ContentChange, error) {
+	return s.store.findContentChanges(ctx)
+}
+
+// PruneContentChanges forgets changes logged more than the retention ago.
+func (s *Service) PruneContentChanges(ctx context.Context) error {
+	return s.store.pruneContentChanges(ctx, time.Now().Add(-changeRetention))
+}
+
+// ArticleVersions is the ID, version and status of every article.
+func (s *Service) ArticleVersions(ctx context.Context) ([]ArticleVersion, error) {
+	return s.store.findArticleMetas(ctx)
+}
+
+// ReadableArticles is every published and scheduled article, without its
+// source body.
+func (s *Service) ReadableArticles(ctx context.Context) ([]*Article, error) {
+	return s.store.findReadableArticles(ctx)
+}
+
+// SlugMap is every slug ever reserved and the article it names.
+func (s *Service) SlugMap(ctx context.Context) (map[string]string, error) {
+	return s.store.findSlugMap(ctx)
+}
+
+// ArticlesByID reads the articles with these IDs; missing ones are left
+// out.
+func (s *Service) ArticlesByID(ctx context.Context, ids []string) (map[string]*Article, error) {
+	return s.store.fetchArticles(ctx, ids)
 }

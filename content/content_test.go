@@ -1,4 +1,4 @@
-package cms_test
+package content_test
 
 import (
 	"bytes"
@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wellness/cms/content"
+
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/cms"
 	"github.com/wellness/cms/internal/server"
@@ -27,40 +29,19 @@ const (
 
 // newContentAPI starts the whole service with the test's clock and one
 // CORS origin.
-func newContentAPI(t *testing.T) (*testenv.Server, *fakeClock) {
+func newContentAPI(t *testing.T) (*testenv.Server, *testenv.Clock) {
 	t.Helper()
-	clock := newClock()
+	clock := testenv.NewClock(time.Now().UTC().Truncate(time.Second))
 	return testenv.NewServer(t, func(c *server.Options) {
 		c.Now = clock.Now
 		c.CORSOrigins = []string{clinicOrigin}
 	}), clock
 }
 
-// publish creates an article and publishes it now.
-func publish(t *testing.T, s *testenv.Server, token string, body map[string]any) *cms.Article {
-	t.Helper()
-	a := createArticle(t, s, token, body)
-	return transition(t, s, token, a, "publish", nil)
-}
-
-func transition(t *testing.T, s *testenv.Server, token string, a *cms.Article, act string, body any) *cms.Article {
-	t.Helper()
-	r := do(t, s, token, "POST", "/api/v1/articles/"+a.ID+"/"+act, body)
-	wantStatus(t, r, http.StatusOK)
-	return article(t, r)
-}
-
-func patch(t *testing.T, s *testenv.Server, token string, a *cms.Article, body map[string]any) *cms.Article {
-	t.Helper()
-	r := do(t, s, token, "PATCH", "/api/v1/articles/"+a.ID, body, "If-Match", etag(a.Version))
-	wantStatus(t, r, http.StatusOK)
-	return article(t, r)
-}
-
 // get reads a public route without credentials.
 func get(t *testing.T, s *testenv.Server, path string, header ...string) *testenv.Response {
 	t.Helper()
-	return do(t, s, "", "GET", path, nil, header...)
+	return testenv.Call(t, s, "", "GET", path, nil, header...)
 }
 
 func jsonObject(t *testing.T, r *testenv.Response) map[string]any {
@@ -74,7 +55,7 @@ func jsonObject(t *testing.T, r *testenv.Response) map[string]any {
 func listSlugs(t *testing.T, s *testenv.Server, query string) ([]string, string) {
 	t.Helper()
 	r := get(t, s, "/api/v1/content/articles"+query)
-	wantStatus(t, r, http.StatusOK)
+	testenv.WantStatus(t, r, http.StatusOK)
 	var page struct {
 		Items []struct {
 			Slug string `json:"slug"`
@@ -149,14 +130,14 @@ func checkKeys(t *testing.T, allowed map[string][]string, path string, v any) {
 func TestContentArticleFields(t *testing.T) {
 	s, clock := newContentAPI(t)
 	editor := s.NewUser(t, auth.Editor)
-	token, _, err := s.Auth().Tokens().Issue(editor.ID, editor.Role, editor.SessionVersion)
+	token, _, err := s.Services().Auth.Tokens().Issue(editor.ID, editor.Role, editor.SessionVersion)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantStatus(t, do(t, s, token, "POST", "/api/v1/products", map[string]any{
+	testenv.WantStatus(t, testenv.Call(t, s, token, "POST", "/api/v1/products", map[string]any{
 		"code": "foam-roller", "title": "Foam roller", "asin": "B00TEST001", "marketplace": "amazon.com"}), http.StatusCreated)
 	reviewed := clock.Now().Add(-48 * time.Hour).Format(time.DateOnly)
-	a := publish(t, s, token, map[string]any{
+	a := testenv.Publish(t, s, token, map[string]any{
 		"title":    "Massage for Chronic Pain Relief",
 		"summary":  "What massage does for <chronic> pain & why.",
 		"body":     "<p>Intro about pain.</p><h2>Why it works</h2><p>Warm up first.</p>",
@@ -171,11 +152,11 @@ func TestContentArticleFields(t *testing.T) {
 		"products":      []map[string]any{{"code": "foam-roller", "note": "Our pick"}},
 	})
 	r := get(t, s, contentPath+a.Slug)
-	wantStatus(t, r, http.StatusOK)
+	testenv.WantStatus(t, r, http.StatusOK)
 	if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 		t.Errorf("Content-Type = %q", ct)
 	}
-	if cc := r.Header.Get("Cache-Control"); cc != cms.DefaultContentCacheControl {
+	if cc := r.Header.Get("Cache-Control"); cc != content.DefaultCacheControl {
 		t.Errorf("Cache-Control = %q", cc)
 	}
 	if v := r.Header.Get("Vary"); v != "Accept-Encoding, Origin" {
@@ -271,10 +252,10 @@ func TestContentArticleFields(t *testing.T) {
 	}
 
 	// Without a medical review: an Article; a canonical URL override wins.
-	b := publish(t, s, token, map[string]any{"title": "Sleep hygiene",
+	b := testenv.Publish(t, s, token, map[string]any{"title": "Sleep hygiene",
 		"seo": map[string]any{"canonicalUrl": "https://partner.example/sleep"}})
 	r = get(t, s, contentPath+b.Slug)
-	wantStatus(t, r, http.StatusOK)
+	testenv.WantStatus(t, r, http.StatusOK)
 	got = jsonObject(t, r)
 	checkKeys(t, allowedKeys, "", got)
 	ld = got["jsonLd"].(map[string]any)
@@ -293,21 +274,21 @@ func TestContentArticleFields(t *testing.T) {
 func TestContentNotServed(t *testing.T) {
 	s, _ := newContentAPI(t)
 	token, _ := s.User(t, auth.Editor)
-	draft := createArticle(t, s, token, map[string]any{"title": "Draft only"})
-	archived := publish(t, s, token, map[string]any{"title": "Gone soon"})
-	wantStatus(t, do(t, s, token, "DELETE", "/api/v1/articles/"+archived.ID, nil), http.StatusNoContent)
-	inReview := createArticle(t, s, token, map[string]any{"title": "Under review"})
-	transition(t, s, token, inReview, "submit", nil)
+	draft := testenv.CreateArticle(t, s, token, map[string]any{"title": "Draft only"})
+	archived := testenv.Publish(t, s, token, map[string]any{"title": "Gone soon"})
+	testenv.WantStatus(t, testenv.Call(t, s, token, "DELETE", "/api/v1/articles/"+archived.ID, nil), http.StatusNoContent)
+	inReview := testenv.CreateArticle(t, s, token, map[string]any{"title": "Under review"})
+	testenv.Transition(t, s, token, inReview, "submit", nil)
 
 	for _, slug := range []string{draft.Slug, archived.Slug, inReview.Slug, "no-such-article", "Not_A_Slug", strings.Repeat("a", 200)} {
 		r := get(t, s, contentPath+url.PathEscape(slug))
-		wantStatus(t, r, http.StatusNotFound)
+		testenv.WantStatus(t, r, http.StatusNotFound)
 		r.Problem(t)
 	}
-	pub := publish(t, s, token, map[string]any{"title": "Live"})
+	pub := testenv.Publish(t, s, token, map[string]any{"title": "Live"})
 	for _, q := range []string{"?foo=1", "?preview=", "?preview=a&preview=b"} {
 		r := get(t, s, contentPath+pub.Slug+q)
-		wantStatus(t, r, http.StatusBadRequest)
+		testenv.WantStatus(t, r, http.StatusBadRequest)
 		r.Problem(t)
 	}
 	for _, q := range []string{"?limit=0", "?limit=101", "?limit=ten", "?limit=", "?sort=title", "?tag=a&tag=b",
@@ -320,7 +301,7 @@ func TestContentNotServed(t *testing.T) {
 		}
 		r.Problem(t)
 	}
-	wantStatus(t, get(t, s, "/api/v1/content/tags?x=1"), http.StatusBadRequest)
+	testenv.WantStatus(t, get(t, s, "/api/v1/content/tags?x=1"), http.StatusBadRequest)
 }
 
 // TestContentFormerSlugRedirects checks 301 from every former slug, also
@@ -328,14 +309,14 @@ func TestContentNotServed(t *testing.T) {
 func TestContentFormerSlugRedirects(t *testing.T) {
 	s, _ := newContentAPI(t)
 	token, _ := s.User(t, auth.Editor)
-	a := createArticle(t, s, token, map[string]any{"title": "First name"})
-	a = patch(t, s, token, a, map[string]any{"slug": "second-name"})
-	a = transition(t, s, token, a, "publish", nil)
-	a = patch(t, s, token, a, map[string]any{"slug": "third-name"})
+	a := testenv.CreateArticle(t, s, token, map[string]any{"title": "First name"})
+	a = testenv.PatchArticle(t, s, token, a, map[string]any{"slug": "second-name"})
+	a = testenv.Transition(t, s, token, a, "publish", nil)
+	a = testenv.PatchArticle(t, s, token, a, map[string]any{"slug": "third-name"})
 
 	for _, old := range []string{"first-name", "second-name"} {
 		r := get(t, s, contentPath+old)
-		wantStatus(t, r, http.StatusMovedPermanently)
+		testenv.WantStatus(t, r, http.StatusMovedPermanently)
 		if loc := r.Header.Get("Location"); loc != contentPath+"third-name" {
 			t.Errorf("Location from %s = %q", old, loc)
 		}
@@ -343,10 +324,10 @@ func TestContentFormerSlugRedirects(t *testing.T) {
 			t.Errorf("301 has a body: %q", r.Body)
 		}
 	}
-	wantStatus(t, get(t, s, contentPath+"third-name"), http.StatusOK)
+	testenv.WantStatus(t, get(t, s, contentPath+"third-name"), http.StatusOK)
 	// A former slug of an article that is no longer published is gone too.
-	transition(t, s, token, a, "unpublish", nil)
-	wantStatus(t, get(t, s, contentPath+"first-name"), http.StatusNotFound)
+	testenv.Transition(t, s, token, a, "unpublish", nil)
+	testenv.WantStatus(t, get(t, s, contentPath+"first-name"), http.StatusNotFound)
 }
 
 // TestContentConditionalAndGzip checks ETags per encoding, 304 without a
@@ -355,17 +336,17 @@ func TestContentFormerSlugRedirects(t *testing.T) {
 func TestContentConditionalAndGzip(t *testing.T) {
 	s, _ := newContentAPI(t)
 	token, _ := s.User(t, auth.Editor)
-	a := publish(t, s, token, map[string]any{"title": "Long read", "body": strings.Repeat("<p>Stretch gently every morning.</p>", 100)})
+	a := testenv.Publish(t, s, token, map[string]any{"title": "Long read", "body": strings.Repeat("<p>Stretch gently every morning.</p>", 100)})
 	path := contentPath + a.Slug
 
 	plain := get(t, s, path, "Accept-Encoding", "identity")
-	wantStatus(t, plain, http.StatusOK)
+	testenv.WantStatus(t, plain, http.StatusOK)
 	tag := plain.Header.Get("ETag")
 	if plain.Header.Get("Content-Encoding") != "" || plain.Header.Get("Content-Length") != fmt.Sprint(len(plain.Body)) {
 		t.Errorf("identity response headers: %v", plain.Header)
 	}
 	zipped := get(t, s, path, "Accept-Encoding", "br, gzip;q=0.8")
-	wantStatus(t, zipped, http.StatusOK)
+	testenv.WantStatus(t, zipped, http.StatusOK)
 	gzTag := zipped.Header.Get("ETag")
 	if zipped.Header.Get("Content-Encoding") != "gzip" || gzTag == tag || len(zipped.Body) >= len(plain.Body) {
 		t.Fatalf("gzip response: %v, %d bytes", zipped.Header, len(zipped.Body))
@@ -414,8 +395,8 @@ func TestContentConditionalAndGzip(t *testing.T) {
 		t.Error("a request header outside Vary changed the response")
 	}
 
-	head := do(t, s, "", "HEAD", path, nil, "Accept-Encoding", "identity")
-	wantStatus(t, head, http.StatusOK)
+	head := testenv.Call(t, s, "", "HEAD", path, nil, "Accept-Encoding", "identity")
+	testenv.WantStatus(t, head, http.StatusOK)
 	if len(head.Body) != 0 || head.Header.Get("ETag") != tag {
 		t.Errorf("HEAD: %d body bytes, ETag %q", len(head.Body), head.Header.Get("ETag"))
 	}
@@ -423,7 +404,7 @@ func TestContentConditionalAndGzip(t *testing.T) {
 	// Lists and tags are validated the same way.
 	for _, p := range []string{"/api/v1/content/articles?limit=5", "/api/v1/content/tags", "/feed.xml", "/sitemap.xml", "/robots.txt"} {
 		r := get(t, s, p, "Accept-Encoding", "identity")
-		wantStatus(t, r, http.StatusOK)
+		testenv.WantStatus(t, r, http.StatusOK)
 		r2 := get(t, s, p, "Accept-Encoding", "identity", "If-None-Match", r.Header.Get("ETag"))
 		if r2.Status != http.StatusNotModified {
 			t.Errorf("%s with its ETag = %d", p, r2.Status)
@@ -435,7 +416,7 @@ func TestContentConditionalAndGzip(t *testing.T) {
 func TestContentCustomCacheControl(t *testing.T) {
 	s := testenv.NewServer(t, func(c *server.Options) { c.ContentCacheControl = "public, max-age=5" })
 	token, _ := s.User(t, auth.Author)
-	a := publish(t, s, token, map[string]any{"title": "Short cache"})
+	a := testenv.Publish(t, s, token, map[string]any{"title": "Short cache"})
 	if cc := get(t, s, contentPath+a.Slug).Header.Get("Cache-Control"); cc != "public, max-age=5" {
 		t.Errorf("Cache-Control = %q", cc)
 	}
@@ -450,7 +431,7 @@ func TestContentListPaging(t *testing.T) {
 	var want []string
 	for i := range 7 {
 		clock.Advance(time.Minute)
-		a := publish(t, s, token, map[string]any{"title": fmt.Sprintf("Article %d", i)})
+		a := testenv.Publish(t, s, token, map[string]any{"title": fmt.Sprintf("Article %d", i)})
 		want = append([]string{a.Slug}, want...) // newest first
 	}
 	var seen []string
@@ -468,7 +449,7 @@ func TestContentListPaging(t *testing.T) {
 		cursor = next
 		// Publish between pages: newer than everything listed so far.
 		clock.Advance(time.Minute)
-		publish(t, s, token, map[string]any{"title": fmt.Sprintf("Inserted %d", page)})
+		testenv.Publish(t, s, token, map[string]any{"title": fmt.Sprintf("Inserted %d", page)})
 	}
 	if strings.Join(seen, ",") != strings.Join(want, ",") {
 		t.Fatalf("paged through\n%v\nwant\n%v", seen, want)
@@ -483,15 +464,15 @@ func TestContentListPaging(t *testing.T) {
 	}
 	// A cursor belongs to its list.
 	_, cur := listSlugs(t, s, "?limit=2")
-	wantStatus(t, get(t, s, "/api/v1/content/articles?tag=massage&cursor="+url.QueryEscape(cur)), http.StatusBadRequest)
+	testenv.WantStatus(t, get(t, s, "/api/v1/content/articles?tag=massage&cursor="+url.QueryEscape(cur)), http.StatusBadRequest)
 	// A cursor stays usable when its article is unpublished meanwhile.
 	slugs, cur := listSlugs(t, s, "?limit=2")
-	r := do(t, s, token, "GET", "/api/v1/articles?limit=100", nil)
+	r := testenv.Call(t, s, token, "GET", "/api/v1/articles?limit=100", nil)
 	var mine struct{ Items []cms.Article }
 	r.JSON(t, &mine)
 	for _, a := range mine.Items {
 		if a.Slug == slugs[1] {
-			transition(t, s, token, &a, "unpublish", nil)
+			testenv.Transition(t, s, token, &a, "unpublish", nil)
 		}
 	}
 	rest, _ := listSlugs(t, s, "?limit=2&cursor="+url.QueryEscape(cur))
@@ -504,15 +485,15 @@ func TestContentListPaging(t *testing.T) {
 func TestContentListFilters(t *testing.T) {
 	s, clock := newContentAPI(t)
 	jane := s.NewUser(t, auth.Author)
-	janeToken, _, _ := s.Auth().Tokens().Issue(jane.ID, jane.Role, jane.SessionVersion)
+	janeToken, _, _ := s.Services().Auth.Tokens().Issue(jane.ID, jane.Role, jane.SessionVersion)
 	other, _ := s.User(t, auth.Author)
-	publish(t, s, janeToken, map[string]any{"title": "Neck stretches", "tags": []string{"neck", "stretching"}, "category": "Self Care",
+	testenv.Publish(t, s, janeToken, map[string]any{"title": "Neck stretches", "tags": []string{"neck", "stretching"}, "category": "Self Care",
 		"coverImage": map[string]any{"url": "https://img.example/neck.jpg", "alt": "Neck"}})
 	clock.Advance(time.Minute)
-	publish(t, s, other, map[string]any{"title": "Knee pain", "tags": []string{"knee"}, "category": "Pain"})
+	testenv.Publish(t, s, other, map[string]any{"title": "Knee pain", "tags": []string{"knee"}, "category": "Pain"})
 	clock.Advance(time.Minute)
-	publish(t, s, janeToken, map[string]any{"title": "Back stretches", "tags": []string{"back", "stretching"}, "category": "self care"})
-	createArticle(t, s, janeToken, map[string]any{"title": "Unpublished stretching", "tags": []string{"stretching"}})
+	testenv.Publish(t, s, janeToken, map[string]any{"title": "Back stretches", "tags": []string{"back", "stretching"}, "category": "self care"})
+	testenv.CreateArticle(t, s, janeToken, map[string]any{"title": "Unpublished stretching", "tags": []string{"stretching"}})
 
 	tests := []struct{ q, want string }{
 		{"?tag=stretching", "back-stretches,neck-stretches"},
@@ -550,7 +531,7 @@ func TestContentListFilters(t *testing.T) {
 	}
 
 	r = get(t, s, "/api/v1/content/tags")
-	wantStatus(t, r, http.StatusOK)
+	testenv.WantStatus(t, r, http.StatusOK)
 	if string(r.Body) != `[{"tag":"stretching","count":2},{"tag":"back","count":1},{"tag":"knee","count":1},{"tag":"neck","count":1}]` {
 		t.Errorf("tags = %s", r.Body)
 	}
@@ -570,9 +551,9 @@ func TestContentSearch(t *testing.T) {
 		{"title": "Massage and sleep", "body": "<p>Evening routine.</p>"},
 	} {
 		clock.Advance(time.Minute)
-		publish(t, s, token, a)
+		testenv.Publish(t, s, token, a)
 	}
-	createArticle(t, s, token, map[string]any{"title": "Draft massage"})
+	testenv.CreateArticle(t, s, token, map[string]any{"title": "Draft massage"})
 
 	tests := []struct{ q, want string }{
 		{"massage", "massage-and-sleep,massage-for-chronic-pain-relief,sleep-better,living-with-back-pain"},
@@ -643,12 +624,12 @@ func TestContentInvalidation(t *testing.T) {
 	token, _ := s.User(t, auth.Editor)
 	all := func(v bool) string { return fmt.Sprint([]bool{v, v, v, v}) }
 
-	a := createArticle(t, s, token, map[string]any{"title": "Original title", "tags": []string{"alpha"}})
+	a := testenv.CreateArticle(t, s, token, map[string]any{"title": "Original title", "tags": []string{"alpha"}})
 	if st, _ := contentTitle(t, s, a.Slug); st != http.StatusNotFound || fmt.Sprint(inEverything(t, s, a.Slug, "alpha")) != all(false) {
 		t.Fatal("a draft is visible")
 	}
 	// publish
-	a = transition(t, s, token, a, "publish", nil)
+	a = testenv.Transition(t, s, token, a, "publish", nil)
 	if st, title := contentTitle(t, s, a.Slug); st != 200 || title != "Original title" {
 		t.Fatalf("after publish: %d %q", st, title)
 	}
@@ -656,7 +637,7 @@ func TestContentInvalidation(t *testing.T) {
 		t.Fatalf("after publish, in list/tags/feed/sitemap = %v", got)
 	}
 	// edit
-	a = patch(t, s, token, a, map[string]any{"title": "Edited title", "tags": []string{"beta"}})
+	a = testenv.PatchArticle(t, s, token, a, map[string]any{"title": "Edited title", "tags": []string{"beta"}})
 	if _, title := contentTitle(t, s, a.Slug); title != "Edited title" {
 		t.Fatalf("after edit: %q", title)
 	}
@@ -665,13 +646,13 @@ func TestContentInvalidation(t *testing.T) {
 		t.Fatal("tags or feed not refreshed after an edit")
 	}
 	// restore (a new version with old content)
-	a = transition(t, s, token, a, "revisions/1/restore", nil)
+	a = testenv.Transition(t, s, token, a, "revisions/1/restore", nil)
 	if _, title := contentTitle(t, s, a.Slug); title != "Original title" {
 		t.Fatalf("after restore: %q", title)
 	}
 	// slug change
 	old := a.Slug
-	a = patch(t, s, token, a, map[string]any{"slug": "brand-new-slug"})
+	a = testenv.PatchArticle(t, s, token, a, map[string]any{"slug": "brand-new-slug"})
 	if st, _ := contentTitle(t, s, old); st != http.StatusMovedPermanently {
 		t.Fatalf("old slug after a slug change: %d", st)
 	}
@@ -679,23 +660,23 @@ func TestContentInvalidation(t *testing.T) {
 		t.Fatalf("after a slug change: %v", got)
 	}
 	// unpublish
-	a = transition(t, s, token, a, "unpublish", nil)
+	a = testenv.Transition(t, s, token, a, "unpublish", nil)
 	if st, _ := contentTitle(t, s, a.Slug); st != http.StatusNotFound || fmt.Sprint(inEverything(t, s, a.Slug, "alpha")) != all(false) {
 		t.Fatal("still visible after unpublish")
 	}
 	// publish again, then delete (archive)
-	a = transition(t, s, token, a, "publish", nil)
-	wantStatus(t, get(t, s, contentPath+a.Slug), http.StatusOK)
-	wantStatus(t, do(t, s, token, "DELETE", "/api/v1/articles/"+a.ID, nil), http.StatusNoContent)
+	a = testenv.Transition(t, s, token, a, "publish", nil)
+	testenv.WantStatus(t, get(t, s, contentPath+a.Slug), http.StatusOK)
+	testenv.WantStatus(t, testenv.Call(t, s, token, "DELETE", "/api/v1/articles/"+a.ID, nil), http.StatusNoContent)
 	if st, _ := contentTitle(t, s, a.Slug); st != http.StatusNotFound || fmt.Sprint(inEverything(t, s, a.Slug, "alpha")) != all(false) {
 		t.Fatal("still visible after delete")
 	}
 
 	// A scheduled article appears the moment it is due, before the
 	// scheduler has even run.
-	b := createArticle(t, s, token, map[string]any{"title": "Scheduled piece", "tags": []string{"later"}})
+	b := testenv.CreateArticle(t, s, token, map[string]any{"title": "Scheduled piece", "tags": []string{"later"}})
 	at := clock.Now().Add(time.Hour)
-	b = transition(t, s, token, b, "publish", map[string]any{"publishAt": at.Format(time.RFC3339)})
+	b = testenv.Transition(t, s, token, b, "publish", map[string]any{"publishAt": at.Format(time.RFC3339)})
 	if b.Status != cms.StatusScheduled {
 		t.Fatalf("status %s", b.Status)
 	}
@@ -704,7 +685,7 @@ func TestContentInvalidation(t *testing.T) {
 	}
 	clock.Advance(time.Hour)
 	r := get(t, s, contentPath+b.Slug)
-	wantStatus(t, r, http.StatusOK)
+	testenv.WantStatus(t, r, http.StatusOK)
 	var v struct{ PublishedAt time.Time }
 	r.JSON(t, &v)
 	if !v.PublishedAt.Equal(at) {
@@ -719,12 +700,12 @@ func TestContentInvalidation(t *testing.T) {
 	// And the scheduler's own publication keeps it there.
 	deadline := time.Now().Add(testenv.EventuallyTimeout)
 	for {
-		r := do(t, s, token, "GET", "/api/v1/articles/"+b.ID, nil)
+		r := testenv.Call(t, s, token, "GET", "/api/v1/articles/"+b.ID, nil)
 		if r.Status == http.StatusUnauthorized { // the clock moved past the token's life
 			token, _ = s.User(t, auth.Editor)
 			continue
 		}
-		if article(t, r).Status == cms.StatusPublished {
+		if testenv.ArticleOf(t, r).Status == cms.StatusPublished {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -742,15 +723,15 @@ func TestContentInvalidation(t *testing.T) {
 func TestContentServedWithoutDatabase(t *testing.T) {
 	s, _ := newContentAPI(t)
 	token, _ := s.User(t, auth.Editor)
-	a := publish(t, s, token, map[string]any{"title": "Always there", "tags": []string{"calm"}, "body": "<p>Breathe slowly.</p>"})
+	a := testenv.Publish(t, s, token, map[string]any{"title": "Always there", "tags": []string{"calm"}, "body": "<p>Breathe slowly.</p>"})
 	if err := s.DB.Client.Disconnect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{contentPath + a.Slug, "/api/v1/content/articles", "/api/v1/content/articles?tag=calm&limit=5",
 		"/api/v1/content/articles?q=breathe", "/api/v1/content/tags", "/feed.xml", "/sitemap.xml", "/robots.txt"} {
-		wantStatus(t, get(t, s, p), http.StatusOK)
+		testenv.WantStatus(t, get(t, s, p), http.StatusOK)
 	}
-	wantStatus(t, get(t, s, contentPath+"unknown-slug"), http.StatusNotFound)
+	testenv.WantStatus(t, get(t, s, contentPath+"unknown-slug"), http.StatusNotFound)
 }
 
 // TestContentTwoInstances runs two servers on one database: each sees the
@@ -775,10 +756,10 @@ func TestContentTwoInstances(t *testing.T) {
 		}
 		t.Logf("%s: seen after %v", what, time.Since(start).Round(10*time.Millisecond))
 	}
-	a := publish(t, one, token, map[string]any{"title": "Shared article", "tags": []string{"shared"}})
+	a := testenv.Publish(t, one, token, map[string]any{"title": "Shared article", "tags": []string{"shared"}})
 	waitFor(two, "publish on one, read on two", func() bool { st, _ := contentTitle(t, two, a.Slug); return st == 200 })
 
-	a = patch(t, two, token, a, map[string]any{"title": "Edited on two", "slug": "edited-on-two"})
+	a = testenv.PatchArticle(t, two, token, a, map[string]any{"title": "Edited on two", "slug": "edited-on-two"})
 	if _, title := contentTitle(t, two, a.Slug); title != "Edited on two" {
 		t.Fatal("the writing instance does not see its own edit at once")
 	}
@@ -786,7 +767,7 @@ func TestContentTwoInstances(t *testing.T) {
 	if st, _ := contentTitle(t, one, "shared-article"); st != http.StatusMovedPermanently {
 		t.Errorf("former slug on the other instance: %d", st)
 	}
-	transition(t, one, token, a, "unpublish", nil)
+	testenv.Transition(t, one, token, a, "unpublish", nil)
 	waitFor(two, "unpublish on one, gone on two", func() bool {
 		st, _ := contentTitle(t, two, a.Slug)
 		list, _ := listSlugs(t, two, "")

@@ -1,4 +1,4 @@
-package cms
+package content
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wellness/cms/cms"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/wellness/cms/auth"
@@ -24,7 +26,7 @@ import (
 // apiGroup (/api/v1) under /content, and the feed, sitemap and robots.txt
 // on root. Every route is public. Browsers on corsOrigins may read them
 // (preflight included); the authoring routes are not opened by it.
-func (api *ContentAPI) Register(apiGroup, root *auth.Router, corsOrigins []string) {
+func (api *API) Register(apiGroup, root *auth.Router, corsOrigins []string) {
 	cors := web.CORS(corsOrigins, http.MethodGet, http.MethodHead)
 	g := apiGroup.Group("/content", cors)
 	for _, r := range []struct {
@@ -89,7 +91,7 @@ func send(c *gin.Context, r *rendered, cacheControl []string) {
 	h["Vary"] = varyHeader
 	h["Cache-Control"] = cacheControl
 	h["Etag"] = etag
-	if inm := req.Header["If-None-Match"]; len(inm) > 0 && etagListed(strings.Join(inm, ","), etag[0]) {
+	if inm := req.Header["If-None-Match"]; len(inm) > 0 && web.ETagListed(strings.Join(inm, ","), etag[0]) {
 		c.Status(http.StatusNotModified)
 		return
 	}
@@ -146,7 +148,7 @@ func articleNotFound() error {
 // article answers 301 with the current one. With ?preview=<token> it
 // serves the current draft of the one article the token opens instead,
 // privately and never through the cache.
-func (api *ContentAPI) handleArticle(c *gin.Context) error {
+func (api *API) handleArticle(c *gin.Context) error {
 	slug := c.Param("slug")
 	if c.Request.URL.RawQuery != "" {
 		token, err := previewParam(c)
@@ -191,7 +193,7 @@ func previewParam(c *gin.Context) (string, error) {
 // servePreview answers a preview: the article the token opens, as it
 // stands in the database now, if slug names it (its current slug or a
 // former one). Any other slug, and an unknown or expired token, is 404.
-func (api *ContentAPI) servePreview(c *gin.Context, slug, token string) error {
+func (api *API) servePreview(c *gin.Context, slug, token string) error {
 	ctx := c.Request.Context()
 	id, err := api.articles.PreviewArticleID(ctx, token)
 	if errors.Is(err, problem.NotFound) {
@@ -201,22 +203,19 @@ func (api *ContentAPI) servePreview(c *gin.Context, slug, token string) error {
 		return fmt.Errorf("preview: %w", err)
 	}
 	a, err := api.articles.ArticleBySlug(ctx, slug)
-	if errors.Is(err, problem.NotFound) || (err == nil && (a.ID != id || a.Status == StatusArchived)) {
+	if errors.Is(err, problem.NotFound) || (err == nil && (a.ID != id || a.Status == cms.StatusArchived)) {
 		return articleNotFound()
 	}
 	if err != nil {
 		return fmt.Errorf("preview: %w", err)
 	}
 	at := a.PublishedAt
-	if a.Status == StatusScheduled {
+	if a.Status == cms.StatusScheduled {
 		at = a.PublishAt
 	}
 	send(c, newRendered(jsonType, api.renderArticle(a, at)), privateNoStore)
 	return nil
 }
-
-// MaxListLimit is the largest page a list returns.
-const MaxListLimit = 100
 
 // listQuery is a validated list request.
 type listQuery struct {
@@ -273,7 +272,7 @@ func (q *listQuery) decodeCursor(s string) (*position, string) {
 	}
 	score, err1 := strconv.Atoi(parts[2])
 	ms, err2 := strconv.ParseInt(parts[3], 10, 64)
-	if err1 != nil || err2 != nil || score < 0 || !idPattern.MatchString(parts[4]) {
+	if err1 != nil || err2 != nil || score < 0 || !cms.ValidID(parts[4]) {
 		return nil, "is not a cursor this API returned"
 	}
 	p := &position{score: score, ms: ms, id: parts[4]}
@@ -297,36 +296,36 @@ func parseContentList(c *gin.Context) (*listQuery, error) {
 	var f problem.Fields
 	if v, ok := values["tag"]; ok {
 		q.tag = strings.ToLower(v)
-		if len(q.tag) > MaxTag || !tagPattern.MatchString(q.tag) {
+		if !cms.ValidTag(q.tag) {
 			f.Add("tag", "must be a tag of a-z, 0-9 and hyphens")
 		}
 	}
 	if v, ok := values["category"]; ok {
-		q.category = Slugify(v)
-		if len(v) > MaxCategory || q.category == "" {
+		q.category = cms.Slugify(v)
+		if len(v) > cms.MaxCategory || q.category == "" {
 			f.Add("category", "must be a category name or its slug")
 		}
 	}
 	if v, ok := values["author"]; ok {
 		q.author = v
-		if checkSlug(v) != "" {
+		if cms.CheckSlug(v) != "" {
 			f.Add("author", "must be the slug of an author's name, like jane-doe")
 		}
 	}
 	if v, ok := values["q"]; ok {
-		if len(v) <= MaxTitle {
+		if len(v) <= cms.MaxTitle {
 			q.words = search.Words(v) // only after the cheap check
 		}
 		switch {
-		case len(v) > MaxTitle:
-			f.Add("q", "at most %d characters", MaxTitle)
+		case len(v) > cms.MaxTitle:
+			f.Add("q", "at most %d characters", cms.MaxTitle)
 		case len(q.words) == 0:
 			f.Add("q", "has no words to search for")
 		case len(q.words) > 20:
 			f.Add("q", "at most 20 words")
 		}
 	}
-	q.limit = values.Limit(&f, 20, MaxListLimit)
+	q.limit = values.Limit(&f, 20, cms.MaxListLimit)
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
@@ -344,7 +343,7 @@ func parseContentList(c *gin.Context) (*listQuery, error) {
 // handleList serves a list page. A query string seen before is answered
 // from the cache without parsing it again: it was valid then, and the
 // page it names is the same until the snapshot changes.
-func (api *ContentAPI) handleList(c *gin.Context) error {
+func (api *API) handleList(c *gin.Context) error {
 	s := api.current()
 	raw := "raw\x00" + c.Request.URL.RawQuery
 	if v, ok := s.lists.Load(raw); ok {
@@ -362,7 +361,7 @@ func (api *ContentAPI) handleList(c *gin.Context) error {
 }
 
 // listPage is the page for q, from the snapshot's cache when it holds it.
-func (api *ContentAPI) listPage(s *snapshot, q *listQuery) *rendered {
+func (api *API) listPage(s *snapshot, q *listQuery) *rendered {
 	key := q.cacheKey()
 	if v, ok := s.lists.Load(key); ok {
 		return v.(*rendered)
@@ -404,7 +403,7 @@ func after(e *entry, score int, p *position) bool {
 	return e.a.ID < p.id
 }
 
-func (api *ContentAPI) renderList(s *snapshot, q *listQuery) *rendered {
+func (api *API) renderList(s *snapshot, q *listQuery) *rendered {
 	type item struct {
 		e     *entry
 		score int
@@ -475,7 +474,7 @@ type tagCount struct {
 	Count int    `json:"count"`
 }
 
-func (api *ContentAPI) handleTags(c *gin.Context) error {
+func (api *API) handleTags(c *gin.Context) error {
 	s := api.current()
 	s.tagsOnce.Do(func() {
 		counts := map[string]int{}

@@ -1,4 +1,4 @@
-package cms
+package content
 
 import (
 	"bytes"
@@ -8,8 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
+	"github.com/wellness/cms/cms"
 )
 
 // ProductView is a product placed in an article as readers see it. URL is
@@ -50,41 +49,41 @@ type seoView struct {
 // field from the article, so a field added to Article never reaches
 // readers by accident.
 type articleView struct {
+	Slug               string             `json:"slug"`
+	Title              string             `json:"title"`
+	Summary            string             `json:"summary"`
+	HTML               string             `json:"html"`
+	CoverImage         *cms.CoverImage    `json:"coverImage"`
+	Tags               []string           `json:"tags"`
+	Category           string             `json:"category"`
+	Author             authorView         `json:"author"`
+	PublishedAt        *time.Time         `json:"publishedAt"`
+	UpdatedAt          time.Time          `json:"updatedAt"`
+	ReadingTimeMinutes int                `json:"readingTimeMinutes"`
+	SEO                seoView            `json:"seo"`
+	MedicalReview      *cms.MedicalReview `json:"medicalReview"`
+	Sources            []cms.Source       `json:"sources"`
+	CTA                *cms.CTA           `json:"cta"`
+	Products           []ProductView      `json:"products"`
+	Disclosure         *Disclosure        `json:"disclosure"`
+	JSONLD             json.RawMessage    `json:"jsonLd"`
+	JSONLDScript       string             `json:"jsonLdScript"`
+}
+
+// listItemView is an article in a list: no body, nothing a list page does
+// not show.
+type listItemView struct {
 	Slug               string          `json:"slug"`
 	Title              string          `json:"title"`
 	Summary            string          `json:"summary"`
-	HTML               string          `json:"html"`
-	CoverImage         *CoverImage     `json:"coverImage"`
+	CoverImage         *cms.CoverImage `json:"coverImage"`
 	Tags               []string        `json:"tags"`
 	Category           string          `json:"category"`
 	Author             authorView      `json:"author"`
 	PublishedAt        *time.Time      `json:"publishedAt"`
 	UpdatedAt          time.Time       `json:"updatedAt"`
 	ReadingTimeMinutes int             `json:"readingTimeMinutes"`
-	SEO                seoView         `json:"seo"`
-	MedicalReview      *MedicalReview  `json:"medicalReview"`
-	Sources            []Source        `json:"sources"`
-	CTA                *CTA            `json:"cta"`
-	Products           []ProductView   `json:"products"`
-	Disclosure         *Disclosure     `json:"disclosure"`
-	JSONLD             json.RawMessage `json:"jsonLd"`
-	JSONLDScript       string          `json:"jsonLdScript"`
-}
-
-// listItemView is an article in a list: no body, nothing a list page does
-// not show.
-type listItemView struct {
-	Slug               string      `json:"slug"`
-	Title              string      `json:"title"`
-	Summary            string      `json:"summary"`
-	CoverImage         *CoverImage `json:"coverImage"`
-	Tags               []string    `json:"tags"`
-	Category           string      `json:"category"`
-	Author             authorView  `json:"author"`
-	PublishedAt        *time.Time  `json:"publishedAt"`
-	UpdatedAt          time.Time   `json:"updatedAt"`
-	ReadingTimeMinutes int         `json:"readingTimeMinutes"`
-	HasAffiliateLinks  bool        `json:"hasAffiliateLinks"`
+	HasAffiliateLinks  bool            `json:"hasAffiliateLinks"`
 }
 
 // Schema.org vocabulary for jsonLd.
@@ -123,25 +122,15 @@ type (
 // pageURL is the canonical address of an article's page: the author's
 // seo.canonicalUrl, else <public URL>/articles/<slug>, the path front ends
 // are expected to serve articles at.
-func (api *ContentAPI) pageURL(a *Article) string {
+func (api *API) pageURL(a *cms.Article) string {
 	if a.SEO != nil && a.SEO.CanonicalURL != "" {
 		return a.SEO.CanonicalURL
 	}
 	return api.publicURL + "/articles/" + a.Slug
 }
 
-// defaultProducts is the product list without the affiliate catalogue:
-// code, the author's note and the tracked link.
-func (api *ContentAPI) defaultProducts(slug string, refs []ProductRef) []ProductView {
-	out := make([]ProductView, len(refs))
-	for i, r := range refs {
-		out[i] = ProductView{Code: r.Code, Note: r.Note, URL: api.trackingURL(r.Code, slug)}
-	}
-	return out
-}
-
 // trackingURL is <public URL>/go/{code}?a={slug}.
-func (api *ContentAPI) trackingURL(code, slug string) string {
+func (api *API) trackingURL(code, slug string) string {
 	return api.publicURL + "/go/" + url.PathEscape(code) + "?a=" + url.QueryEscape(slug)
 }
 
@@ -151,7 +140,7 @@ func (api *ContentAPI) trackingURL(code, slug string) string {
 // JSON text can go inside <script type="application/ld+json"> as it is;
 // it is served both as the object (jsonLd, which a client re-serializing
 // it would unescape) and as that text (jsonLdScript).
-func (api *ContentAPI) jsonLD(a *Article, publishedAt *time.Time) json.RawMessage {
+func (api *API) jsonLD(a *cms.Article, publishedAt *time.Time) json.RawMessage {
 	ld := ldArticle{
 		Context: "https://schema.org", Type: "Article",
 		Headline: a.Title, Description: a.Excerpt,
@@ -166,7 +155,7 @@ func (api *ContentAPI) jsonLD(a *Article, publishedAt *time.Time) json.RawMessag
 	if m := a.MedicalReview; m != nil {
 		ld.Type = "MedicalWebPage"
 		ld.ReviewedBy = &ldPerson{Type: "Person", Name: m.ReviewerName, HonorificSuffix: m.ReviewerCredentials}
-		if t, err := parseReviewedAt(m.ReviewedAt); err == nil {
+		if t, err := cms.ParseReviewedAt(m.ReviewedAt); err == nil {
 			ld.LastReviewed = t.Format(time.DateOnly)
 		}
 	}
@@ -184,15 +173,9 @@ func (api *ContentAPI) jsonLD(a *Article, publishedAt *time.Time) json.RawMessag
 // renderArticle is the JSON body of an article. publishedAt is the
 // publication time readers see (a scheduled article that has come due
 // shows its publishAt); nil for a draft seen through a preview.
-func (api *ContentAPI) renderArticle(a *Article, publishedAt *time.Time) []byte {
-	products := api.defaultProducts(a.Slug, a.Products)
-	if api.ExpandProducts != nil {
-		products = api.ExpandProducts(a.Slug, a.Products)
-	}
-	var disclosure *Disclosure
-	if api.Disclosure != nil {
-		disclosure = api.Disclosure(a)
-	}
+func (api *API) renderArticle(a *cms.Article, publishedAt *time.Time) []byte {
+	products := api.products(a)
+	disclosure := api.disclosure(a, products)
 	ld := api.jsonLD(a, publishedAt)
 	v := articleView{
 		Slug: a.Slug, Title: a.Title, Summary: a.Excerpt, HTML: a.BodyHTML,
@@ -212,7 +195,7 @@ func (api *ContentAPI) renderArticle(a *Article, publishedAt *time.Time) []byte 
 	return marshalPlain(v)
 }
 
-func (api *ContentAPI) seo(a *Article) seoView {
+func (api *API) seo(a *cms.Article) seoView {
 	v := seoView{Title: a.Title, Description: a.Excerpt, CanonicalURL: api.pageURL(a)}
 	if a.SEO != nil {
 		if a.SEO.Title != "" {
@@ -226,7 +209,7 @@ func (api *ContentAPI) seo(a *Article) seoView {
 }
 
 // renderListItem is the JSON of an article in a list.
-func renderListItem(a *Article, publishedAt *time.Time) []byte {
+func renderListItem(a *cms.Article, publishedAt *time.Time) []byte {
 	return marshalPlain(listItemView{
 		Slug: a.Slug, Title: a.Title, Summary: a.Excerpt, CoverImage: a.CoverImage,
 		Tags: nonNil(a.Tags), Category: a.Category, Author: authorView{Name: a.Author.Name},
@@ -255,25 +238,4 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
-}
-
-// htmlText is the text of sanitized HTML, with block elements separating
-// words, for the search index.
-func htmlText(s string) string {
-	z := html.NewTokenizer(strings.NewReader(s))
-	var b strings.Builder
-	b.Grow(len(s) / 2)
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return b.String()
-		case html.TextToken:
-			b.Write(z.Text())
-		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
-			name, _ := z.TagName()
-			if blockElements[atom.Lookup(name)] {
-				b.WriteByte(' ')
-			}
-		}
-	}
 }

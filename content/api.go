@@ -1,4 +1,4 @@
-package cms
+package content
 
 import (
 	"bytes"
@@ -15,19 +15,17 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"github.com/wellness/cms/affiliate"
+	"github.com/wellness/cms/cms"
 
-	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/search"
 )
 
-// DefaultContentCacheControl lets browsers and CDNs keep published content
+// DefaultCacheControl lets browsers and CDNs keep published content
 // for a minute and serve it stale for five more while they revalidate: an
 // edit reaches readers within about a minute, and the service answers the
 // revalidation with a bodiless 304 when nothing changed.
-const DefaultContentCacheControl = "public, max-age=60, stale-while-revalidate=300"
+const DefaultCacheControl = "public, max-age=60, stale-while-revalidate=300"
 
 // DefaultSitemapMaxURLs is the sitemap protocol's limit of URLs per file;
 // beyond it /sitemap.xml becomes a sitemap index.
@@ -59,25 +57,34 @@ const (
 	gzipMin = 1024
 )
 
-// ContentOptions configure the content API. The zero value works, with
+// Options configure the content API. The zero value works, with
 // links to http://localhost:8080.
-type ContentOptions struct {
+type Options struct {
 	// PublicURL is the base of every absolute link: page URLs in feeds,
 	// the sitemap and jsonLd, and the /go/ product links.
 	PublicURL string
 	// CacheControl is sent with published content;
-	// "" means DefaultContentCacheControl.
+	// "" means DefaultCacheControl.
 	CacheControl string
 	// PollInterval is how often the shared content generation is read;
 	// 0 means half a second.
 	PollInterval time.Duration
 	// SiteName titles the RSS feed; "" means the host of PublicURL.
 	SiteName string
-	Now      func() time.Time
-	Logger   *slog.Logger
+	// Catalogue, when set, turns an article's product references into
+	// what readers see (title, image, tracked link) and supplies the
+	// affiliate disclosure. Without it each product shows its code, note
+	// and tracked link, and no disclosure is given.
+	Catalogue *affiliate.Service
+	// Emit, when set, queues a webhook event (webhook.Service.Emit): the
+	// content API reports article.published, article.updated,
+	// article.unpublished and article.deleted through it.
+	Emit   func(ctx context.Context, event string, data any) error
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
-// ContentAPI is the public, read-only side of articles: what every front
+// API is the public, read-only side of articles: what every front
 // end fetches, and therefore most of the requests the service answers.
 //
 // It never asks the database per request. Every readable article (published,
@@ -89,9 +96,8 @@ type ContentOptions struct {
 // before the write returns (Service.OnChange), so the next request sees
 // it; changes by other instances arrive through the shared content
 // generation, polled every PollInterval (RunSync).
-type ContentAPI struct {
-	articles     *Service
-	store        *store
+type API struct {
+	articles     *cms.Service
 	publicURL    string
 	cacheControl []string
 	siteName     string
@@ -99,21 +105,8 @@ type ContentAPI struct {
 	now          func() time.Time
 	log          *slog.Logger
 
-	// ExpandProducts, when set, turns an article's product references
-	// into what readers see (title, image, tracked link), leaving out
-	// products that no longer redirect. Without it each product shows
-	// its code, note and tracked link. It is called when a response is
-	// rendered, not per request; call Invalidate when its answers change.
-	// Set it before the server serves.
-	ExpandProducts func(slug string, refs []ProductRef) []ProductView
-	// Disclosure, when set, returns the affiliate disclosure of an
-	// article, or nil when it needs none. Without it disclosure is null.
-	// Same rules as ExpandProducts.
-	Disclosure func(a *Article) *Disclosure
-	// Emit, when set, queues a webhook event (webhook.Service.Emit): the
-	// content API reports article.published, article.updated,
-	// article.unpublished and article.deleted through it.
-	Emit func(ctx context.Context, event string, data any) error
+	catalogue *affiliate.Service // nil: products show code and note only
+	emit      func(ctx context.Context, event string, data any) error
 
 	snap atomic.Pointer[snapshot]
 	// mu serializes snapshot replacement and the search index, so that a
@@ -130,14 +123,14 @@ type ContentAPI struct {
 	robots     *rendered
 }
 
-// NewContentAPI builds the content API over the authoring service. Set
+// New builds the content API over the authoring service. Set
 // its hooks, then call Start.
-func NewContentAPI(articles *Service, o ContentOptions) *ContentAPI {
+func New(articles *cms.Service, o Options) *API {
 	if o.PublicURL == "" {
 		o.PublicURL = "http://localhost:8080"
 	}
 	if o.CacheControl == "" {
-		o.CacheControl = DefaultContentCacheControl
+		o.CacheControl = DefaultCacheControl
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = defaultPollInterval
@@ -152,10 +145,10 @@ func NewContentAPI(articles *Service, o ContentOptions) *ContentAPI {
 	if o.SiteName == "" {
 		o.SiteName = strings.TrimPrefix(strings.TrimPrefix(pub, "https://"), "http://")
 	}
-	api := &ContentAPI{
-		articles: articles, store: articles.store,
+	api := &API{
+		articles:  articles,
 		publicURL: pub, cacheControl: []string{o.CacheControl}, siteName: o.SiteName,
-		poll: o.PollInterval, now: o.Now, log: o.Logger.With("component", "content"),
+		poll: o.PollInterval, now: o.Now, catalogue: o.Catalogue, emit: o.Emit, log: o.Logger.With("component", "content"),
 		index: search.New(), indexed: map[string]int64{},
 	}
 	api.sitemapMax.Store(DefaultSitemapMaxURLs)
@@ -169,9 +162,9 @@ func NewContentAPI(articles *Service, o ContentOptions) *ContentAPI {
 // scheduler stops trusting its view of scheduled articles.
 const syncStale = 10 * time.Second
 
-// dueHint tells the scheduler whether a scheduled article is due at now,
+// DueHint tells the scheduler whether a scheduled article is due at now,
 // and whether this instance's view is recent enough to trust.
-func (api *ContentAPI) dueHint(now time.Time) (due, current bool) {
+func (api *API) DueHint(now time.Time) (due, current bool) {
 	if time.Since(time.Unix(0, api.lastSync.Load())) > syncStale {
 		return false, false
 	}
@@ -179,20 +172,11 @@ func (api *ContentAPI) dueHint(now time.Time) (due, current bool) {
 	return !first.IsZero() && !first.After(now), true
 }
 
-// Start subscribes the content API to the service's changes, then loads
-// every readable article and builds the search index; a change committed
-// in between is in what it loads. The server calls it before it serves,
-// after setting the hooks: the subscription, taken under the service's
-// lock, is what hands them to the writers' goroutines.
-func (api *ContentAPI) Start(ctx context.Context) error {
-	if err := mongodb.EnsureIndexes(ctx, api.store.changes(), mongo.IndexModel{
-		Keys: bson.D{{Key: "at", Value: 1}}, Options: options.Index().SetName("at")}); err != nil {
-		return err
-	}
-	api.articles.OnChange(api.changed)
-	api.articles.changes.mu.Lock()
-	api.articles.changes.due = api.dueHint
-	api.articles.changes.mu.Unlock()
+// Start loads every readable article and builds the search index. The
+// server calls it before it serves, after subscribing ArticleChanged, so
+// a change committed meanwhile is either in what it loads or applied by
+// the listener.
+func (api *API) Start(ctx context.Context) error {
 	gen, err := api.reload(ctx)
 	if err != nil {
 		return fmt.Errorf("load published articles: %w", err)
@@ -208,7 +192,7 @@ func (api *ContentAPI) Start(ctx context.Context) error {
 // only those are fetched (by _id). Every fullReloadEvery, and after losing
 // touch with the database for longer than the log is sure to cover, it
 // reloads everything instead.
-func (api *ContentAPI) RunSync(ctx context.Context) {
+func (api *API) RunSync(ctx context.Context) {
 	t := time.NewTicker(api.poll)
 	defer t.Stop()
 	lastFull, lastSync, lastPrune := time.Now(), time.Now(), time.Time{}
@@ -229,7 +213,7 @@ func (api *ContentAPI) RunSync(ctx context.Context) {
 		}
 		failing = false
 		if time.Since(lastPrune) >= pruneEvery {
-			if err := api.store.pruneContentChanges(ctx, time.Now().Add(-changeRetention)); err != nil && ctx.Err() == nil {
+			if err := api.articles.PruneContentChanges(ctx); err != nil && ctx.Err() == nil {
 				api.log.Warn("cannot prune the content change log", "err", err)
 			}
 			lastPrune = time.Now()
@@ -238,7 +222,7 @@ func (api *ContentAPI) RunSync(ctx context.Context) {
 }
 
 // sync is one poll of RunSync.
-func (api *ContentAPI) sync(ctx context.Context, lastFull, lastSync *time.Time) error {
+func (api *API) sync(ctx context.Context, lastFull, lastSync *time.Time) error {
 	if time.Since(*lastFull) >= fullReloadEvery || time.Since(*lastSync) >= maxSyncGap {
 		gen, err := api.reload(ctx)
 		if err != nil {
@@ -248,7 +232,7 @@ func (api *ContentAPI) sync(ctx context.Context, lastFull, lastSync *time.Time) 
 		api.lastSync.Store(lastSync.UnixNano())
 		return nil
 	}
-	gen, err := api.store.contentGeneration(ctx)
+	gen, err := api.articles.ContentGeneration(ctx)
 	if err != nil {
 		return err
 	}
@@ -266,8 +250,8 @@ func (api *ContentAPI) sync(ctx context.Context, lastFull, lastSync *time.Time) 
 }
 
 // catchUp applies the logged changes this instance does not have yet.
-func (api *ContentAPI) catchUp(ctx context.Context) error {
-	changes, err := api.store.findContentChanges(ctx)
+func (api *API) catchUp(ctx context.Context) error {
+	changes, err := api.articles.ContentChanges(ctx)
 	if err != nil {
 		return err
 	}
@@ -282,11 +266,11 @@ func (api *ContentAPI) catchUp(ctx context.Context) error {
 			need = append(need, c.ArticleID)
 		}
 	}
-	fetched, err := api.store.fetchArticles(ctx, need)
+	fetched, err := api.articles.ArticlesByID(ctx, need)
 	if err != nil {
 		return err
 	}
-	list := make([]*Article, 0, len(fetched))
+	list := make([]*cms.Article, 0, len(fetched))
 	for _, a := range fetched {
 		list = append(list, a)
 	}
@@ -299,38 +283,38 @@ func (api *ContentAPI) catchUp(ctx context.Context) error {
 // raised past it is yet to be seen. Articles whose version did not change
 // keep their rendered forms. Where this instance already knows a newer
 // version (a change it committed while the reload read), it keeps that.
-func (api *ContentAPI) reload(ctx context.Context) (int64, error) {
-	gen, err := api.store.contentGeneration(ctx)
+func (api *API) reload(ctx context.Context) (int64, error) {
+	gen, err := api.articles.ContentGeneration(ctx)
 	if err != nil {
 		return 0, err
 	}
-	metas, err := api.store.findArticleMetas(ctx)
+	metas, err := api.articles.ArticleVersions(ctx)
 	if err != nil {
 		return 0, err
 	}
 	cur := api.snap.Load()
 	var need []string
 	for _, m := range metas {
-		if readableStatus(m.Status) {
+		if m.Status.Readable() {
 			if e := cur.entries[m.ID]; e == nil || e.a.Version != m.Version {
 				need = append(need, m.ID)
 			}
 		}
 	}
-	var fetched map[string]*Article
+	var fetched map[string]*cms.Article
 	if len(need) > bulkFetchOver {
-		all, err := api.store.findReadableArticles(ctx)
+		all, err := api.articles.ReadableArticles(ctx)
 		if err != nil {
 			return 0, err
 		}
-		fetched = make(map[string]*Article, len(all))
+		fetched = make(map[string]*cms.Article, len(all))
 		for _, a := range all {
 			fetched[a.ID] = a
 		}
-	} else if fetched, err = api.store.fetchArticles(ctx, need); err != nil {
+	} else if fetched, err = api.articles.ArticlesByID(ctx, need); err != nil {
 		return 0, err
 	}
-	slugs, err := api.store.findSlugMap(ctx)
+	slugs, err := api.articles.SlugMap(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -349,7 +333,7 @@ func (api *ContentAPI) reload(ctx context.Context) (int64, error) {
 			continue
 		}
 		versions[m.ID] = m.Version
-		if !readableStatus(m.Status) {
+		if !m.Status.Readable() {
 			continue
 		}
 		if e := cur.entries[m.ID]; e != nil && e.a.Version == m.Version {
@@ -361,7 +345,7 @@ func (api *ContentAPI) reload(ctx context.Context) (int64, error) {
 			continue // no longer readable by the time it was fetched
 		}
 		versions[m.ID] = max(m.Version, a.Version)
-		if readable(a) {
+		if a.Readable() {
 			entries[m.ID] = api.newEntry(a)
 		}
 	}
@@ -386,34 +370,34 @@ func (api *ContentAPI) reload(ctx context.Context) (int64, error) {
 	return gen, nil
 }
 
-func readableStatus(s Status) bool { return s == StatusPublished || s == StatusScheduled }
-
-// changed is the Service.OnChange listener: it applies a change committed
-// by this instance at once, then reports it to webhooks.
-func (api *ContentAPI) changed(ctx context.Context, c Change) {
+// ArticleChanged is the cms.Service.OnChange listener: it applies a change
+// committed by this instance at once, then reports it to webhooks. Build
+// subscribes it before Start, so a change committed while Start loads is
+// not missed.
+func (api *API) ArticleChanged(ctx context.Context, c cms.Change) {
 	api.apply(c)
-	api.emit(ctx, c)
+	api.report(ctx, c)
 }
 
 // apply installs a snapshot with one article changed. Slugs are recorded
 // even for changes readers cannot see, so that a draft's former slugs
 // redirect from the moment it is published.
-func (api *ContentAPI) apply(c Change) {
+func (api *API) apply(c cms.Change) {
 	slugs := map[string]string{c.Next.Slug: c.Next.ID}
 	if c.Prev != nil {
 		slugs[c.Prev.Slug] = c.Next.ID
 	}
-	api.applyArticles([]*Article{c.Next}, slugs)
+	api.applyArticles([]*cms.Article{c.Next}, slugs)
 }
 
 // applyArticles installs a snapshot with the given versions of articles
 // and slug reservations. A version older than one already known is
 // ignored: a reload or another path got there first.
-func (api *ContentAPI) applyArticles(list []*Article, slugs map[string]string) {
+func (api *API) applyArticles(list []*cms.Article, slugs map[string]string) {
 	api.mu.Lock()
 	defer api.mu.Unlock()
 	cur := api.snap.Load()
-	var newer []*Article
+	var newer []*cms.Article
 	for _, a := range list {
 		if v, ok := cur.versions[a.ID]; !ok || v < a.Version {
 			newer = append(newer, a)
@@ -433,7 +417,7 @@ func (api *ContentAPI) applyArticles(list []*Article, slugs map[string]string) {
 		versions, entries = cloneMap(cur.versions), cloneMap(cur.entries)
 		for _, a := range newer {
 			versions[a.ID] = a.Version
-			if readable(a) {
+			if a.Readable() {
 				entries[a.ID] = api.newEntry(a)
 			} else {
 				delete(entries, a.ID)
@@ -451,9 +435,9 @@ func (api *ContentAPI) applyArticles(list []*Article, slugs map[string]string) {
 
 // Invalidate renders everything again from the articles in memory, for
 // when something besides the articles that responses show has changed:
-// the product catalogue or the disclosure text behind ExpandProducts and
-// Disclosure. It only affects this instance.
-func (api *ContentAPI) Invalidate() {
+// the product catalogue or the disclosure text. It only affects this
+// instance.
+func (api *API) Invalidate() {
 	api.mu.Lock()
 	defer api.mu.Unlock()
 	cur := api.snap.Load()
@@ -466,7 +450,7 @@ func (api *ContentAPI) Invalidate() {
 
 // install makes s current and brings the search index in line with it.
 // The caller holds mu.
-func (api *ContentAPI) install(s *snapshot) {
+func (api *API) install(s *snapshot) {
 	api.snap.Store(s)
 	for id := range api.indexed {
 		if s.entries[id] == nil {
@@ -477,7 +461,7 @@ func (api *ContentAPI) install(s *snapshot) {
 	for id, e := range s.entries {
 		if api.indexed[id] != e.a.Version {
 			api.index.Put(search.Doc{ID: id, Title: e.a.Title, Summary: e.a.Excerpt,
-				Tags: e.a.Tags, Body: htmlText(e.a.BodyHTML)})
+				Tags: e.a.Tags, Body: cms.PlainText(e.a.BodyHTML)})
 			api.indexed[id] = e.a.Version
 		}
 	}
@@ -487,7 +471,7 @@ func (api *ContentAPI) install(s *snapshot) {
 // come due since the snapshot was built, a new one shows it, without
 // waiting for the scheduler to publish it: readers see it at its time, on
 // every instance.
-func (api *ContentAPI) current() *snapshot {
+func (api *API) current() *snapshot {
 	s := api.snap.Load()
 	if s.nextDue.IsZero() {
 		return s
@@ -498,7 +482,7 @@ func (api *ContentAPI) current() *snapshot {
 	return s
 }
 
-func (api *ContentAPI) advance(now time.Time) *snapshot {
+func (api *API) advance(now time.Time) *snapshot {
 	api.mu.Lock()
 	defer api.mu.Unlock()
 	s := api.snap.Load()
@@ -522,7 +506,7 @@ func cloneMap[K comparable, V any](m map[K]V) map[K]V {
 // shared by successive snapshots until their article changes, so an edit
 // of one article renders only that one again.
 type entry struct {
-	a *Article // never modified; the source body is dropped
+	a *cms.Article // never modified; the source body is dropped
 	// at is when readers see the article published: its publishedAt, or
 	// the publishAt of a scheduled one.
 	at        time.Time
@@ -536,11 +520,11 @@ type entry struct {
 	item     []byte
 }
 
-func (api *ContentAPI) newEntry(a *Article) *entry {
-	b := a.clone()
+func (api *API) newEntry(a *cms.Article) *entry {
+	b := a.Clone()
 	b.Body = ""
-	e := &entry{a: b, authorSlug: Slugify(b.Author.Name), categorySlug: Slugify(b.Category)}
-	if b.Status == StatusScheduled && b.PublishAt != nil {
+	e := &entry{a: b, authorSlug: cms.Slugify(b.Author.Name), categorySlug: cms.Slugify(b.Category)}
+	if b.Status == cms.StatusScheduled && b.PublishAt != nil {
 		e.at, e.scheduled = *b.PublishAt, true
 	} else if b.PublishedAt != nil {
 		e.at = *b.PublishedAt
@@ -549,7 +533,7 @@ func (api *ContentAPI) newEntry(a *Article) *entry {
 }
 
 // article is the rendered JSON of the article.
-func (e *entry) article(api *ContentAPI) *rendered {
+func (e *entry) article(api *API) *rendered {
 	e.fullOnce.Do(func() {
 		at := e.at
 		e.full = newRendered(jsonType, api.renderArticle(e.a, &at))

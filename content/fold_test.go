@@ -1,10 +1,12 @@
-package cms_test
+package content_test
 
 import (
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/wellness/cms/internal/testenv"
 
 	"github.com/wellness/cms/auth"
 )
@@ -15,15 +17,15 @@ import (
 func TestOneFold(t *testing.T) {
 	s, _ := newContentAPI(t)
 	token, _ := s.User(t, auth.Editor)
-	a := publish(t, s, token, map[string]any{"title": "Массаж при хронической боли", "body": "<p>Тёплые руки.</p>"})
-	publish(t, s, token, map[string]any{"title": "Massage for chronic pain relief"})
+	a := testenv.Publish(t, s, token, map[string]any{"title": "Массаж при хронической боли", "body": "<p>Тёплые руки.</p>"})
+	testenv.Publish(t, s, token, map[string]any{"title": "Massage for chronic pain relief"})
 	if a.Slug != "massazh-pri-khronicheskoi-boli" {
 		t.Errorf("slug = %q, want massazh-pri-khronicheskoi-boli", a.Slug)
 	}
 	authoring := func(q string) string {
 		t.Helper()
-		r := do(t, s, token, "GET", "/api/v1/articles?q="+url.QueryEscape(q), nil)
-		wantStatus(t, r, http.StatusOK)
+		r := testenv.Call(t, s, token, "GET", "/api/v1/articles?q="+url.QueryEscape(q), nil)
+		testenv.WantStatus(t, r, http.StatusOK)
 		var page struct {
 			Items []struct {
 				Slug string `json:"slug"`

@@ -1,6 +1,10 @@
-package cms
+package content
 
-import "context"
+import (
+	"context"
+
+	"github.com/wellness/cms/cms"
+)
 
 // The webhook events of articles: what readers can see change.
 const (
@@ -20,8 +24,8 @@ type ArticleEvent struct {
 	Slug string `json:"slug"`
 	// PreviousSlug is set when the change moved the article to a new
 	// slug; the old one now redirects.
-	PreviousSlug string `json:"previousSlug,omitempty"`
-	Status       Status `json:"status"`
+	PreviousSlug string     `json:"previousSlug,omitempty"`
+	Status       cms.Status `json:"status"`
 	// URL is the article's canonical page URL.
 	URL string `json:"url"`
 }
@@ -29,15 +33,15 @@ type ArticleEvent struct {
 // eventOf names the webhook event of a change, or "" when readers cannot
 // see the difference (a draft edited, an article scheduled). Archiving is
 // article.deleted: the content API stops serving the article for good.
-func eventOf(c Change) string {
-	was := c.Prev != nil && c.Prev.Status == StatusPublished
-	is := c.Next.Status == StatusPublished
+func eventOf(c cms.Change) string {
+	was := c.Prev != nil && c.Prev.Status == cms.StatusPublished
+	is := c.Next.Status == cms.StatusPublished
 	switch {
 	case !was && is:
 		return EventArticlePublished
 	case was && is:
 		return EventArticleUpdated
-	case was && c.Next.Status == StatusArchived:
+	case was && c.Next.Status == cms.StatusArchived:
 		return EventArticleDeleted
 	case was:
 		return EventArticleUnpublished
@@ -45,19 +49,19 @@ func eventOf(c Change) string {
 	return ""
 }
 
-// emit reports a change through Emit. The event is queued in the outbox
+// report sends a change to webhooks through Options.Emit. The event is queued in the outbox
 // before the write returns; a failure to queue is logged, since the change
 // itself is stored.
-func (api *ContentAPI) emit(ctx context.Context, c Change) {
+func (api *API) report(ctx context.Context, c cms.Change) {
 	event := eventOf(c)
-	if api.Emit == nil || event == "" {
+	if api.emit == nil || event == "" {
 		return
 	}
 	data := ArticleEvent{ID: c.Next.ID, Slug: c.Next.Slug, Status: c.Next.Status, URL: api.pageURL(c.Next)}
 	if c.Prev != nil && c.Prev.Slug != c.Next.Slug {
 		data.PreviousSlug = c.Prev.Slug
 	}
-	if err := api.Emit(ctx, event, data); err != nil {
+	if err := api.emit(ctx, event, data); err != nil {
 		api.log.Error("could not queue a webhook event", "event", event, "article", c.Next.ID, "err", err)
 	}
 }

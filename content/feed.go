@@ -1,4 +1,4 @@
-package cms
+package content
 
 import (
 	"encoding/xml"
@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wellness/cms/cms"
 
 	"github.com/gin-gonic/gin"
 
@@ -18,7 +20,7 @@ const FeedItems = 50
 // articleLink is an article's page on the site: <public URL>/articles/<slug>.
 // Feeds and the sitemap list the site's own pages, whatever canonical URL
 // an author set.
-func (api *ContentAPI) articleLink(a *Article) string {
+func (api *API) articleLink(a *cms.Article) string {
 	return api.publicURL + "/articles/" + a.Slug
 }
 
@@ -65,7 +67,7 @@ type (
 // renderFeed is the RSS feed of the latest articles: summaries only, never
 // bodies (Amazon does not allow its affiliate links in feeds, and readers
 // should come to the site).
-func (api *ContentAPI) renderFeed(s *snapshot) *rendered {
+func (api *API) renderFeed(s *snapshot) *rendered {
 	ch := rssChannel{
 		Title: feedText(api.siteName), Link: api.publicURL + "/",
 		Description: feedHTML("Latest articles from " + api.siteName),
@@ -121,7 +123,7 @@ func marshalXML(v any) []byte {
 	return append([]byte(xml.Header), b...)
 }
 
-func (api *ContentAPI) handleFeed(c *gin.Context) error {
+func (api *API) handleFeed(c *gin.Context) error {
 	s := api.current()
 	s.feedOnce.Do(func() { s.feed = api.renderFeed(s) })
 	send(c, s.feed, api.cacheControl)
@@ -151,7 +153,7 @@ type (
 // SetSitemapMaxURLs changes how many URLs one sitemap file holds before
 // /sitemap.xml becomes an index of /sitemaps/<n>.xml files (tests lower
 // it). It applies from the next snapshot.
-func (api *ContentAPI) SetSitemapMaxURLs(n int) {
+func (api *API) SetSitemapMaxURLs(n int) {
 	if n < 1 {
 		n = DefaultSitemapMaxURLs
 	}
@@ -163,7 +165,7 @@ func (api *ContentAPI) SetSitemapMaxURLs(n int) {
 // 1.. the files of the index. Articles are listed oldest first, so a file
 // changes only when one of its articles does and new ones go to the last.
 // It returns nil for a file that does not exist.
-func (api *ContentAPI) sitemap(s *snapshot, n int) *rendered {
+func (api *API) sitemap(s *snapshot, n int) *rendered {
 	s.siteMu.Lock()
 	defer s.siteMu.Unlock()
 	if r, ok := s.sitemaps[n]; ok {
@@ -197,7 +199,7 @@ func (api *ContentAPI) sitemap(s *snapshot, n int) *rendered {
 // oldest returns the i-th visible article counting from the oldest.
 func oldest(s *snapshot, i int) *entry { return s.visible[len(s.visible)-1-i] }
 
-func (api *ContentAPI) renderURLSet(s *snapshot, from, to int) *rendered {
+func (api *API) renderURLSet(s *snapshot, from, to int) *rendered {
 	set := urlSet{NS: sitemapNS, URLs: make([]sitemapURL, 0, to-from)}
 	for i := from; i < to; i++ {
 		a := oldest(s, i).a
@@ -217,12 +219,12 @@ func lastMod(s *snapshot, from, to int) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func (api *ContentAPI) handleSitemap(c *gin.Context) error {
+func (api *API) handleSitemap(c *gin.Context) error {
 	send(c, api.sitemap(api.current(), 0), api.cacheControl)
 	return nil
 }
 
-func (api *ContentAPI) handleSitemapPage(c *gin.Context) error {
+func (api *API) handleSitemapPage(c *gin.Context) error {
 	num, ok := strings.CutSuffix(c.Param("page"), ".xml")
 	n, err := strconv.Atoi(num)
 	if !ok || err != nil || n < 1 || strconv.Itoa(n) != num {

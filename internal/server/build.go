@@ -1,0 +1,113 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wellness/cms/affiliate"
+	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/cms"
+	"github.com/wellness/cms/content"
+	"github.com/wellness/cms/internal/mongodb"
+	"github.com/wellness/cms/webhook"
+)
+
+// Services are the feature services of one process, each given its
+// collaborators when it is built. Build is the only place that wires them,
+// so the server and every command-line tool (resanitize, and the coming
+// import and export) work on the same service: a tool's write renders its
+// links, checks its products and reaches webhooks and readers exactly as
+// the server's does.
+//
+// The path of a write: a handler in cms checks the request, cms's rules
+// decide who may do it (cms/permissions.go), the store commits it, the
+// change is logged and the shared generation raised (cms/changes.go); on
+// this instance the content API applies it before the write returns and
+// queues its webhook event, and every other instance's content API picks
+// it up at its next poll. A read of the content API is answered from its
+// in-memory snapshot, never the database.
+type Services struct {
+	Auth      *auth.Service
+	Webhooks  *webhook.Service
+	Affiliate *affiliate.Service
+	Articles  *cms.Service
+	Content   *content.API
+}
+
+// Build constructs and wires every feature service over db and creates
+// their indexes. Nothing is loaded or started: the server calls Start,
+// a tool calls Load.
+func Build(ctx context.Context, db *mongodb.DB, cfg Options) (*Services, error) {
+	return build(ctx, db, cfg, nil)
+}
+
+// build is Build with the registry the click metrics go to (nil: none).
+func build(ctx context.Context, db *mongodb.DB, cfg Options, reg prometheus.Registerer) (*Services, error) {
+	cfg = cfg.withDefaults()
+	s := &Services{}
+	s.Auth = auth.New(auth.NewStore(db.Database), auth.Options{Keys: cfg.Keys, Now: cfg.Now, Logger: cfg.Logger})
+	s.Webhooks = webhook.New(db.Database, webhook.Options{Events: content.Events,
+		AllowPrivate: cfg.WebhookAllowPrivate, Now: cfg.Now, Logger: cfg.Logger})
+	aff, err := affiliate.New(db.Database, affiliate.Options{
+		PublicURL: cfg.PublicURL, DataDir: cfg.DataDir, AmazonTags: cfg.AmazonTags,
+		TrustedProxies: cfg.TrustedProxies, Registerer: reg, Crawlers: cfg.Crawlers,
+		Logger: cfg.Logger, Now: cfg.Now,
+		// A product that published articles show may not be deleted. The
+		// articles are built below, before anything can delete.
+		UsedBy: func(ctx context.Context, code string) ([]string, error) {
+			return s.Articles.PublishedSlugsUsing(ctx, code)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Affiliate = aff
+	s.Articles = cms.New(db.Database, cms.Options{Now: cfg.Now, Logger: cfg.Logger, Affiliate: aff})
+	s.Content = content.New(s.Articles, content.Options{PublicURL: cfg.PublicURL,
+		CacheControl: cfg.ContentCacheControl, Catalogue: aff, Emit: s.Webhooks.Emit,
+		Now: cfg.Now, Logger: cfg.Logger})
+	// The content API follows every article change this instance commits
+	// (before the write returns) and every catalogue change.
+	s.Articles.OnChange(s.Content.ArticleChanged)
+	aff.OnReload = s.Content.Invalidate // until the catalogue has a change feed of its own
+
+	for _, ensure := range []func(context.Context) error{
+		s.Auth.Store().EnsureIndexes, s.Webhooks.EnsureIndexes, aff.EnsureIndexes, s.Articles.EnsureIndexes,
+	} {
+		if err := ensure(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Load readies the services for a command-line tool: the catalogue, which
+// tags links and checks products. Tools start no background loop.
+func (s *Services) Load(ctx context.Context) error {
+	return s.Affiliate.Load(ctx)
+}
+
+// Start readies the services for serving: the catalogue and the click
+// writer, then every readable article.
+func (s *Services) Start(ctx context.Context) error {
+	if err := s.Affiliate.Start(ctx); err != nil {
+		return err
+	}
+	if err := s.Content.Start(ctx); err != nil {
+		return fmt.Errorf("content: %w", err)
+	}
+	return nil
+}
+
+// Loops are the background loops a serving process runs until shutdown.
+func (s *Services) Loops() []func(context.Context) {
+	return []func(context.Context){
+		s.Auth.RunCleanup,
+		s.Webhooks.Run,
+		func(ctx context.Context) { s.Articles.RunScheduler(ctx, s.Content.DueHint) },
+		s.Content.RunSync,
+		s.Affiliate.RunSync,
+	}
+}
