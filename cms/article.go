@@ -1,7 +1,9 @@
-// Package cms holds articles: the authoring side (create, edit, review,
-// publish, revisions) and the public content API built on it. Article
-// bodies pass through one HTML pipeline on every write, so what is stored
-// is what may be served.
+// Package cms holds articles, the authoring side: create, edit, review,
+// schedule, publish and revisions, with the rules of who may do which
+// (permissions.go) and one HTML pipeline every body passes through on
+// every write, so what is stored is what may be served. What readers see is
+// built from it by package content, which reads articles only through the
+// exported read API in changes.go and the OnChange listener.
 package cms
 
 import (

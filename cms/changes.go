@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -84,7 +86,7 @@ func (s *Service) OnChange(fn func(ctx context.Context, c Change)) {
 // within a poll.
 func (s *Service) changed(ctx context.Context, prev, next *Article) {
 	if prev.Readable() || next.Readable() {
-		err := s.store.insertContentChange(ctx, prev, next)
+		err := s.store.insertContentChange(ctx, Change{Prev: prev, Next: next})
 		if err == nil {
 			err = s.store.bumpContentGeneration(ctx)
 		}
@@ -190,13 +192,11 @@ func (s *store) changes() *mongo.Collection {
 
 // insertContentChange logs the change from prev to next; logging the same
 // change twice is fine.
-func (s *store) insertContentChange(ctx context.Context, prev, next *Article) error {
+func (s *store) insertContentChange(ctx context.Context, c Change) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mongodb.OpTimeout)
 	defer cancel()
-	slugs := []string{next.Slug}
-	if prev != nil && prev.Slug != next.Slug {
-		slugs = append(slugs, prev.Slug)
-	}
+	next := c.Next
+	slugs := slices.Sorted(maps.Keys(c.Slugs()))
 	_, err := s.changes().InsertOne(ctx, ContentChange{ID: fmt.Sprintf("%s/%d", next.ID, next.Version),
 		ArticleID: next.ID, Version: next.Version, Slugs: slugs, At: time.Now().UTC()})
 	if err != nil && !mongo.IsDuplicateKeyError(err) {
@@ -281,8 +281,8 @@ func (s *store) findReadableArticles(ctx context.Context) ([]*Article, error) {
 	return out, nil
 }
 
-// findSlugMap returns every reserved slug and the article it names.
-func (s *store) findSlugMap(ctx context.Context) (map[string]string, error) {
+// findSlugHistory returns every reserved slug and the article it names.
+func (s *store) findSlugHistory(ctx context.Context) (SlugHistory, error) {
 	ctx, cancel := context.WithTimeout(ctx, reloadTimeout)
 	defer cancel()
 	cur, err := s.slugs.Find(ctx, bson.D{}, options.Find().
@@ -294,7 +294,7 @@ func (s *store) findSlugMap(ctx context.Context) (map[string]string, error) {
 	if err := cur.All(ctx, &recs); err != nil {
 		return nil, mongodb.Err("read slugs", err)
 	}
-	out := make(map[string]string, len(recs))
+	out := make(SlugHistory, len(recs))
 	for _, r := range recs {
 		out[r.Slug] = r.ArticleID
 	}
@@ -348,9 +348,9 @@ func (s *Service) ReadableArticles(ctx context.Context) ([]*Article, error) {
 	return s.store.findReadableArticles(ctx)
 }
 
-// SlugMap is every slug ever reserved and the article it names.
-func (s *Service) SlugMap(ctx context.Context) (map[string]string, error) {
-	return s.store.findSlugMap(ctx)
+// SlugHistory is every slug ever reserved and the article it names.
+func (s *Service) SlugHistory(ctx context.Context) (SlugHistory, error) {
+	return s.store.findSlugHistory(ctx)
 }
 
 // ArticlesByID reads the articles with these IDs; missing ones are left

@@ -88,3 +88,46 @@ func titleKey(title string) string {
 	}
 	return " " + strings.Join(words, " ")
 }
+
+// SlugHistory is which article each slug names. Slugs are never released:
+// an article's current slug is its own Slug field, and every other slug
+// that names it is a former one, from which readers are redirected to the
+// current. The slug collection stores it (SlugRecord), a change carries
+// its part (Change.Slugs), and the content API holds all of it.
+type SlugHistory map[string]string
+
+// Redirect says where a request for slug goes: to article id, and, when
+// slug is a former one of that article, with a redirect to current (the
+// article's slug now). ok is false for a slug no article holds.
+func (h SlugHistory) Redirect(slug string, current func(id string) (string, bool)) (id, to string, ok bool) {
+	id, ok = h[slug]
+	if !ok {
+		return "", "", false
+	}
+	cur, ok := current(id)
+	if !ok {
+		return "", "", false
+	}
+	if cur != slug {
+		return id, cur, true
+	}
+	return id, "", true
+}
+
+// Slugs is what the change adds to the slug history: the article's slug
+// and, when the change moved it, the former one, which now redirects.
+func (c Change) Slugs() SlugHistory {
+	h := SlugHistory{c.Next.Slug: c.Next.ID}
+	if prev := c.PreviousSlug(); prev != "" {
+		h[prev] = c.Next.ID
+	}
+	return h
+}
+
+// PreviousSlug is the slug the change moved the article from, or "".
+func (c Change) PreviousSlug() string {
+	if c.Prev != nil && c.Prev.Slug != c.Next.Slug {
+		return c.Prev.Slug
+	}
+	return ""
+}

@@ -154,7 +154,7 @@ func New(articles *cms.Service, o Options) *API {
 	api.sitemapMax.Store(DefaultSitemapMaxURLs)
 	api.robots = newRendered("text/plain; charset=utf-8", []byte(
 		"User-agent: *\nDisallow: /api/\nDisallow: /go/\n\nSitemap: "+pub+"/sitemap.xml\n"))
-	api.snap.Store(buildSnapshot(map[string]*entry{}, map[string]string{}, map[string]int64{}, o.Now()))
+	api.snap.Store(buildSnapshot(map[string]*entry{}, cms.SlugHistory{}, map[string]int64{}, o.Now()))
 	return api
 }
 
@@ -256,7 +256,7 @@ func (api *API) catchUp(ctx context.Context) error {
 		return err
 	}
 	known := api.snap.Load().versions
-	slugs := map[string]string{}
+	slugs := cms.SlugHistory{}
 	var need []string
 	for _, c := range changes {
 		for _, slug := range c.Slugs {
@@ -314,7 +314,7 @@ func (api *API) reload(ctx context.Context) (int64, error) {
 	} else if fetched, err = api.articles.ArticlesByID(ctx, need); err != nil {
 		return 0, err
 	}
-	slugs, err := api.articles.SlugMap(ctx)
+	slugs, err := api.articles.SlugHistory(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -383,17 +383,13 @@ func (api *API) ArticleChanged(ctx context.Context, c cms.Change) {
 // even for changes readers cannot see, so that a draft's former slugs
 // redirect from the moment it is published.
 func (api *API) apply(c cms.Change) {
-	slugs := map[string]string{c.Next.Slug: c.Next.ID}
-	if c.Prev != nil {
-		slugs[c.Prev.Slug] = c.Next.ID
-	}
-	api.applyArticles([]*cms.Article{c.Next}, slugs)
+	api.applyArticles([]*cms.Article{c.Next}, c.Slugs())
 }
 
 // applyArticles installs a snapshot with the given versions of articles
 // and slug reservations. A version older than one already known is
 // ignored: a reload or another path got there first.
-func (api *API) applyArticles(list []*cms.Article, slugs map[string]string) {
+func (api *API) applyArticles(list []*cms.Article, slugs cms.SlugHistory) {
 	api.mu.Lock()
 	defer api.mu.Unlock()
 	cur := api.snap.Load()
@@ -556,9 +552,9 @@ func (e *entry) listItem() []byte {
 type snapshot struct {
 	asOf     time.Time
 	entries  map[string]*entry // readable articles by ID, scheduled ones included
-	slugs    map[string]string // every slug ever reserved → article ID
-	versions map[string]int64  // every article's latest known version
-	visible  []*entry          // what readers see, newest first
+	slugs    cms.SlugHistory
+	versions map[string]int64 // every article's latest known version
+	visible  []*entry         // what readers see, newest first
 	// nextDue is when the next scheduled article appears; zero if none.
 	nextDue time.Time
 	// firstScheduled is the earliest publication time of a scheduled
@@ -577,7 +573,7 @@ type snapshot struct {
 	sitemaps map[int]*rendered // 0 = /sitemap.xml, n = /sitemaps/n.xml
 }
 
-func buildSnapshot(entries map[string]*entry, slugs map[string]string, versions map[string]int64, now time.Time) *snapshot {
+func buildSnapshot(entries map[string]*entry, slugs cms.SlugHistory, versions map[string]int64, now time.Time) *snapshot {
 	s := &snapshot{asOf: now, entries: entries, slugs: slugs, versions: versions, sitemaps: map[int]*rendered{}}
 	s.visible = make([]*entry, 0, len(entries))
 	for _, e := range entries {

@@ -58,9 +58,7 @@ func (api *API) report(ctx context.Context, c cms.Change) {
 		return
 	}
 	data := ArticleEvent{ID: c.Next.ID, Slug: c.Next.Slug, Status: c.Next.Status, URL: api.pageURL(c.Next)}
-	if c.Prev != nil && c.Prev.Slug != c.Next.Slug {
-		data.PreviousSlug = c.Prev.Slug
-	}
+	data.PreviousSlug = c.PreviousSlug()
 	if err := api.emit(ctx, event, data); err != nil {
 		api.log.Error("could not queue a webhook event", "event", event, "article", c.Next.ID, "err", err)
 	}

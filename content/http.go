@@ -160,17 +160,19 @@ func (api *API) handleArticle(c *gin.Context) error {
 		}
 	}
 	s := api.current()
-	id, ok := s.slugs[slug]
+	var e *entry
+	_, to, ok := s.slugs.Redirect(slug, func(id string) (string, bool) {
+		if e = s.visibleEntry(id); e == nil {
+			return "", false
+		}
+		return e.a.Slug, true
+	})
 	if !ok {
 		return articleNotFound()
 	}
-	e := s.visibleEntry(id)
-	if e == nil {
-		return articleNotFound()
-	}
-	if e.a.Slug != slug {
+	if to != "" {
 		h := c.Writer.Header()
-		h["Location"] = []string{strings.TrimSuffix(c.FullPath(), ":slug") + e.a.Slug}
+		h["Location"] = []string{strings.TrimSuffix(c.FullPath(), ":slug") + to}
 		h["Cache-Control"] = api.cacheControl
 		h["Vary"] = varyHeader
 		c.Status(http.StatusMovedPermanently)
