@@ -2,7 +2,6 @@ package affiliate
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"path"
@@ -103,13 +102,6 @@ func (s *Service) handleListProducts(c *gin.Context) error {
 	}
 	var f problem.Fields
 	filter := ProductFilter{Limit: q.Limit(&f, 20, 100)}
-	if v, ok := q["cursor"]; ok {
-		after, ok := decodeProductCursor(v)
-		if !ok {
-			f.Add("cursor", "is not a cursor from an earlier page")
-		}
-		filter.After = after
-	}
 	if v, ok := q["archived"]; ok {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -117,6 +109,8 @@ func (s *Service) handleListProducts(c *gin.Context) error {
 		}
 		filter.Archived = &b
 	}
+	scope := productsScope(filter.Archived)
+	filter.After = productCursor(q, &f, scope)
 	if err := f.Err(); err != nil {
 		return err
 	}
@@ -130,7 +124,7 @@ func (s *Service) handleListProducts(c *gin.Context) error {
 	next := ""
 	if len(ps) > want {
 		ps = ps[:want]
-		next = encodeProductCursor(ps[want-1].Code)
+		next = encodeProductCursor(scope, ps[want-1].Code)
 	}
 	items := make([]productView, len(ps))
 	for i := range ps {
@@ -141,25 +135,30 @@ func (s *Service) handleListProducts(c *gin.Context) error {
 	return nil
 }
 
-// encodeProductCursor is the product list's cursor: the code of the last
-// product shown.
-func encodeProductCursor(code string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(code))
+// productsScope names the product list with its archived filter (nil:
+// any), so a cursor pages only the list it came from.
+func productsScope(archived *bool) string {
+	if archived == nil {
+		return "affiliate.products"
+	}
+	return "affiliate.products\x00archived=" + strconv.FormatBool(*archived)
 }
 
-// decodeProductCursor returns the code a cursor names, or false when the
-// API did not write it. Only the exact text encodeProductCursor writes is
-// accepted (the decoder alone would also take stray bits and line
-// breaks), so every position has one cursor.
-func decodeProductCursor(cur string) (string, bool) {
-	if len(cur) > base64.RawURLEncoding.EncodedLen(64) {
-		return "", false
+// encodeProductCursor is the product list's cursor: the code of the last
+// product shown.
+func encodeProductCursor(scope, code string) string {
+	return web.EncodeCursor(scope, code)
+}
+
+// productCursor returns the code q's cursor names ("" when there is none),
+// or adds a field error on cursor when it is not one encodeProductCursor
+// wrote for scope.
+func productCursor(q web.Query, f *problem.Fields, scope string) string {
+	var code string
+	if !q.Cursor(f, scope, func() bool { return ValidCode(code) }, &code) {
+		return ""
 	}
-	after, err := base64.RawURLEncoding.DecodeString(cur)
-	if err != nil || !codePattern.Match(after) || encodeProductCursor(string(after)) != cur {
-		return "", false
-	}
-	return string(after), true
+	return code
 }
 
 func (s *Service) handleUpdateProduct(c *gin.Context) error {

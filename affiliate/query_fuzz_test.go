@@ -73,26 +73,41 @@ func FuzzParseStatsQuery(f *testing.F) {
 }
 
 // FuzzProductCursor: the product list's cursor never panics, decodes only
-// as the API writes it (one cursor per position), and every code
-// round-trips.
+// as the API writes it (one cursor per position) and only for its own list
+// (archived or not), and every code round-trips.
 func FuzzProductCursor(f *testing.F) {
-	for _, s := range []string{"", "cm9sbGVy", "YWI", "YWJ", "YWI=", "%ZZ", "cm9sbGVy\n", "LS0", "QUJD", "AA"} {
+	all, archived := productsScope(nil), productsScope(new(true))
+	for _, s := range []string{"", "cm9sbGVy", "YWI", "YWJ", "YWI=", "%ZZ", "cm9sbGVy\n", "LS0", "QUJD", "AA",
+		encodeProductCursor(all, "roller"), encodeProductCursor(archived, "roller") + "\n", encodeProductCursor(all, "Roller")} {
 		f.Add(s)
 	}
+	decode := func(scope, cur string) (string, problem.Fields) {
+		var fields problem.Fields
+		return productCursor(web.Query{"cursor": cur}, &fields, scope), fields
+	}
 	f.Fuzz(func(t *testing.T, cur string) {
-		code, ok := decodeProductCursor(cur)
-		if ok {
-			if !ValidCode(code) {
-				t.Fatalf("%q decodes to %q, not a code", cur, code)
+		for _, scope := range []string{all, archived} {
+			code, fields := decode(scope, cur)
+			if (code == "") == (len(fields) == 0) || len(fields) > 1 {
+				t.Fatalf("%q: code %q with field errors %v", cur, code, fields)
 			}
-			if enc := encodeProductCursor(code); enc != cur {
-				t.Fatalf("%q decodes to %q, which the API writes as %q", cur, code, enc)
+			if code != "" {
+				if !ValidCode(code) {
+					t.Fatalf("%q decodes to %q, not a code", cur, code)
+				}
+				if enc := encodeProductCursor(scope, code); enc != cur {
+					t.Fatalf("%q decodes to %q, which the API writes as %q", cur, code, enc)
+				}
+			}
+			if ValidCode(cur) {
+				if back, fields := decode(scope, encodeProductCursor(scope, cur)); back != cur {
+					t.Fatalf("code %q: cursor %q decodes to %q (%v)", cur, encodeProductCursor(scope, cur), back, fields)
+				}
 			}
 		}
-		if ValidCode(cur) {
-			back, ok := decodeProductCursor(encodeProductCursor(cur))
-			if !ok || back != cur {
-				t.Fatalf("code %q: cursor %q decodes to %q (%v)", cur, encodeProductCursor(cur), back, ok)
+		if c, _ := decode(all, cur); c != "" {
+			if other, _ := decode(archived, cur); other != "" {
+				t.Fatalf("%q decodes for both lists", cur)
 			}
 		}
 	})

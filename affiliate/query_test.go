@@ -79,18 +79,32 @@ func TestQueryStrictness(t *testing.T) {
 		})
 	}
 
-	// Values the routes check themselves.
-	for _, tc := range []struct{ path, field string }{
-		{"/api/v1/products?limit=0", "limit"},
-		{"/api/v1/products?limit=101", "limit"},
-		{"/api/v1/products?cursor=" + "cm9sbGVy" + "x", "cursor"},
-		{"/api/v1/products?cursor=YWJ", "cursor"},         // "ab" with a stray bit: not a cursor the API wrote
-		{"/api/v1/products?cursor=cm9sbGVy%0A", "cursor"}, // "roller" with a line break (found by FuzzProductCursor)
-		{"/api/v1/products?archived=maybe", "archived"},
+	// Values the routes check themselves. A cursor is taken only exactly
+	// as the API wrote it, and only by the list it came from.
+	var page struct {
+		NextCursor string `json:"nextCursor"`
+	}
+	s.Do(testenv.Request{Path: "/api/v1/products?limit=1", Token: editor}).JSON(t, &page)
+	cur := page.NextCursor
+	if cur == "" {
+		t.Fatal("no next cursor")
+	}
+	const notOurs, otherList = "is not a cursor this API returned", "belongs to a list with other filters"
+	for _, tc := range []struct{ path, field, msg string }{
+		{"/api/v1/products?limit=0", "limit", ""},
+		{"/api/v1/products?limit=101", "limit", ""},
+		{"/api/v1/products?cursor=" + cur + "x", "cursor", notOurs},
+		{"/api/v1/products?cursor=" + cur + "%0A", "cursor", notOurs}, // a line break (found by FuzzProductCursor)
+		{"/api/v1/products?cursor=cm9sbGVy", "cursor", notOurs},       // the old cursor of "roller"
+		{"/api/v1/products?archived=false&cursor=" + cur, "cursor", otherList},
+		{"/api/v1/products?archived=maybe", "archived", ""},
 	} {
 		r := s.Do(testenv.Request{Path: tc.path, Token: editor})
 		if r.Status != http.StatusBadRequest || !namesField(t, r, tc.field) {
 			t.Errorf("%s: %d %s, want 400 naming %s", tc.path, r.Status, r.Body, tc.field)
+		}
+		if tc.msg != "" {
+			r.WantField(t, tc.field, tc.msg)
 		}
 	}
 	if r := s.Do(testenv.Request{Method: "DELETE", Path: "/api/v1/products/roller?force=maybe", Token: editor}); r.Status != 400 || !namesField(t, r, "force") {

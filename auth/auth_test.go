@@ -550,7 +550,8 @@ func TestUserCRUD(t *testing.T) {
 	if len(page.Items) != 1 || page.Items[0].ID == first {
 		t.Fatalf("page 2: %s", r.Body)
 	}
-	for _, q := range []string{"limit=0", "limit=101", "limit=ten", "cursor=%24gt", "sort=name"} {
+	for _, q := range []string{"limit=0", "limit=101", "limit=ten", "cursor=%24gt", "sort=name",
+		"cursor=" + base64.RawURLEncoding.EncodeToString([]byte(first))} { // the cursor of old
 		if r := s.Do(testenv.Request{Path: "/api/v1/users?" + q, Token: admin}); r.Status != 400 {
 			t.Errorf("?%s: %d, want 400", q, r.Status)
 		}

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"encoding/base64"
 	"net/http"
 	"regexp"
 
@@ -165,7 +164,7 @@ func (s *Service) handleListUsers(c *gin.Context) error {
 	}{Items: []UserView{}}
 	for i := range users {
 		if i == limit {
-			out.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(users[i-1].ID))
+			out.NextCursor = web.EncodeCursor(usersScope, users[i-1].ID)
 			break
 		}
 		out.Items = append(out.Items, users[i].View())
@@ -175,8 +174,12 @@ func (s *Service) handleListUsers(c *gin.Context) error {
 	return nil
 }
 
-// pageParams reads limit (1..100, default 20) and an opaque cursor; any
-// other query parameter or a bad value is a 400.
+// usersScope names the user list, the scope of its cursors.
+const usersScope = "auth.users"
+
+// pageParams reads limit (1..100, default 20) and an opaque cursor (the
+// ID of the last user shown); any other query parameter or a bad value is
+// a 400.
 func pageParams(c *gin.Context) (limit int, after string, err error) {
 	q, err := web.ParseQuery(c, "limit", "cursor")
 	if err != nil {
@@ -184,12 +187,9 @@ func pageParams(c *gin.Context) (limit int, after string, err error) {
 	}
 	var f problem.Fields
 	limit = q.Limit(&f, 20, 100)
-	if v, ok := q["cursor"]; ok {
-		b, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil || !userIDPattern.Match(b) {
-			f.Add("cursor", "is not a cursor this list returned")
-		}
-		after = string(b)
+	var id string
+	if q.Cursor(&f, usersScope, func() bool { return userIDPattern.MatchString(id) }, &id) {
+		after = id
 	}
 	return limit, after, f.Err()
 }

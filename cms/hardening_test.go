@@ -90,6 +90,26 @@ func TestRevisionsPaging(t *testing.T) {
 	if len(versions) != 5 || versions[0] != 5 || versions[4] != 1 {
 		t.Errorf("versions = %v, want 5..1", versions)
 	}
+
+	// A cursor belongs to its article's revisions; the bare version
+	// number, the cursor of old, is not one.
+	other := createArticle(t, s, token, map[string]any{"title": "other"})
+	other = patch(t, s, token, other, map[string]any{"title": "other, again"})
+	var page struct {
+		NextCursor *string `json:"nextCursor"`
+	}
+	do(t, s, token, "GET", "/api/v1/articles/"+a.ID+"/revisions?limit=1", nil).JSON(t, &page)
+	if page.NextCursor == nil {
+		t.Fatal("no next cursor")
+	}
+	for _, tt := range []struct{ path, msg string }{
+		{"/api/v1/articles/" + other.ID + "/revisions?cursor=" + *page.NextCursor, "belongs to a list with other filters"},
+		{"/api/v1/articles/" + a.ID + "/revisions?cursor=5", "is not a cursor this API returned"},
+	} {
+		r := do(t, s, token, "GET", tt.path, nil)
+		wantStatus(t, r, http.StatusBadRequest)
+		r.WantField(t, "cursor", tt.msg)
+	}
 }
 
 // TestPreconditionMessages: a 412 says which version is current and a 428

@@ -194,13 +194,17 @@ func parseListQuery(c *gin.Context) (ListQuery, error) {
 		}
 	}
 	q.Limit = values.Limit(&f, 20, MaxListLimit)
-	if v, ok := values["cursor"]; ok {
-		q.Cursor = v
-		if !idPattern.MatchString(q.Cursor) {
-			f.Add("cursor", "is not a cursor this API returned")
-		}
+	var before string
+	if values.Cursor(&f, q.scope(), func() bool { return idPattern.MatchString(before) }, &before) {
+		q.Before = before
 	}
 	return q, f.Err()
+}
+
+// scope names the authoring list with q's filters, so a cursor pages
+// only the list it came from.
+func (q ListQuery) scope() string {
+	return "cms.articles\x00s=" + string(q.Status) + "\x00a=" + q.AuthorID + "\x00t=" + q.Tag + "\x00q=" + q.Q
 }
 
 func (s *Service) handleList(c *gin.Context) error {
@@ -217,7 +221,8 @@ func (s *Service) handleList(c *gin.Context) error {
 		resp.Items[i] = listItem{Article: a}
 	}
 	if next != "" {
-		resp.NextCursor = &next
+		cur := web.EncodeCursor(q.scope(), next)
+		resp.NextCursor = &cur
 	}
 	c.Header("Cache-Control", "private, no-cache")
 	c.PureJSON(http.StatusOK, resp)
@@ -225,7 +230,7 @@ func (s *Service) handleList(c *gin.Context) error {
 }
 
 // handleRevisions lists revisions newest first, limit at a time; the
-// cursor is the version of the last one shown (opaque to clients).
+// cursor carries the version of the last one shown, bound to the article.
 func (s *Service) handleRevisions(c *gin.Context) error {
 	values, err := web.ParseQuery(c, "limit", "cursor")
 	if err != nil {
@@ -233,13 +238,10 @@ func (s *Service) handleRevisions(c *gin.Context) error {
 	}
 	var f problem.Fields
 	limit := values.Limit(&f, 20, MaxListLimit)
+	scope := revisionsScope(c.Param("id"))
 	var below int64
-	if v, ok := values["cursor"]; ok {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 2 || strconv.FormatInt(n, 10) != v {
-			f.Add("cursor", "is not a cursor this API returned")
-		}
-		below = n
+	if !values.Cursor(&f, scope, func() bool { return below >= 2 }, &below) {
+		below = 0
 	}
 	if err := f.Err(); err != nil {
 		return err
@@ -248,11 +250,15 @@ func (s *Service) handleRevisions(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	page := web.NewPage(revs, limit, func(r *Revision) string { return strconv.FormatInt(r.Version, 10) })
+	page := web.NewPage(revs, limit, func(r *Revision) string { return web.EncodeCursor(scope, r.Version) })
 	c.Header("Cache-Control", "private, no-cache")
 	c.PureJSON(http.StatusOK, page)
 	return nil
 }
+
+// revisionsScope names an article's revision list, so a cursor pages only
+// the revisions of the article it came from.
+func revisionsScope(articleID string) string { return "cms.revisions\x00" + articleID }
 
 // revisionNumber parses :n; anything but a positive integer names no
 // revision.

@@ -455,6 +455,7 @@ func TestListArticles(t *testing.T) {
 	}
 	type page struct {
 		Items []struct {
+			ID       string  `json:"id"`
 			Title    string  `json:"title"`
 			Body     *string `json:"body"`
 			BodyHTML *string `json:"bodyHtml"`
@@ -515,6 +516,21 @@ func TestListArticles(t *testing.T) {
 	}
 	if got := strings.Join(seen, "|"); got != "Sleep hygiene|Yoga basics|Massage and sleep|Deep tissue massage|Crème brûlée for recovery" {
 		t.Errorf("paged = %q", got)
+	}
+	// A cursor pages only the list it came from, and only as it was written:
+	// the bare article ID it names, the cursor of old, is not one.
+	first := list(ed, "?limit=1")
+	if first.NextCursor == nil {
+		t.Fatal("no next cursor")
+	}
+	for _, tt := range []struct{ query, msg string }{
+		{"?status=draft&cursor=" + *first.NextCursor, "belongs to a list with other filters"},
+		{"?cursor=" + first.Items[0].ID, "is not a cursor this API returned"},
+		{"?cursor=" + *first.NextCursor + "%0A", "is not a cursor this API returned"},
+	} {
+		r := do(t, s, ed, "GET", "/api/v1/articles"+tt.query, nil)
+		wantStatus(t, r, http.StatusBadRequest)
+		r.WantField(t, "cursor", tt.msg)
 	}
 	for _, q := range []string{"?limit=0", "?limit=101", "?limit=ten", "?status=live", "?sort=title", "?tag=a&tag=b", "?cursor=nope", "?tag=Not%20a%20tag"} {
 		r := testenv.Call(t, s, ed, "GET", "/api/v1/articles"+q, nil)

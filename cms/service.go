@@ -622,15 +622,17 @@ type ListQuery struct {
 	AuthorID string
 	Tag      string
 	Q        string
-	Cursor   string
-	Limit    int
+	// Before is the ID of the last article of the page before (the
+	// decoded cursor): the page starts after it.
+	Before string
+	Limit  int
 }
 
 // List returns the articles the caller may see that match q, newest
-// first, and the cursor of the next page ("" at the end). Contributors
+// first, and the ID the next page starts before ("" at the end). Contributors
 // and authors see only their own, whatever author they ask for.
 func (s *Service) List(ctx context.Context, p *auth.Principal, q ListQuery) ([]*Article, string, error) {
-	f := ArticleFilter{Status: q.Status, AuthorID: q.AuthorID, Tag: q.Tag, Before: q.Cursor, Limit: q.Limit + 1}
+	f := ArticleFilter{Status: q.Status, AuthorID: q.AuthorID, Tag: q.Tag, Before: q.Before, Limit: q.Limit + 1}
 	if !p.AtLeast(auth.Editor) {
 		if q.AuthorID != "" && q.AuthorID != p.UserID {
 			return []*Article{}, "", nil

@@ -2,16 +2,14 @@ package webhook
 
 import (
 	"context"
-	"encoding/base64"
-	"errors"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/wellness/cms/internal/mongodb"
+	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/web"
 )
 
 // cursor is a position in a list ordered by (createdAt, _id): the last item
@@ -22,25 +20,28 @@ type cursor struct {
 	id string
 }
 
-// cursorAfter is the opaque cursor of the item (at, id). The database keeps
-// times to the millisecond, so that is all the cursor carries.
-func cursorAfter(at time.Time, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at.UnixMilli(), 10) + "." + id))
+// The scopes of the two lists: a hook list's cursor is refused by a
+// delivery list, and one hook's delivery cursor by another hook's list.
+const hooksScope = "webhook.hooks"
+
+func deliveriesScope(hookID string) string { return "webhook.deliveries\x00" + hookID }
+
+// cursorAfter is the opaque cursor of the item (at, id) in the list scope.
+// The database keeps times to the millisecond, so that is all the cursor
+// carries.
+func cursorAfter(scope string, at time.Time, id string) string {
+	return web.EncodeCursor(scope, at.UnixMilli(), id)
 }
 
-var errBadCursor = errors.New("not a list cursor")
-
-func parseCursor(s string) (*cursor, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, errBadCursor
+// queryCursor reads q's cursor of the list scope: nil when there is none,
+// a field error on cursor when it is not one cursorAfter wrote.
+func queryCursor(q web.Query, f *problem.Fields, scope string) *cursor {
+	var ms int64
+	var id string
+	if !q.Cursor(f, scope, func() bool { return ms >= 0 && idPattern.MatchString(id) }, &ms, &id) {
+		return nil
 	}
-	ms, id, ok := strings.Cut(string(b), ".")
-	n, err := strconv.ParseInt(ms, 10, 64)
-	if !ok || err != nil || n < 0 || !idPattern.MatchString(id) {
-		return nil, errBadCursor
-	}
-	return &cursor{at: time.UnixMilli(n).UTC(), id: id}, nil
+	return &cursor{at: time.UnixMilli(ms).UTC(), id: id}
 }
 
 // beyond is the filter for items after c in the order dir (1 ascending,

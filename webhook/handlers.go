@@ -45,20 +45,16 @@ func (s *Service) pathHook(c *gin.Context) (*Hook, error) {
 }
 
 // pageQuery reads a list route's query string: limit (1..100, default 20)
-// and an opaque cursor, nothing else (web.ParseQuery refuses unknown,
-// repeated, empty and malformed parameters).
-func pageQuery(c *gin.Context) (limit int, after *cursor, err error) {
+// and an opaque cursor of the list scope, nothing else (web.ParseQuery
+// refuses unknown, repeated, empty and malformed parameters).
+func pageQuery(c *gin.Context, scope string) (limit int, after *cursor, err error) {
 	q, err := web.ParseQuery(c, "limit", "cursor")
 	if err != nil {
 		return 0, nil, err
 	}
 	var f problem.Fields
 	limit = q.Limit(&f, 20, 100)
-	if v, ok := q["cursor"]; ok {
-		if after, err = parseCursor(v); err != nil {
-			f.Add("cursor", "is not a cursor this list returned")
-		}
-	}
+	after = queryCursor(q, &f, scope)
 	return limit, after, f.Err()
 }
 
@@ -69,7 +65,7 @@ func noQuery(c *gin.Context) error {
 }
 
 func (s *Service) handleList(c *gin.Context) error {
-	limit, after, err := pageQuery(c)
+	limit, after, err := pageQuery(c, hooksScope)
 	if err != nil {
 		return err
 	}
@@ -77,7 +73,7 @@ func (s *Service) handleList(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := web.NewPage(hooks, limit, func(h Hook) string { return cursorAfter(h.CreatedAt, h.ID) })
+	out := web.NewPage(hooks, limit, func(h Hook) string { return cursorAfter(hooksScope, h.CreatedAt, h.ID) })
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, out)
 	return nil
@@ -185,7 +181,7 @@ func (s *Service) handleDelete(c *gin.Context) error {
 // handleDeliveries lists the hook's deliveries, newest first, a page at a
 // time.
 func (s *Service) handleDeliveries(c *gin.Context) error {
-	limit, before, err := pageQuery(c)
+	limit, before, err := pageQuery(c, deliveriesScope(c.Param("id")))
 	if err != nil {
 		return err
 	}
@@ -197,7 +193,7 @@ func (s *Service) handleDeliveries(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := web.NewPage(ds, limit, func(d Delivery) string { return cursorAfter(d.CreatedAt, d.ID) })
+	out := web.NewPage(ds, limit, func(d Delivery) string { return cursorAfter(deliveriesScope(h.ID), d.CreatedAt, d.ID) })
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, out)
 	return nil

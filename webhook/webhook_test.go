@@ -521,4 +521,14 @@ func TestWebhookListsArePaged(t *testing.T) {
 			t.Fatalf("not newest first at %d", i)
 		}
 	}
+
+	// A cursor belongs to its list: a delivery cursor pages neither the
+	// hook list nor another hook's deliveries.
+	for _, other := range []string{"/api/v1/webhooks", "/api/v1/webhooks/" + hooks[1] + "/deliveries"} {
+		r := s.Do(testenv.Request{Path: other + "?cursor=" + *first.NextCursor, Token: admin})
+		if r.Status != 400 {
+			t.Fatalf("GET %s with a cursor of %s: %d %s", other, path, r.Status, r.Body)
+		}
+		r.WantField(t, "cursor", "belongs to a list with other filters")
+	}
 }
