@@ -93,12 +93,12 @@ func TestRevisionsPaging(t *testing.T) {
 
 	// A cursor belongs to its article's revisions; the bare version
 	// number, the cursor of old, is not one.
-	other := createArticle(t, s, token, map[string]any{"title": "other"})
-	other = patch(t, s, token, other, map[string]any{"title": "other, again"})
+	other := testenv.CreateArticle(t, s, token, map[string]any{"title": "other"})
+	other = testenv.PatchArticle(t, s, token, other, map[string]any{"title": "other, again"})
 	var page struct {
 		NextCursor *string `json:"nextCursor"`
 	}
-	do(t, s, token, "GET", "/api/v1/articles/"+a.ID+"/revisions?limit=1", nil).JSON(t, &page)
+	testenv.Call(t, s, token, "GET", "/api/v1/articles/"+a.ID+"/revisions?limit=1", nil).JSON(t, &page)
 	if page.NextCursor == nil {
 		t.Fatal("no next cursor")
 	}
@@ -106,8 +106,8 @@ func TestRevisionsPaging(t *testing.T) {
 		{"/api/v1/articles/" + other.ID + "/revisions?cursor=" + *page.NextCursor, "belongs to a list with other filters"},
 		{"/api/v1/articles/" + a.ID + "/revisions?cursor=5", "is not a cursor this API returned"},
 	} {
-		r := do(t, s, token, "GET", tt.path, nil)
-		wantStatus(t, r, http.StatusBadRequest)
+		r := testenv.Call(t, s, token, "GET", tt.path, nil)
+		testenv.WantStatus(t, r, http.StatusBadRequest)
 		r.WantField(t, "cursor", tt.msg)
 	}
 }

@@ -528,8 +528,8 @@ func TestListArticles(t *testing.T) {
 		{"?cursor=" + first.Items[0].ID, "is not a cursor this API returned"},
 		{"?cursor=" + *first.NextCursor + "%0A", "is not a cursor this API returned"},
 	} {
-		r := do(t, s, ed, "GET", "/api/v1/articles"+tt.query, nil)
-		wantStatus(t, r, http.StatusBadRequest)
+		r := testenv.Call(t, s, ed, "GET", "/api/v1/articles"+tt.query, nil)
+		testenv.WantStatus(t, r, http.StatusBadRequest)
 		r.WantField(t, "cursor", tt.msg)
 	}
 	for _, q := range []string{"?limit=0", "?limit=101", "?limit=ten", "?status=live", "?sort=title", "?tag=a&tag=b", "?cursor=nope", "?tag=Not%20a%20tag"} {

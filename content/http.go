@@ -2,10 +2,8 @@ package content
 
 import (
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net/http"
 	"slices"
 	"sort"
@@ -247,44 +245,22 @@ func (q *listQuery) cacheKey() string {
 	return k
 }
 
-func (q *listQuery) filterHash() uint32 {
-	h := fnv.New32a()
-	h.Write([]byte(q.filterKey()))
-	return h.Sum32()
-}
-
-// encodeCursor makes the opaque cursor of a position. It carries a hash of
-// the filters, so a cursor cannot be replayed against another list.
+// encodeCursor is the cursor of position p in this list (web.EncodeCursor,
+// bound to the filters).
 func (q *listQuery) encodeCursor(p position) string {
-	raw := fmt.Sprintf("1.%08x.%d.%d.%s", q.filterHash(), p.score, p.ms, p.id)
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+	return web.EncodeCursor(q.filterKey(), p.score, p.ms, p.id)
 }
 
+// decodeCursor reads a cursor of this list, or says why it is refused.
 func (q *listQuery) decodeCursor(s string) (*position, string) {
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(s) > 200 {
-		return nil, "is not a cursor this API returned"
+	var p position
+	if err := web.DecodeCursor(s, q.filterKey(), &p.score, &p.ms, &p.id); err != nil {
+		return nil, err.Error()
 	}
-	parts := strings.Split(string(raw), ".")
-	if len(parts) != 5 || parts[0] != "1" {
-		return nil, "is not a cursor this API returned"
+	if p.score < 0 || !cms.ValidID(p.id) {
+		return nil, web.ErrCursor.Error()
 	}
-	if parts[1] != fmt.Sprintf("%08x", q.filterHash()) {
-		return nil, "belongs to a list with other filters"
-	}
-	score, err1 := strconv.Atoi(parts[2])
-	ms, err2 := strconv.ParseInt(parts[3], 10, 64)
-	if err1 != nil || err2 != nil || score < 0 || !cms.ValidID(parts[4]) {
-		return nil, "is not a cursor this API returned"
-	}
-	p := &position{score: score, ms: ms, id: parts[4]}
-	// Only the exact text encodeCursor writes: "-0", "+5", "007", stray
-	// bits and line breaks in the base64 would name the same position
-	// under other spellings.
-	if q.encodeCursor(*p) != s {
-		return nil, "is not a cursor this API returned"
-	}
-	return p, ""
+	return &p, ""
 }
 
 // parseContentList validates a list query. Unknown, repeated, empty and
