@@ -18,17 +18,17 @@ import (
 // Register mounts the product, settings and stats routes on r, the
 // /api/v1 group.
 func (s *Service) Register(r *auth.Router) {
-	editor := auth.AtLeast(auth.Editor)
-	r.GET("/products", editor, web.Handle(s.handleListProducts))
-	r.POST("/products", editor, web.Handle(s.handleCreateProduct))
-	r.GET("/products/:code", editor, web.Handle(s.handleGetProduct))
-	r.PATCH("/products/:code", editor, web.Handle(s.handleUpdateProduct))
-	r.DELETE("/products/:code", editor, web.Handle(s.handleDeleteProduct))
-	r.GET("/stats/clicks", editor, web.Handle(s.handleStats))
+	products := gate(manageProducts)
+	r.GET("/products", products, web.Handle(s.handleListProducts))
+	r.POST("/products", products, web.Handle(s.handleCreateProduct))
+	r.GET("/products/:code", products, web.Handle(s.handleGetProduct))
+	r.PATCH("/products/:code", products, web.Handle(s.handleUpdateProduct))
+	r.DELETE("/products/:code", products, web.Handle(s.handleDeleteProduct))
+	r.GET("/stats/clicks", gate(readStats), web.Handle(s.handleStats))
 
-	admin := auth.AtLeast(auth.Admin)
-	r.GET("/settings/affiliate", admin, web.Handle(s.handleGetSettings))
-	r.PUT("/settings/affiliate", admin, web.Handle(s.handlePutSettings))
+	settings := gate(configure)
+	r.GET("/settings/affiliate", settings, web.Handle(s.handleGetSettings))
+	r.PUT("/settings/affiliate", settings, web.Handle(s.handlePutSettings))
 }
 
 // RegisterRedirect mounts /go/{code} on r, the root group. HEAD answers

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/problem"
 	"github.com/wellness/cms/internal/web"
 )
@@ -196,3 +197,34 @@ func hasControl(s string) bool {
 	}
 	return false
 }
+
+// action is something a caller does with the catalogue, its settings or
+// its statistics.
+type action string
+
+const (
+	manageProducts action = "products"           // list, read, create, change, delete
+	readStats      action = "click statistics"   // GET /stats/clicks
+	configure      action = "affiliate settings" // read and replace the settings
+)
+
+// leastRole is who may do what here: the one place that says so. Every
+// service method asks it through may, and each route's access rule is
+// derived from it (gate). None of it depends on who owns what.
+var leastRole = map[action]auth.Role{
+	manageProducts: auth.Editor,
+	readStats:      auth.Editor,
+	configure:      auth.Admin,
+}
+
+// may checks that p may take act. Errors: Forbidden.
+func may(p *auth.Principal, act action) error {
+	min, ok := leastRole[act]
+	if !ok || !p.AtLeast(min) {
+		return problem.New(problem.Forbidden, "%s need the %s role or higher", act, min)
+	}
+	return nil
+}
+
+// gate is the access rule of act's routes, checked before the handler.
+func gate(act action) auth.Access { return auth.AtLeast(leastRole[act]) }

@@ -402,26 +402,10 @@ func (s *Service) TrackingURL(code, articleSlug string) string {
 	return u
 }
 
-// mayManage is the authorization rule of products and stats; the routes
-// declare it too, so this is the second line.
-func mayManage(p *auth.Principal) error {
-	if !p.CanManageProducts() {
-		return problem.New(problem.Forbidden, "products and click statistics need the editor role or higher")
-	}
-	return nil
-}
-
-func mayConfigure(p *auth.Principal) error {
-	if !p.CanManageUsers() {
-		return problem.New(problem.Forbidden, "affiliate settings need the admin role")
-	}
-	return nil
-}
-
 // CreateProduct validates and stores a new product. Errors: Forbidden,
 // Invalid, Conflict (code taken).
 func (s *Service) CreateProduct(ctx context.Context, by *auth.Principal, in ProductInput) (*Product, error) {
-	if err := mayManage(by); err != nil {
+	if err := may(by, manageProducts); err != nil {
 		return nil, err
 	}
 	p := in.Product()
@@ -439,7 +423,7 @@ func (s *Service) CreateProduct(ctx context.Context, by *auth.Principal, in Prod
 
 // Product returns one product. Errors: Forbidden, NotFound.
 func (s *Service) Product(ctx context.Context, by *auth.Principal, code string) (*Product, error) {
-	if err := mayManage(by); err != nil {
+	if err := may(by, manageProducts); err != nil {
 		return nil, err
 	}
 	if !codePattern.MatchString(code) {
@@ -450,7 +434,7 @@ func (s *Service) Product(ctx context.Context, by *auth.Principal, code string) 
 
 // Products lists a page of products. Errors: Forbidden.
 func (s *Service) Products(ctx context.Context, by *auth.Principal, f ProductFilter) ([]Product, error) {
-	if err := mayManage(by); err != nil {
+	if err := may(by, manageProducts); err != nil {
 		return nil, err
 	}
 	return s.store.FindProducts(ctx, f)
@@ -516,7 +500,7 @@ func more(n int) string {
 
 // Settings returns the current settings. Errors: Forbidden.
 func (s *Service) Settings(ctx context.Context, by *auth.Principal) (*Settings, error) {
-	if err := mayConfigure(by); err != nil {
+	if err := may(by, configure); err != nil {
 		return nil, err
 	}
 	return s.store.FindSettings(ctx)
@@ -526,7 +510,7 @@ func (s *Service) Settings(ctx context.Context, by *auth.Principal) (*Settings, 
 // falls outside a shrunken allow list stop redirecting (and are logged).
 // Errors: Forbidden, Invalid.
 func (s *Service) UpdateSettings(ctx context.Context, by *auth.Principal, st *Settings) (*Settings, error) {
-	if err := mayConfigure(by); err != nil {
+	if err := may(by, configure); err != nil {
 		return nil, err
 	}
 	if err := st.Validate(); err != nil {
@@ -542,7 +526,7 @@ func (s *Service) UpdateSettings(ctx context.Context, by *auth.Principal, st *Se
 
 // ClickStats answers a stats query from the rollups. Errors: Forbidden.
 func (s *Service) ClickStats(ctx context.Context, by *auth.Principal, q StatsQuery) (Stats, error) {
-	if err := mayManage(by); err != nil {
+	if err := may(by, readStats); err != nil {
 		return Stats{}, err
 	}
 	rows, err := s.clicks.Stats(ctx, q)

@@ -1,6 +1,8 @@
-// Package auth holds users, roles, passwords and tokens: who is asking, and
-// what they may do. Other packages ask it through Principal's policy
-// methods and declare each route's rule through Router.
+// Package auth holds users, roles, passwords and tokens: who is asking,
+// and how much power their role gives them. What a role may do to an
+// article or a product is the rule of the package that owns it (the
+// permission tables of cms and affiliate); they read the caller with
+// Caller and declare each route's first gate through Router.
 package auth
 
 import "fmt"
@@ -9,12 +11,14 @@ import "fmt"
 // below it can.
 type Role string
 
-// The roles, least to most power.
+// The roles, least to most power. What each may do to articles and the
+// catalogue is written once, in cms/permissions.go and affiliate/product.go;
+// users are managed by admins (handlers.go).
 const (
-	Contributor Role = "contributor" // drafts own articles, submits for review
-	Author      Role = "author"      // edits and publishes own articles
-	Editor      Role = "editor"      // all articles and products, click stats
-	Admin       Role = "admin"       // everything, users and settings
+	Contributor Role = "contributor"
+	Author      Role = "author"
+	Editor      Role = "editor"
+	Admin       Role = "admin"
 )
 
 // Roles lists every role, least power first.

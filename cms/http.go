@@ -19,26 +19,26 @@ import (
 // grow by a half when JSON escapes its quotes and angle brackets.
 const maxArticleRequest = 3 << 20
 
-// Register mounts the authoring routes on r, the /api/v1 group. Reading
-// and writing need a signed-in user; what each user may see or do is
-// decided per article by the service.
+// Register mounts the authoring routes on r, the /api/v1 group. Each
+// route's access rule is the first gate of its action, derived from the
+// permission table (gate); the service then decides per article.
 func (s *Service) Register(r *auth.Router) {
 	big := web.BodyLimit(maxArticleRequest)
 	// Routes without parameters refuse any query (web.NoQuery); the lists
 	// name theirs in their parsers.
 	none := web.NoQuery
-	r.POST("/articles", auth.SignedIn, none, big, web.Handle(s.handleCreate))
-	r.GET("/articles", auth.SignedIn, web.Handle(s.handleList))
-	r.GET("/articles/:id", auth.SignedIn, none, web.Handle(s.handleGet))
-	r.PATCH("/articles/:id", auth.SignedIn, none, big, web.Handle(s.handleUpdate))
-	r.DELETE("/articles/:id", auth.SignedIn, none, web.Handle(s.handleDelete))
-	r.POST("/articles/:id/submit", auth.SignedIn, none, web.Handle(s.handleTransition(ActionSubmit)))
-	r.POST("/articles/:id/publish", auth.AtLeast(auth.Author), none, web.Handle(s.handleTransition(ActionPublish)))
-	r.POST("/articles/:id/unpublish", auth.AtLeast(auth.Author), none, web.Handle(s.handleTransition(ActionUnpublish)))
-	r.GET("/articles/:id/revisions", auth.SignedIn, web.Handle(s.handleRevisions))
-	r.GET("/articles/:id/revisions/:n", auth.SignedIn, none, web.Handle(s.handleRevision))
-	r.POST("/articles/:id/revisions/:n/restore", auth.SignedIn, none, web.Handle(s.handleRestore))
-	r.POST("/articles/:id/preview-token", auth.SignedIn, none, web.Handle(s.handlePreviewToken))
+	r.POST("/articles", gate(ActionCreate), none, big, web.Handle(s.handleCreate))
+	r.GET("/articles", gate(ActionRead), web.Handle(s.handleList))
+	r.GET("/articles/:id", gate(ActionRead), none, web.Handle(s.handleGet))
+	r.PATCH("/articles/:id", gate(ActionEdit), none, big, web.Handle(s.handleUpdate))
+	r.DELETE("/articles/:id", gate(ActionArchive), none, web.Handle(s.handleDelete))
+	r.POST("/articles/:id/submit", gate(ActionSubmit), none, web.Handle(s.handleTransition(ActionSubmit)))
+	r.POST("/articles/:id/publish", gate(ActionPublish), none, web.Handle(s.handleTransition(ActionPublish)))
+	r.POST("/articles/:id/unpublish", gate(ActionUnpublish), none, web.Handle(s.handleTransition(ActionUnpublish)))
+	r.GET("/articles/:id/revisions", gate(ActionRead), web.Handle(s.handleRevisions))
+	r.GET("/articles/:id/revisions/:n", gate(ActionRead), none, web.Handle(s.handleRevision))
+	r.POST("/articles/:id/revisions/:n/restore", gate(ActionRestore), none, web.Handle(s.handleRestore))
+	r.POST("/articles/:id/preview-token", gate(ActionPreview), none, web.Handle(s.handlePreviewToken))
 }
 
 // writeArticle answers with the article and its version as ETag. The

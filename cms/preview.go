@@ -37,6 +37,9 @@ func (s *Service) CreatePreviewToken(ctx context.Context, p *auth.Principal, id 
 	if err != nil {
 		return "", time.Time{}, err
 	}
+	if err := may(p, ActionPreview, a); err != nil {
+		return "", time.Time{}, err
+	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", time.Time{}, fmt.Errorf("generate preview token: %w", err)

@@ -152,8 +152,9 @@ func slugTaken() error {
 		Fields: []problem.FieldError{{Field: "slug", Message: "already used"}}}
 }
 
-// load finds an article the caller may see. Articles the caller may not
-// see are NotFound, exactly like missing ones, so IDs do not leak.
+// load finds an article the caller may read. Articles the caller may not
+// read are NotFound, exactly like missing ones, so IDs do not leak (see
+// may).
 func (s *Service) load(ctx context.Context, p *auth.Principal, id string) (*Article, error) {
 	a, err := s.store.FindArticleByID(ctx, id)
 	if errors.Is(err, problem.NotFound) {
@@ -162,27 +163,10 @@ func (s *Service) load(ctx context.Context, p *auth.Principal, id string) (*Arti
 	if err != nil {
 		return nil, fmt.Errorf("load article %s: %w", id, err)
 	}
-	if !p.CanSeeArticle(a.Author.ID) {
-		return nil, notFound()
+	if err := may(p, ActionRead, a); err != nil {
+		return nil, err
 	}
 	return a, nil
-}
-
-// live reports whether readers can see the article now or will without
-// anyone acting again.
-func live(a *Article) bool { return a.Status == StatusPublished || a.Status == StatusScheduled }
-
-// mayChange checks the right to change an article's content or archive
-// it. Changing a published or scheduled article changes what readers get,
-// so it needs the right to publish it.
-func mayChange(p *auth.Principal, a *Article) error {
-	if !p.CanEditArticle(a.Author.ID) {
-		return problem.New(problem.Forbidden, "you may not change this article")
-	}
-	if live(a) && !p.CanPublishArticle(a.Author.ID) {
-		return problem.New(problem.Forbidden, "this article is %s; changing it needs the right to publish it", a.Status)
-	}
-	return nil
 }
 
 // Get returns an article the caller may see.
@@ -223,6 +207,9 @@ func (s *Service) derive(ctx context.Context, a *Article, render bool) error {
 // derived from the title (with -2, -3, ... when taken); an explicit slug
 // that is taken is a Conflict.
 func (s *Service) Create(ctx context.Context, p *auth.Principal, c Content) (*Article, error) {
+	if err := may(p, ActionCreate, nil); err != nil {
+		return nil, err
+	}
 	now := s.clock()
 	c.Normalize()
 	if err := c.Validate(now); err != nil {
@@ -338,7 +325,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 	if err != nil {
 		return nil, err
 	}
-	if err := mayChange(p, cur); err != nil {
+	if err := may(p, ActionEdit, cur); err != nil {
 		return nil, err
 	}
 	if cur.Version != ifMatch {
@@ -482,32 +469,19 @@ func (s *Service) finishInterrupted(ctx context.Context, articleID string, v int
 	return nil
 }
 
-// Transition performs a workflow action. Contributors may only submit;
-// publishing, scheduling and unpublishing need CanPublishArticle;
-// archiving needs the right to change the article. ifMatch, when not 0,
-// must be the current version. Archiving an archived article is a no-op,
-// so DELETE can be repeated.
+// Transition performs a workflow action, if the permission table lets the
+// caller (may). ifMatch, when not 0, must be the current version.
+// Archiving an archived article is a no-op, so DELETE can be repeated.
 func (s *Service) Transition(ctx context.Context, p *auth.Principal, id string, act Action, ifMatch int64, publishAt *time.Time) (*Article, error) {
 	cur, err := s.load(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
-	switch act {
-	case ActionSubmit:
-		if !p.CanEditArticle(cur.Author.ID) {
-			return nil, problem.New(problem.Forbidden, "you may not submit this article")
-		}
-	case ActionPublish, ActionUnpublish:
-		if !p.CanPublishArticle(cur.Author.ID) {
-			return nil, problem.New(problem.Forbidden, "you may not %s this article", act)
-		}
-	case ActionArchive:
-		if err := mayChange(p, cur); err != nil {
-			return nil, err
-		}
-		if cur.Status == StatusArchived {
-			return cur, nil
-		}
+	if err := may(p, act, cur); err != nil {
+		return nil, err
+	}
+	if act == ActionArchive && cur.Status == StatusArchived {
+		return cur, nil
 	}
 	if ifMatch != 0 && ifMatch != cur.Version {
 		return nil, stale(ifMatch, cur.Version)
@@ -589,7 +563,7 @@ func (s *Service) Restore(ctx context.Context, p *auth.Principal, id string, n, 
 	if err != nil {
 		return nil, err
 	}
-	if err := mayChange(p, cur); err != nil {
+	if err := may(p, ActionRestore, cur); err != nil {
 		return nil, err
 	}
 	if ifMatch != 0 && ifMatch != cur.Version {
@@ -629,11 +603,12 @@ type ListQuery struct {
 }
 
 // List returns the articles the caller may see that match q, newest
-// first, and the ID the next page starts before ("" at the end). Contributors
-// and authors see only their own, whatever author they ask for.
+// first, and the ID the next page starts before ("" at the end). Callers
+// who may not read everyone's articles (readsAll) see only their own,
+// whatever author they ask for.
 func (s *Service) List(ctx context.Context, p *auth.Principal, q ListQuery) ([]*Article, string, error) {
 	f := ArticleFilter{Status: q.Status, AuthorID: q.AuthorID, Tag: q.Tag, Before: q.Before, Limit: q.Limit + 1}
-	if !p.AtLeast(auth.Editor) {
+	if !readsAll(p) {
 		if q.AuthorID != "" && q.AuthorID != p.UserID {
 			return []*Article{}, "", nil
 		}

@@ -6,11 +6,13 @@ import (
 	"github.com/wellness/cms/internal/problem"
 )
 
-// Action is a workflow operation. Each has its own route, so the status
-// field itself is never writable.
+// Action is something a caller does to an article; the table in
+// permissions.go says who may. The workflow actions below move the
+// article's status, each through its own route, so the status field
+// itself is never writable.
 type Action string
 
-// The actions and where they lead:
+// The workflow actions and where they lead:
 //
 //	submit     draft → in_review
 //	publish    draft, in_review, scheduled → published, or scheduled when

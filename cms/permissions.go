@@ -1,0 +1,123 @@
+package cms
+
+import (
+	"fmt"
+
+	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/internal/problem"
+)
+
+// The actions on an article besides the workflow ones (workflow.go). Each
+// is a row of rules.
+const (
+	ActionCreate  Action = "create"  // POST /articles: a new draft the caller owns
+	ActionRead    Action = "read"    // the article, its revisions, the list
+	ActionEdit    Action = "edit"    // PATCH: a merge patch of the content
+	ActionRestore Action = "restore" // the content of a revision as the next version
+	ActionPreview Action = "preview" // a link that shows it before publication
+)
+
+// rule is one row of the permission table: the least role that may take
+// an action on the caller's own article and on anyone else's, once while
+// the article is not live (draft, in review, archived) and once while it
+// is (published or scheduled), since changing a live article changes what
+// readers get. Roles are ordered (auth.Role.AtLeast): a role may do
+// whatever the ones below it may. "" means nobody.
+type rule struct {
+	own, other         auth.Role
+	ownLive, otherLive auth.Role
+}
+
+// rules is who may do what to an article: the one place that says so.
+// Every check of the service asks it through may; the routes' first gate
+// (gate) and the list filter (readsAll) are derived from it. Whether an
+// action applies to the article's status at all (publishing a published
+// article, say) is the state machine's concern (Step), not a permission.
+var rules = map[Action]rule{
+	//                own               other        own live          other live
+	ActionCreate:    {auth.Contributor, "", "", ""}, // a new article is the caller's own draft
+	ActionRead:      {auth.Contributor, auth.Editor, auth.Contributor, auth.Editor},
+	ActionPreview:   {auth.Contributor, auth.Editor, auth.Contributor, auth.Editor},
+	ActionEdit:      {auth.Contributor, auth.Editor, auth.Author, auth.Editor},
+	ActionRestore:   {auth.Contributor, auth.Editor, auth.Author, auth.Editor},
+	ActionSubmit:    {auth.Contributor, auth.Editor, auth.Contributor, auth.Editor},
+	ActionPublish:   {auth.Author, auth.Editor, auth.Author, auth.Editor}, // and schedule
+	ActionUnpublish: {auth.Author, auth.Editor, auth.Author, auth.Editor},
+	ActionArchive:   {auth.Contributor, auth.Editor, auth.Author, auth.Editor},
+}
+
+// least returns the role a rule needs for an article the caller owns or
+// not, live or not.
+func (r rule) least(own, isLive bool) auth.Role {
+	switch {
+	case own && isLive:
+		return r.ownLive
+	case own:
+		return r.own
+	case isLive:
+		return r.otherLive
+	default:
+		return r.other
+	}
+}
+
+// allows reports whether p holds role min; no one holds "".
+func allows(p *auth.Principal, min auth.Role) bool { return min != "" && p.AtLeast(min) }
+
+// may checks that p may take act on a, or, for ActionCreate, create an
+// article (a is nil then). An article the caller may not read is NotFound,
+// exactly like a missing one, so IDs do not leak; one the caller may read
+// but not act on is Forbidden. An action without a rule is refused.
+func may(p *auth.Principal, act Action, a *Article) error {
+	r, ok := rules[act]
+	if !ok {
+		return problem.New(problem.Forbidden, "unknown action %q", act)
+	}
+	if a == nil {
+		if !allows(p, r.own) {
+			return problem.New(problem.Forbidden, "you may not %s articles", act)
+		}
+		return nil
+	}
+	own, isLive := p.Owns(a.Author.ID), live(a)
+	if !allows(p, rules[ActionRead].least(own, isLive)) {
+		return notFound()
+	}
+	if allows(p, r.least(own, isLive)) {
+		return nil
+	}
+	if isLive && allows(p, r.least(own, false)) {
+		return problem.New(problem.Forbidden, "this article is %s; changing it needs the right to publish it", a.Status)
+	}
+	return problem.New(problem.Forbidden, "you may not %s this article", act)
+}
+
+// readsAll reports whether p may read every article, whoever owns it and
+// whatever its status; the list shows everyone else only their own.
+func readsAll(p *auth.Principal) bool {
+	r := rules[ActionRead]
+	return allows(p, r.other) && allows(p, r.otherLive)
+}
+
+// gate is the first, coarse check of an action's route: the least role
+// the table lets take it on any article at all. Callers below it are
+// refused before an article is looked up (403, not 404, even for an
+// article they could not see); the service then applies the full rule.
+func gate(act Action) auth.Access {
+	r, ok := rules[act]
+	if !ok {
+		panic(fmt.Sprintf("cms: no permission rule for action %q", act))
+	}
+	for _, role := range auth.Roles {
+		for _, min := range []auth.Role{r.own, r.other, r.ownLive, r.otherLive} {
+			if min != "" && role.AtLeast(min) {
+				return auth.AtLeast(role)
+			}
+		}
+	}
+	panic(fmt.Sprintf("cms: no role may %s", act))
+}
+
+// live reports whether readers can see the article now or will without
+// anyone acting again.
+func live(a *Article) bool { return a.Status == StatusPublished || a.Status == StatusScheduled }
