@@ -101,7 +101,7 @@ func UseAffiliate(api *ContentAPI, aff *affiliate.Service) {
 		}
 		return &Disclosure{Text: aff.Disclosure(), Placement: DisclosurePlacement}
 	}
-	aff.OnReload = api.Invalidate
+	aff.OnCatalogueChange(func(context.Context, affiliate.CatalogueChange) { api.Invalidate() })
 }
 
 // withoutAffiliateURLs is text for places Amazon forbids its links in
