@@ -284,7 +284,7 @@ func TestInstancesShareFeed(t *testing.T) {
 func TestConcurrentPublishers(t *testing.T) {
 	e := newEnv(t)
 	e.step()
-	const writers, each = 6, 8
+	const writers, each = 4, 6
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Add(1)
