@@ -1,8 +1,11 @@
 package affiliate
 
 import (
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
+	"time"
 )
 
 // catalogue is an immutable snapshot of the products and settings. The
@@ -40,6 +43,37 @@ func buildCatalogue(products []Product, st Settings) *catalogue {
 		c.products[p.Code] = e
 	}
 	return c
+}
+
+// diff says what changed from c to next. Settings compare by what they
+// say, not by when they were saved.
+func (c *catalogue) diff(next *catalogue) CatalogueChange {
+	var ch CatalogueChange
+	for code, e := range c.products {
+		if n, ok := next.products[code]; !ok || !sameProduct(&e.product, &n.product) {
+			ch.Products = append(ch.Products, code)
+		}
+	}
+	for code := range next.products {
+		if _, ok := c.products[code]; !ok {
+			ch.Products = append(ch.Products, code)
+		}
+	}
+	slices.Sort(ch.Products)
+	a, b := &c.settings, &next.settings
+	ch.Settings = a.DisclosureText != b.DisclosureText || !maps.Equal(a.Tags, b.Tags) ||
+		!slices.Equal(a.AllowedHosts, b.AllowedHosts)
+	return ch
+}
+
+// sameProduct compares every field, times by the instant they name.
+func sameProduct(a, b *Product) bool {
+	x, y := *a, *b
+	if !x.CreatedAt.Equal(y.CreatedAt) || !x.UpdatedAt.Equal(y.UpdatedAt) {
+		return false
+	}
+	x.CreatedAt, x.UpdatedAt, y.CreatedAt, y.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	return x == y
 }
 
 // tagLink is TagLink on this snapshot.

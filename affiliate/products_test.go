@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -295,30 +297,128 @@ func TestDeleteProductInUse(t *testing.T) {
 }
 
 // TestCatalogueSharedByInstances: a change made through one instance
-// reaches another instance's in-memory catalogue through the shared
-// change marker, without a restart.
+// reaches another instance's in-memory catalogue through the catalogue's
+// change feed, without a restart. The other instance's sync loop never
+// ticks: the test steps its poller.
 func TestCatalogueSharedByInstances(t *testing.T) {
 	s := newServer(t)
 	editor, _ := s.User(t, auth.Editor)
-	other := newInstance(t, s, affiliate.Options{SyncInterval: 50 * time.Millisecond})
+	other := newInstance(t, s, affiliate.Options{SyncInterval: time.Hour})
+	step := func() {
+		t.Helper()
+		if _, err := other.SyncCatalogue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step()
 	if st, _, _ := do(t, "GET", other.URL+"/go/shared", nil, nil); st != 404 {
 		t.Fatalf("before: %d", st)
 	}
 	createProduct(t, s, editor, map[string]any{"code": "shared", "title": "x", "url": "https://www.amazon.com/dp/B000123456"})
-	testenv.Eventually(t, "the other instance to redirect", func() bool {
-		st, _, _ := do(t, "GET", other.URL+"/go/shared", nil, nil)
-		return st == 302
-	})
+	step()
+	if st, _, _ := do(t, "GET", other.URL+"/go/shared", nil, nil); st != 302 {
+		t.Fatalf("after the create: %d, want the other instance to redirect", st)
+	}
 	if r := s.Do(testenv.Request{Method: "PUT", Path: "/api/v1/settings/affiliate", Token: adminToken(t, s),
 		Body: map[string]any{"tags": map[string]string{"amazon.com": "newtag-20"}, "disclosureText": "We earn from links.", "allowedHosts": []string{"www.amazon.com"}}}); r.Status != 200 {
 		t.Fatalf("put settings: %d %s", r.Status, r.Body)
 	}
-	testenv.Eventually(t, "the other instance to apply the new tag", func() bool {
-		_, h, _ := do(t, "GET", other.URL+"/go/shared", nil, nil)
-		return h.Get("Location") == "https://www.amazon.com/dp/B000123456?tag=newtag-20"
-	})
+	step()
+	if _, h, _ := do(t, "GET", other.URL+"/go/shared", nil, nil); h.Get("Location") != "https://www.amazon.com/dp/B000123456?tag=newtag-20" {
+		t.Fatalf("after the settings change: Location %q, want the new tag", h.Get("Location"))
+	}
 	if other.Disclosure() != "We earn from links." {
 		t.Fatalf("disclosure %q", other.Disclosure())
+	}
+}
+
+// subscriber records the catalogue changes an instance reports. The
+// instance reports from its request goroutines, hence the lock.
+type subscriber struct {
+	mu  sync.Mutex
+	got []affiliate.CatalogueChange
+}
+
+func subscribe(svc *affiliate.Service) *subscriber {
+	sub := &subscriber{}
+	svc.OnCatalogueChange(func(_ context.Context, ch affiliate.CatalogueChange) {
+		sub.mu.Lock()
+		defer sub.mu.Unlock()
+		sub.got = append(sub.got, ch)
+	})
+	return sub
+}
+
+// take returns what was reported since the last take.
+func (sub *subscriber) take() []affiliate.CatalogueChange {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	got := sub.got
+	sub.got = nil
+	return got
+}
+
+// TestCatalogueChange: a write is reported to the subscribers of the
+// instance it went through before it returns, and to another instance's
+// at that instance's next step, with the product codes and whether the
+// settings changed; what changes nothing is reported nowhere, and a write
+// coming back to its own instance through the feed is not reported again.
+func TestCatalogueChange(t *testing.T) {
+	s := newServer(t)
+	editor, _ := s.User(t, auth.Editor)
+	admin := adminToken(t, s)
+	local := newInstance(t, s, affiliate.Options{SyncInterval: time.Hour})
+	other := newInstance(t, s, affiliate.Options{SyncInterval: time.Hour})
+	localSub, otherSub := subscribe(local.Service), subscribe(other.Service)
+	ctx := context.Background()
+	for _, inst := range []*instance{local, other} {
+		if b, err := inst.SyncCatalogue(ctx); err != nil || !b.Full {
+			t.Fatalf("first step = %+v, %v; want Full", b, err)
+		}
+	}
+	settings := map[string]any{"tags": testTags, "disclosureText": "We earn from links.", "allowedHosts": []string{"www.amazon.com", "www.amazon.co.uk", "www.amazon.co.jp"}}
+	roller := func(ch ...string) []affiliate.CatalogueChange {
+		return []affiliate.CatalogueChange{{Products: ch}}
+	}
+	tests := []struct {
+		name                string
+		method, path, token string
+		body                any
+		status              int
+		want                []affiliate.CatalogueChange
+	}{
+		{"create", "POST", "/api/v1/products", editor,
+			map[string]any{"code": "roller", "title": "Roller", "asin": "B000123456", "marketplace": "amazon.com"}, 201, roller("roller")},
+		{"a refused create", "POST", "/api/v1/products", editor,
+			map[string]any{"code": "roller", "title": "Again", "asin": "B000123456", "marketplace": "amazon.com"}, 409, nil},
+		{"a second product", "POST", "/api/v1/products", editor,
+			map[string]any{"code": "band", "title": "Band", "url": "https://www.amazon.com/dp/B000654321"}, 201, roller("band")},
+		{"update", "PATCH", "/api/v1/products/roller", editor, map[string]any{"title": "Foam roller"}, 200, roller("roller")},
+		{"archive", "PATCH", "/api/v1/products/roller", editor, map[string]any{"archived": true}, 200, roller("roller")},
+		{"settings", "PUT", "/api/v1/settings/affiliate", admin, settings, 200,
+			[]affiliate.CatalogueChange{{Settings: true}}},
+		{"the same settings again", "PUT", "/api/v1/settings/affiliate", admin, settings, 200, nil},
+		{"delete", "DELETE", "/api/v1/products/band", editor, nil, 204, roller("band")},
+	}
+	for _, tt := range tests {
+		st, _, body := do(t, tt.method, local.URL+tt.path, map[string]string{"Authorization": "Bearer " + tt.token}, tt.body)
+		if st != tt.status {
+			t.Fatalf("%s: %d %s, want %d", tt.name, st, body, tt.status)
+		}
+		if got := localSub.take(); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: the writing instance reported %+v, want %+v", tt.name, got, tt.want)
+		}
+		for _, inst := range []*instance{local, other} {
+			if _, err := inst.SyncCatalogue(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := localSub.take(); got != nil {
+			t.Errorf("%s: the writing instance reported its own write again from the feed: %+v", tt.name, got)
+		}
+		if got := otherSub.take(); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: the other instance reported %+v, want %+v", tt.name, got, tt.want)
+		}
 	}
 }
 

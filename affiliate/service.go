@@ -6,7 +6,7 @@
 // The redirect is the hot path. It reads an in-memory snapshot of the
 // catalogue, never the database, and hands the click to a queue; every
 // instance keeps its snapshot fresh by reloading after its own writes and
-// by polling a change marker that all instances share.
+// by following the catalogue's change feed, which all instances share.
 package affiliate
 
 import (
@@ -25,6 +25,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/internal/changefeed"
 	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/problem"
 )
@@ -64,7 +65,7 @@ type Options struct {
 	// clicks per insert (default 500). FlushInterval is the longest a
 	// click waits in the queue (default 1 s); RetryInterval how often an
 	// unreachable database is probed (default 2 s); SyncInterval how often
-	// the shared change marker is polled (default 1 s); WriteTimeout
+	// the catalogue's change feed is polled (default 1 s); WriteTimeout
 	// bounds each click database call (default 5 s).
 	QueueSize     int
 	BatchSize     int
@@ -74,9 +75,13 @@ type Options struct {
 	WriteTimeout  time.Duration
 }
 
-// fullReloadEvery bounds how stale a snapshot can get even if a change
-// marker update was lost.
-const fullReloadEvery = 5 * time.Minute
+// catalogueFeed is the change feed of products and settings. Its entries
+// name the product codes written, or settingsKey.
+const catalogueFeed = "catalogue"
+
+// settingsKey is the feed key of a settings write; it is not a valid
+// product code.
+const settingsKey = "*settings"
 
 // Service is the affiliate feature.
 type Service struct {
@@ -91,11 +96,11 @@ type Service struct {
 	cat      atomic.Pointer[catalogue]
 	reloadMu sync.Mutex
 	rec      *Recorder
+	feed     *changefeed.Feed
+	poller   *changefeed.Poller
 
-	// OnReload, when set, runs after every catalogue reload (a local
-	// change, another instance's change, the periodic full reload), so
-	// that what the content API rendered from products can be redone.
-	OnReload func()
+	subsMu sync.Mutex
+	subs   []func(context.Context, CatalogueChange)
 }
 
 // New builds the service. Start must run before it serves.
@@ -128,14 +133,24 @@ func New(db *mongo.Database, o Options) (*Service, error) {
 		o.BatchSize = 500
 	}
 	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
+	log := o.Logger.With("component", "affiliate")
+	feed, err := changefeed.New(db, catalogueFeed, changefeed.Options{Now: o.Now, Logger: log})
+	if err != nil {
+		return nil, err
+	}
 	s := &Service{
 		store:  NewStore(db),
 		clicks: NewClickStore(o.ClickDB, o.WriteTimeout),
 		opts:   o,
-		log:    o.Logger.With("component", "affiliate"),
+		log:    log,
 		now:    o.Now,
 		salts:  newSaltBook(),
+		feed:   feed,
 	}
+	// The catalogue is small: whatever a batch names, reloading all of it
+	// is cheaper than reading it by parts, and the diff of the reload
+	// finds what changed, including changes nobody published.
+	s.poller = feed.NewPoller(func(ctx context.Context, _ changefeed.Batch) error { return s.reload(ctx) })
 	for _, p := range o.TrustedProxies {
 		pfx, err := netip.ParsePrefix(p)
 		if err != nil {
@@ -150,9 +165,38 @@ func New(db *mongo.Database, o Options) (*Service, error) {
 	return s, nil
 }
 
-// EnsureIndexes creates the indexes of the click collections.
+// EnsureIndexes creates the indexes of the click collections and the
+// catalogue's change feed.
 func (s *Service) EnsureIndexes(ctx context.Context) error {
-	return s.clicks.EnsureIndexes(ctx)
+	if err := s.clicks.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	return s.feed.EnsureIndexes(ctx)
+}
+
+// CatalogueChange says what a catalogue reload changed, so that what was
+// rendered from the catalogue can be redone for just that.
+type CatalogueChange struct {
+	// Products are the codes of the products added, removed or changed
+	// in any field (archived included), sorted.
+	Products []string
+	// Settings reports a change of the tags, the disclosure text or the
+	// allowed hosts.
+	Settings bool
+}
+
+// OnCatalogueChange registers fn to run after every reload of this
+// instance's catalogue that changed something: after a write through
+// this instance (before the write returns to its caller), after another
+// instance's write reached this one, or when a full reload found a change
+// nobody announced. fn runs with reloads serialized, must be quick, and
+// logs its own failures. The first load (Load, Start) is not reported:
+// nothing was rendered from a catalogue before it. Register before
+// RunSync starts and before the service serves.
+func (s *Service) OnCatalogueChange(fn func(ctx context.Context, ch CatalogueChange)) {
+	s.subsMu.Lock()
+	defer s.subsMu.Unlock()
+	s.subs = append(s.subs, fn)
 }
 
 // Load seeds the settings on first run and loads the catalogue: enough
@@ -221,8 +265,9 @@ func (s *Service) MaxQueueDepth() int {
 	return s.rec.MaxQueueDepth()
 }
 
-// reload replaces the snapshot with the database's current state. Reloads
-// are serialized so that an older read can never overwrite a newer one.
+// reload replaces the snapshot with the database's current state and
+// tells the subscribers what changed, if anything. Reloads are serialized
+// so that an older read can never overwrite a newer one.
 func (s *Service) reload(ctx context.Context) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
@@ -240,65 +285,71 @@ func (s *Service) reload(ctx context.Context) error {
 			s.log.Warn("product does not redirect: its target fails the current rules", "code", code, "reason", e.why)
 		}
 	}
-	s.cat.Store(c)
-	if s.OnReload != nil {
-		s.OnReload()
+	old := s.cat.Swap(c)
+	if old == nil {
+		return nil
+	}
+	ch := old.diff(c)
+	if len(ch.Products) == 0 && !ch.Settings {
+		return nil
+	}
+	s.subsMu.Lock()
+	subs := s.subs
+	s.subsMu.Unlock()
+	for _, fn := range subs {
+		fn(ctx, ch)
 	}
 	return nil
 }
 
-// changed follows every catalogue or settings write: other instances are
-// told through the shared marker, this one reloads at once. The write
-// itself has succeeded, so failures here are logged, not returned; the
-// poll and the periodic full reload catch up.
-func (s *Service) changed(ctx context.Context) {
-	if err := s.store.Touch(ctx); err != nil {
-		s.log.Error("could not mark the catalogue changed; other instances catch up within minutes", "err", err)
+// changed follows every catalogue or settings write, with the product
+// codes it wrote (or settingsKey): other instances are told through the
+// change feed, this one reloads at once. The write itself has succeeded,
+// so failures here are logged, not returned; the feed's poll and its
+// periodic full reload catch up.
+func (s *Service) changed(ctx context.Context, keys ...string) {
+	// No entry ID: a catalogue write is never replayed, so each is an
+	// entry of its own.
+	if err := s.feed.Publish(ctx, "", keys...); err != nil {
+		s.log.Error("could not announce a catalogue change; other instances catch up within minutes", "err", err)
 	}
 	if err := s.reload(ctx); err != nil {
 		s.log.Error("could not reload the catalogue after a change", "err", err)
 	}
 }
 
-// RunSync keeps the snapshot in step with other instances and the visitor
-// salts current, until ctx ends.
+// RunSync keeps the snapshot in step with other instances (following the
+// catalogue's change feed every SyncInterval) and the visitor salts
+// current, until ctx ends. This instance's own writes come back through
+// the feed too, which costs one reload that finds nothing new.
 func (s *Service) RunSync(ctx context.Context) {
-	tick := time.NewTicker(s.opts.SyncInterval)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.poller.Run(ctx, s.opts.SyncInterval) })
+	s.runSalts(ctx)
+	wg.Wait()
+}
+
+// The visitor salts are fetched every saltEvery; old salts and visitor
+// claims are pruned every pruneSaltsEvery.
+const (
+	saltEvery       = time.Minute
+	pruneSaltsEvery = time.Hour
+)
+
+// runSalts keeps the visitor salts current and prunes old ones until ctx
+// ends.
+func (s *Service) runSalts(ctx context.Context) {
+	tick := time.NewTicker(saltEvery)
 	defer tick.Stop()
-	var seen string
-	lastFull := time.Now()
-	lastSalt := time.Now()
-	lastPrune := time.Time{}
-	failing := false
+	var lastPrune time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
-		gen, err := s.store.Generation(ctx)
-		if err != nil {
-			if !failing && ctx.Err() == nil {
-				s.log.Warn("cannot read the catalogue change marker", "err", err)
-			}
-			failing = true
-			continue
-		}
-		failing = false
-		if gen != seen || time.Since(lastFull) > fullReloadEvery {
-			if err := s.reload(ctx); err != nil {
-				if ctx.Err() == nil {
-					s.log.Warn("catalogue reload failed", "err", err)
-				}
-				continue
-			}
-			seen, lastFull = gen, time.Now()
-		}
-		if time.Since(lastSalt) > time.Minute {
-			s.refreshSalts(ctx)
-			lastSalt = time.Now()
-		}
-		if time.Since(lastPrune) > time.Hour {
+		s.refreshSalts(ctx)
+		if time.Since(lastPrune) > pruneSaltsEvery {
 			// Yesterday's salt stays for clicks near midnight; claims stay a
 			// week so that replayed clicks still find theirs.
 			yesterday := dayOf(s.now().AddDate(0, 0, -1))
@@ -417,7 +468,7 @@ func (s *Service) CreateProduct(ctx context.Context, by *auth.Principal, in Prod
 	if err := s.store.CreateProduct(ctx, p); err != nil {
 		return nil, err
 	}
-	s.changed(ctx)
+	s.changed(ctx, p.Code)
 	return p, nil
 }
 
@@ -457,7 +508,7 @@ func (s *Service) UpdateProduct(ctx context.Context, by *auth.Principal, code st
 	if err := s.store.ReplaceProduct(ctx, p); err != nil {
 		return nil, err
 	}
-	s.changed(ctx)
+	s.changed(ctx, p.Code)
 	return p, nil
 }
 
@@ -487,7 +538,7 @@ func (s *Service) DeleteProduct(ctx context.Context, by *auth.Principal, code st
 	if err := s.store.DeleteProduct(ctx, code); err != nil {
 		return err
 	}
-	s.changed(ctx)
+	s.changed(ctx, code)
 	return nil
 }
 
@@ -520,7 +571,7 @@ func (s *Service) UpdateSettings(ctx context.Context, by *auth.Principal, st *Se
 	if err := s.store.ReplaceSettings(ctx, st); err != nil {
 		return nil, err
 	}
-	s.changed(ctx)
+	s.changed(ctx, settingsKey)
 	return st, nil
 }
 

@@ -2,9 +2,6 @@ package affiliate
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"maps"
 	"slices"
 	"time"
@@ -17,26 +14,20 @@ import (
 	"github.com/wellness/cms/internal/problem"
 )
 
-// Document keys of the single-document collections.
-const (
-	settingsID   = "current"
-	generationID = "catalogue"
-)
+// settingsID is the key of the one settings document.
+const settingsID = "current"
 
-// Store keeps the product catalogue, the settings and the catalogue's
-// generation marker.
+// Store keeps the product catalogue and the settings.
 type Store struct {
-	products   *mongo.Collection
-	settings   *mongo.Collection
-	generation *mongo.Collection
+	products *mongo.Collection
+	settings *mongo.Collection
 }
 
 // NewStore uses collections of db.
 func NewStore(db *mongo.Database) *Store {
 	return &Store{
-		products:   db.Collection("products"),
-		settings:   db.Collection("affiliate_settings"),
-		generation: db.Collection("catalogue_generation"),
+		products: db.Collection("products"),
+		settings: db.Collection("affiliate_settings"),
 	}
 }
 
@@ -204,41 +195,4 @@ func (s *Store) ReplaceSettings(ctx context.Context, st *Settings) error {
 		return mongodb.Err("replace affiliate settings", err)
 	}
 	return nil
-}
-
-// Touch marks the catalogue as changed, so every instance reloads it. The
-// marker is a fresh random value rather than a counter: FerretDB applies
-// $inc by reading then writing, so two concurrent increments could leave
-// the same number twice and an instance would miss the second change. A
-// value nobody has seen before cannot be missed that way.
-func (s *Store) Touch(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	_, err := s.generation.UpdateOne(ctx, bson.D{{Key: "_id", Value: generationID}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "token", Value: hex.EncodeToString(b[:])}}}},
-		options.UpdateOne().SetUpsert(true))
-	if err != nil {
-		return mongodb.Err("mark catalogue changed", err)
-	}
-	return nil
-}
-
-// Generation returns the current change marker, "" before the first
-// change.
-func (s *Store) Generation(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	var doc struct {
-		Token string `bson:"token"`
-	}
-	err := s.generation.FindOne(ctx, bson.D{{Key: "_id", Value: generationID}}).Decode(&doc)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return "", nil
-	}
-	if err != nil {
-		return "", mongodb.Err("read catalogue generation", err)
-	}
-	return doc.Token, nil
 }

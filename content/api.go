@@ -429,19 +429,38 @@ func (api *API) applyArticles(list []*cms.Article, slugs cms.SlugHistory) {
 	api.install(buildSnapshot(entries, slugMap, versions, api.now()))
 }
 
-// Invalidate renders everything again from the articles in memory, for
-// when something besides the articles that responses show has changed:
-// the product catalogue or the disclosure text. It only affects this
-// instance.
-func (api *API) Invalidate() {
+// CatalogueChanged is the affiliate.Service.OnCatalogueChange listener:
+// it renders again only the articles whose response the change alters,
+// those showing a changed product and, when the settings changed (the
+// disclosure text), those showing a disclosure. Lists and feeds carry no
+// product data, so they stay as they were rendered.
+func (api *API) CatalogueChanged(_ context.Context, ch affiliate.CatalogueChange) {
+	affected := func(a *cms.Article) bool {
+		if ch.Settings && (a.HasAffiliateLinks || len(a.Products) > 0) {
+			return true
+		}
+		for _, r := range a.Products {
+			if slices.Contains(ch.Products, r.Code) {
+				return true
+			}
+		}
+		return false
+	}
 	api.mu.Lock()
 	defer api.mu.Unlock()
 	cur := api.snap.Load()
-	entries := make(map[string]*entry, len(cur.entries))
+	var entries map[string]*entry
 	for id, e := range cur.entries {
-		entries[id] = api.newEntry(e.a)
+		if affected(e.a) {
+			if entries == nil {
+				entries = cloneMap(cur.entries)
+			}
+			entries[id] = api.newEntry(e.a)
+		}
 	}
-	api.install(buildSnapshot(entries, cur.slugs, cur.versions, api.now()))
+	if entries != nil {
+		api.install(buildSnapshot(entries, cur.slugs, cur.versions, api.now()))
+	}
 }
 
 // install makes s current and brings the search index in line with it.

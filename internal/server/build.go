@@ -71,7 +71,7 @@ func build(ctx context.Context, db *mongodb.DB, cfg Options, reg prometheus.Regi
 	// The content API follows every article change this instance commits
 	// (before the write returns) and every catalogue change.
 	s.Articles.OnChange(s.Content.ArticleChanged)
-	aff.OnReload = s.Content.Invalidate // until the catalogue has a change feed of its own
+	aff.OnCatalogueChange(s.Content.CatalogueChanged)
 
 	for _, ensure := range []func(context.Context) error{
 		s.Auth.Store().EnsureIndexes, s.Webhooks.EnsureIndexes, aff.EnsureIndexes, s.Articles.EnsureIndexes,
