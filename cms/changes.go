@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/wellness/cms/internal/mongodb"
@@ -80,17 +80,13 @@ func (s *Service) OnChange(fn func(ctx context.Context, c Change)) {
 }
 
 // changed runs after a change is stored. When readers can see either
-// version, the change is first logged and the shared content generation
-// raised, so that every other instance (and every other process writing
-// articles, such as `cms resanitize`) makes its readers' copy current
-// within a poll.
+// version, the change is first published on the articles' change feed,
+// so that every other instance (and every other process writing articles,
+// such as `cms resanitize`) makes its readers' copy current within a poll.
 func (s *Service) changed(ctx context.Context, prev, next *Article) {
-	if prev.Readable() || next.Readable() {
-		err := s.store.insertContentChange(ctx, Change{Prev: prev, Next: next})
-		if err == nil {
-			err = s.store.bumpContentGeneration(ctx)
-		}
-		if err != nil {
+	c := Change{Prev: prev, Next: next}
+	if s.feed != nil && c.Visible() {
+		if err := s.feed.Publish(ctx, c.FeedEntry(), c.FeedKeys()...); err != nil {
 			s.log.Error("could not announce a change to other instances; they catch up at their next full reload",
 				"article", next.ID, "err", err)
 		}
@@ -98,138 +94,44 @@ func (s *Service) changed(ctx context.Context, prev, next *Article) {
 	s.changes.mu.Lock()
 	listeners := s.changes.listeners
 	s.changes.mu.Unlock()
-	c := Change{Prev: prev, Next: next}
 	for _, fn := range listeners {
 		fn(ctx, c)
 	}
 }
 
-// The content generation is one document, keyed by _id, whose counter every
-// writer raises after each change readers can see (and after logging the
-// change, see ContentChange), and which every instance polls. Neither engine offers change streams, and polling one
-// document by _id is what the embedded engine answers fastest.
-//
-// The embedded engine applies $inc as a read followed by a write, so two
-// writers racing can both write n+1 and one increment is lost. That loses
-// no change: each writer raises the counter only after its article write,
-// so by the time anyone can read n+1 both article writes are stored, and
-// a poller that compares the counter for inequality with what it saw
-// before its last reload reloads once and sees both.
-const (
-	generationCollection = "content_generation"
-	generationID         = "articles"
-)
+// Visible reports whether readers of the content API can see the change:
+// either version is readable. Only such changes are announced.
+func (c Change) Visible() bool { return c.Prev.Readable() || c.Next.Readable() }
 
-func (s *store) generation() *mongo.Collection {
-	return s.articles.Database().Collection(generationCollection)
+// FeedEntry names the change on the articles' change feed: the article and
+// its new version, so that a replayed change (an interrupted one finished
+// by another writer) is the same entry.
+func (c Change) FeedEntry() string { return fmt.Sprintf("%s/%d", c.Next.ID, c.Next.Version) }
+
+// The keys of the articles' change feed: the ID of the article that
+// changed, and "slug=id" for each slug the change reserves, so that other
+// instances learn a former slug without reading the slug collection (a
+// scan on the embedded engine).
+func (c Change) FeedKeys() []string {
+	keys := []string{c.Next.ID}
+	for _, slug := range slices.Sorted(maps.Keys(c.Slugs())) {
+		keys = append(keys, slug+"="+c.Next.ID)
+	}
+	return keys
 }
 
-// bumpContentGeneration raises the counter, creating its document on first
-// use. Two first uses at once make one upsert fail on the unique _id; the
-// loser then increments the document the winner created.
-func (s *store) bumpContentGeneration(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mongodb.OpTimeout)
-	defer cancel()
-	filter := bson.D{{Key: "_id", Value: generationID}}
-	update := bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: int64(1)}}}}
-	for attempt := 0; ; attempt++ {
-		_, err := s.generation().UpdateOne(ctx, filter, update, options.UpdateOne().SetUpsert(true))
-		if err == nil {
-			return nil
-		}
-		if !mongo.IsDuplicateKeyError(err) || attempt > 0 {
-			return mongodb.Err("raise content generation", err)
+// ParseFeedKeys reads the keys of a batch of the articles' change feed back:
+// the articles that changed and the slugs they reserved.
+func ParseFeedKeys(keys []string) (ids []string, slugs SlugHistory) {
+	slugs = SlugHistory{}
+	for _, k := range keys {
+		if slug, id, ok := strings.Cut(k, "="); ok {
+			slugs[slug] = id
+		} else {
+			ids = append(ids, k)
 		}
 	}
-}
-
-// contentGeneration reads the counter; 0 before the first change.
-func (s *store) contentGeneration(ctx context.Context) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	var doc struct {
-		N int64 `bson:"n"`
-	}
-	err := s.generation().FindOne(ctx, bson.D{{Key: "_id", Value: generationID}}).Decode(&doc)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, mongodb.Err("read content generation", err)
-	}
-	return doc.N, nil
-}
-
-// ContentChange records one change readers can see, so that other
-// instances fetch only the articles that changed instead of reading every
-// article (which the embedded engine can only do by scanning them all).
-// The _id is the article and its new version: inserting it cannot fail
-// half-way or be lost to a race, and a replayed change (an interrupted one
-// finished by another writer) is the same document. Changes are kept for
-// changeRetention; an instance out of touch for longer reloads fully.
-type ContentChange struct {
-	ID        string `bson:"_id"`
-	ArticleID string `bson:"articleId"`
-	Version   int64  `bson:"version"`
-	// Slugs are the article's slug and, after a slug change, the former
-	// one, which now redirects.
-	Slugs []string `bson:"slugs"`
-	// At is wall-clock time, for pruning only.
-	At time.Time `bson:"at"`
-}
-
-const (
-	changesCollection = "content_changes"
-	// changeRetention is how long a logged change is kept. It bounds the
-	// log a poll reads, and must exceed maxSyncGap by more than the clock
-	// difference between instances.
-	changeRetention = 5 * time.Minute
-)
-
-func (s *store) changes() *mongo.Collection {
-	return s.articles.Database().Collection(changesCollection)
-}
-
-// insertContentChange logs the change from prev to next; logging the same
-// change twice is fine.
-func (s *store) insertContentChange(ctx context.Context, c Change) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mongodb.OpTimeout)
-	defer cancel()
-	next := c.Next
-	slugs := slices.Sorted(maps.Keys(c.Slugs()))
-	_, err := s.changes().InsertOne(ctx, ContentChange{ID: fmt.Sprintf("%s/%d", next.ID, next.Version),
-		ArticleID: next.ID, Version: next.Version, Slugs: slugs, At: time.Now().UTC()})
-	if err != nil && !mongo.IsDuplicateKeyError(err) {
-		return mongodb.Err("log content change", err)
-	}
-	return nil
-}
-
-// findContentChanges returns the whole change log: it holds a few minutes
-// of changes at most.
-func (s *store) findContentChanges(ctx context.Context) ([]ContentChange, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	cur, err := s.changes().Find(ctx, bson.D{})
-	if err != nil {
-		return nil, mongodb.Err("find content changes", err)
-	}
-	var out []ContentChange
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, mongodb.Err("read content changes", err)
-	}
-	return out, nil
-}
-
-// pruneContentChanges deletes changes logged before before.
-func (s *store) pruneContentChanges(ctx context.Context, before time.Time) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	_, err := s.changes().DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: before}}}})
-	if err != nil {
-		return mongodb.Err("prune content changes", err)
-	}
-	return nil
+	return ids, slugs
 }
 
 // ArticleVersion is what a reload needs to know of every article to decide
@@ -320,22 +222,6 @@ func (s *store) fetchArticles(ctx context.Context, ids []string) (map[string]*Ar
 
 // What the content API reads to build and refresh its copy of the
 // readable articles. Only these read the authoring store for it.
-
-// ContentGeneration is the shared counter every change readers can see
-// raises; 0 before the first.
-func (s *Service) ContentGeneration(ctx context.Context) (int64, error) {
-	return s.store.contentGeneration(ctx)
-}
-
-// ContentChanges is the log of recent changes readers can see.
-func (s *Service) ContentChanges(ctx context.Context) ([]ContentChange, error) {
-	return s.store.findContentChanges(ctx)
-}
-
-// PruneContentChanges forgets changes logged more than the retention ago.
-func (s *Service) PruneContentChanges(ctx context.Context) error {
-	return s.store.pruneContentChanges(ctx, time.Now().Add(-changeRetention))
-}
 
 // ArticleVersions is the ID, version and status of every article.
 func (s *Service) ArticleVersions(ctx context.Context) ([]ArticleVersion, error) {

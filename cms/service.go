@@ -12,6 +12,7 @@ import (
 
 	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/internal/changefeed"
 	"github.com/wellness/cms/internal/problem"
 	"github.com/wellness/cms/internal/search"
 )
@@ -42,8 +43,12 @@ type Options struct {
 	// means the affiliate tagging rule.
 	RewriteLink LinkRewriter
 	// Affiliate, when set, checks product attachments and tags Amazon
-	// links; the service in turn tells it which articles use a product.
+	// links.
 	Affiliate *affiliate.Service
+	// Changes, when set, is the articles' change feed: every change
+	// readers can see is published on it, for the other instances' content
+	// APIs. Nil (tests of the authoring side alone) announces nothing.
+	Changes *changefeed.Feed
 	// SchedulerInterval is how often RunScheduler looks for due articles;
 	// 0 means one second.
 	SchedulerInterval time.Duration
@@ -64,6 +69,7 @@ type Service struct {
 	store    *store
 	pipeline *Pipeline
 	aff      *affiliate.Service
+	feed     *changefeed.Feed
 	now      func() time.Time
 	log      *slog.Logger
 	interval time.Duration
@@ -98,6 +104,7 @@ func New(db *mongo.Database, o Options) *Service {
 	s := &Service{
 		store:    newStore(db),
 		aff:      o.Affiliate,
+		feed:     o.Changes,
 		pipeline: NewPipeline(o.RewriteLink),
 		now:      o.Now,
 		log:      o.Logger.With("component", "cms"),

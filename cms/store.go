@@ -95,9 +95,6 @@ func (s *store) ensureIndexes(ctx context.Context) error {
 	if err := mongodb.EnsureIndexes(ctx, s.slugs, idx("articleId", bson.D{{Key: "articleId", Value: 1}})); err != nil {
 		return err
 	}
-	if err := mongodb.EnsureIndexes(ctx, s.changes(), idx("at", bson.D{{Key: "at", Value: 1}})); err != nil {
-		return err
-	}
 	return mongodb.EnsureIndexes(ctx, s.previews, idx("expiresAt", bson.D{{Key: "expiresAt", Value: 1}}))
 }
 

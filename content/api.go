@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/cms"
 
+	"github.com/wellness/cms/internal/changefeed"
 	"github.com/wellness/cms/internal/search"
 )
 
@@ -32,18 +34,9 @@ const DefaultCacheControl = "public, max-age=60, stale-while-revalidate=300"
 const DefaultSitemapMaxURLs = 50000
 
 const (
-	// defaultPollInterval is how often an instance reads the shared
-	// content generation: other instances' writes show within about that.
+	// defaultPollInterval is how often an instance polls the articles'
+	// change feed: other instances' writes show within about that.
 	defaultPollInterval = 500 * time.Millisecond
-	// fullReloadEvery reloads even when the generation did not move, in
-	// case a writer died between its write and raising the generation.
-	fullReloadEvery = 5 * time.Minute
-	// maxSyncGap is how long an instance may go without reading the
-	// generation before the change log may have lost what it missed;
-	// then it reloads fully.
-	maxSyncGap = 2 * time.Minute
-	// pruneEvery is how often an instance prunes the change log.
-	pruneEvery = time.Minute
 	// bulkFetchOver switches a reload from fetching changed articles one
 	// by one (by _id, fast everywhere) to one scan of the readable ones.
 	bulkFetchOver = 32
@@ -66,8 +59,8 @@ type Options struct {
 	// CacheControl is sent with published content;
 	// "" means DefaultCacheControl.
 	CacheControl string
-	// PollInterval is how often the shared content generation is read;
-	// 0 means half a second.
+	// PollInterval is how often the articles' change feed is polled; 0
+	// means half a second.
 	PollInterval time.Duration
 	// SiteName titles the RSS feed; "" means the host of PublicURL.
 	SiteName string
@@ -76,6 +69,10 @@ type Options struct {
 	// affiliate disclosure. Without it each product shows its code, note
 	// and tracked link, and no disclosure is given.
 	Catalogue *affiliate.Service
+	// Changes is the articles' change feed, the one cms.Options.Changes
+	// publishes on: how this instance learns of other instances' writes.
+	// Start needs it.
+	Changes *changefeed.Feed
 	// Emit, when set, queues a webhook event (webhook.Service.Emit): the
 	// content API reports article.published, article.updated,
 	// article.unpublished and article.deleted through it.
@@ -93,9 +90,10 @@ type Options struct {
 // rendered once, on first request, and kept with its gzip form and ETag;
 // list pages, tags, the feed and the sitemap are rendered once per
 // snapshot. A change committed by this instance replaces the snapshot
-// before the write returns (Service.OnChange), so the next request sees
-// it; changes by other instances arrive through the shared content
-// generation, polled every PollInterval (RunSync).
+// before the write returns (ArticleChanged, a cms.Service.OnChange
+// listener), so the next request sees it; changes by other instances
+// arrive through the articles' change feed, polled every PollInterval
+// (RunSync).
 type API struct {
 	articles     *cms.Service
 	publicURL    string
@@ -114,10 +112,9 @@ type API struct {
 	mu      sync.Mutex
 	index   *search.Index
 	indexed map[string]int64 // article ID -> version in the index; under mu
-	seen    int64            // generation of the last reload; RunSync's
-	// lastSync is when this instance last knew itself current with the
-	// database (unix nanoseconds).
-	lastSync atomic.Int64
+	// poller follows the articles' change feed; nil without one (tests
+	// of the rendering alone), when Start refuses to run.
+	poller *changefeed.Poller
 
 	sitemapMax atomic.Int64
 	robots     *rendered
@@ -151,6 +148,9 @@ func New(articles *cms.Service, o Options) *API {
 		poll: o.PollInterval, now: o.Now, catalogue: o.Catalogue, emit: o.Emit, log: o.Logger.With("component", "content"),
 		index: search.New(), indexed: map[string]int64{},
 	}
+	if o.Changes != nil {
+		api.poller = o.Changes.NewPoller(api.applyBatch)
+	}
 	api.sitemapMax.Store(DefaultSitemapMaxURLs)
 	api.robots = newRendered("text/plain; charset=utf-8", []byte(
 		"User-agent: *\nDisallow: /api/\nDisallow: /go/\n\nSitemap: "+pub+"/sitemap.xml\n"))
@@ -165,108 +165,41 @@ const syncStale = 10 * time.Second
 // DueHint tells the scheduler whether a scheduled article is due at now,
 // and whether this instance's view is recent enough to trust.
 func (api *API) DueHint(now time.Time) (due, current bool) {
-	if time.Since(time.Unix(0, api.lastSync.Load())) > syncStale {
+	if api.poller == nil || api.now().Sub(api.poller.Synced()) > syncStale {
 		return false, false
 	}
 	first := api.snap.Load().firstScheduled
 	return !first.IsZero() && !first.After(now), true
 }
 
-// Start loads every readable article and builds the search index. The
-// server calls it before it serves, after subscribing ArticleChanged, so
-// a change committed meanwhile is either in what it loads or applied by
-// the listener.
+// Start loads every readable article and builds the search index: the
+// change feed's first step, which is always a full reload. The server
+// calls it before it serves, after subscribing ArticleChanged, so a change
+// committed meanwhile is either in what it loads or applied by the
+// listener.
 func (api *API) Start(ctx context.Context) error {
-	gen, err := api.reload(ctx)
-	if err != nil {
+	if api.poller == nil {
+		return errors.New("content: no change feed to follow")
+	}
+	if _, err := api.poller.Step(ctx); err != nil {
 		return fmt.Errorf("load published articles: %w", err)
 	}
-	api.seen = gen
-	api.lastSync.Store(time.Now().UnixNano())
 	return nil
 }
 
 // RunSync keeps this instance current with changes made by others until
-// ctx ends. Each poll reads the shared content generation; when it differs
-// from the one last seen, the change log says which articles changed and
-// only those are fetched (by _id). Every fullReloadEvery, and after losing
-// touch with the database for longer than the log is sure to cover, it
-// reloads everything instead.
-func (api *API) RunSync(ctx context.Context) {
-	t := time.NewTicker(api.poll)
-	defer t.Stop()
-	lastFull, lastSync, lastPrune := time.Now(), time.Now(), time.Time{}
-	failing := false
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		err := api.sync(ctx, &lastFull, &lastSync)
-		if err != nil {
-			if !failing && ctx.Err() == nil {
-				api.log.Warn("cannot refresh published articles; serving the last copy", "err", err)
-			}
-			failing = true
-			continue
-		}
-		failing = false
-		if time.Since(lastPrune) >= pruneEvery {
-			if err := api.articles.PruneContentChanges(ctx); err != nil && ctx.Err() == nil {
-				api.log.Warn("cannot prune the content change log", "err", err)
-			}
-			lastPrune = time.Now()
-		}
-	}
-}
+// ctx ends, stepping the change feed every PollInterval (applyBatch).
+func (api *API) RunSync(ctx context.Context) { api.poller.Run(ctx, api.poll) }
 
-// sync is one poll of RunSync.
-func (api *API) sync(ctx context.Context, lastFull, lastSync *time.Time) error {
-	if time.Since(*lastFull) >= fullReloadEvery || time.Since(*lastSync) >= maxSyncGap {
-		gen, err := api.reload(ctx)
-		if err != nil {
-			return err
-		}
-		api.seen, *lastFull, *lastSync = gen, time.Now(), time.Now()
-		api.lastSync.Store(lastSync.UnixNano())
-		return nil
+// applyBatch applies what a step of the change feed found: everything
+// again (a full reload), or the articles other instances changed, fetched
+// by _id, with the slugs those changes reserved.
+func (api *API) applyBatch(ctx context.Context, b changefeed.Batch) error {
+	if b.Full {
+		return api.reload(ctx)
 	}
-	gen, err := api.articles.ContentGeneration(ctx)
-	if err != nil {
-		return err
-	}
-	if gen != api.seen {
-		// Writers log a change before raising the generation, so the log
-		// holds every change that gen counts.
-		if err := api.catchUp(ctx); err != nil {
-			return err
-		}
-		api.seen = gen
-	}
-	*lastSync = time.Now()
-	api.lastSync.Store(lastSync.UnixNano())
-	return nil
-}
-
-// catchUp applies the logged changes this instance does not have yet.
-func (api *API) catchUp(ctx context.Context) error {
-	changes, err := api.articles.ContentChanges(ctx)
-	if err != nil {
-		return err
-	}
-	known := api.snap.Load().versions
-	slugs := cms.SlugHistory{}
-	var need []string
-	for _, c := range changes {
-		for _, slug := range c.Slugs {
-			slugs[slug] = c.ArticleID
-		}
-		if c.Version > known[c.ArticleID] && !slices.Contains(need, c.ArticleID) {
-			need = append(need, c.ArticleID)
-		}
-	}
-	fetched, err := api.articles.ArticlesByID(ctx, need)
+	ids, slugs := cms.ParseFeedKeys(b.Keys)
+	fetched, err := api.articles.ArticlesByID(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -279,18 +212,13 @@ func (api *API) catchUp(ctx context.Context) error {
 }
 
 // reload reads the readable articles and every slug from the database and
-// installs them, returning the generation it read first: every change
-// raised past it is yet to be seen. Articles whose version did not change
+// installs them. Articles whose version did not change
 // keep their rendered forms. Where this instance already knows a newer
 // version (a change it committed while the reload read), it keeps that.
-func (api *API) reload(ctx context.Context) (int64, error) {
-	gen, err := api.articles.ContentGeneration(ctx)
-	if err != nil {
-		return 0, err
-	}
+func (api *API) reload(ctx context.Context) error {
 	metas, err := api.articles.ArticleVersions(ctx)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	cur := api.snap.Load()
 	var need []string
@@ -305,18 +233,18 @@ func (api *API) reload(ctx context.Context) (int64, error) {
 	if len(need) > bulkFetchOver {
 		all, err := api.articles.ReadableArticles(ctx)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		fetched = make(map[string]*cms.Article, len(all))
 		for _, a := range all {
 			fetched[a.ID] = a
 		}
 	} else if fetched, err = api.articles.ArticlesByID(ctx, need); err != nil {
-		return 0, err
+		return err
 	}
 	slugs, err := api.articles.SlugHistory(ctx)
 	if err != nil {
-		return 0, err
+		return err
 	}
 
 	api.mu.Lock()
@@ -367,7 +295,7 @@ func (api *API) reload(ctx context.Context) (int64, error) {
 		slugs[e.a.Slug] = id
 	}
 	api.install(buildSnapshot(entries, slugs, versions, api.now()))
-	return gen, nil
+	return nil
 }
 
 // ArticleChanged is the cms.Service.OnChange listener: it applies a change
@@ -376,6 +304,9 @@ func (api *API) reload(ctx context.Context) (int64, error) {
 // not missed.
 func (api *API) ArticleChanged(ctx context.Context, c cms.Change) {
 	api.apply(c)
+	if api.poller != nil && c.Visible() {
+		api.poller.Applied(c.FeedEntry()) // no need to fetch it again
+	}
 	api.report(ctx, c)
 }
 

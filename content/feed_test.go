@@ -13,10 +13,10 @@ import (
 	"github.com/wellness/cms/content"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/cms"
+	"github.com/wellness/cms/internal/changefeed"
 	"github.com/wellness/cms/internal/testenv"
 )
 
@@ -63,14 +63,14 @@ func parseXML(t *testing.T, r *testenv.Response, v any) {
 }
 
 // seedPublished stores n published articles straight into the database,
-// logs the changes and raises the content generation as another instance
+// publishes the changes on the articles' change feed as another instance
 // would, and waits until the server has them. It returns them newest
 // first.
 func seedPublished(t *testing.T, s *testenv.Server, n int, start time.Time) []*cms.Article {
 	t.Helper()
 	ctx := context.Background()
 	db := s.DB.Database
-	var docs, slugs, changes []any
+	var docs, slugs []any
 	var out []*cms.Article
 	for i := range n {
 		at := start.Add(time.Duration(i) * time.Minute).UTC().Truncate(time.Millisecond)
@@ -83,8 +83,6 @@ func seedPublished(t *testing.T, s *testenv.Server, n int, start time.Time) []*c
 		a.Title, a.Slug, a.Tags = fmt.Sprintf("Seeded %d", i), fmt.Sprintf("seeded-%d", i), []string{"seed"}
 		docs = append(docs, a)
 		slugs = append(slugs, bson.D{{Key: "_id", Value: a.Slug}, {Key: "articleId", Value: a.ID}, {Key: "current", Value: true}, {Key: "createdAt", Value: at}})
-		changes = append(changes, bson.D{{Key: "_id", Value: a.ID + "/2"}, {Key: "articleId", Value: a.ID},
-			{Key: "version", Value: a.Version}, {Key: "slugs", Value: bson.A{a.Slug}}, {Key: "at", Value: time.Now()}})
 		out = append([]*cms.Article{a}, out...)
 	}
 	if _, err := db.Collection("slugs").InsertMany(ctx, slugs); err != nil {
@@ -93,12 +91,15 @@ func seedPublished(t *testing.T, s *testenv.Server, n int, start time.Time) []*c
 	if _, err := db.Collection("articles").InsertMany(ctx, docs); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Collection("content_changes").InsertMany(ctx, changes); err != nil {
+	feed, err := changefeed.New(db, "articles", changefeed.Options{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Collection("content_generation").UpdateOne(ctx, bson.D{{Key: "_id", Value: "articles"}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}}, options.UpdateOne().SetUpsert(true)); err != nil {
-		t.Fatal(err)
+	for _, a := range out {
+		c := cms.Change{Next: a}
+		if err := feed.Publish(ctx, c.FeedEntry(), c.FeedKeys()...); err != nil {
+			t.Fatal(err)
+		}
 	}
 	testenv.Eventually(t, "the server to pick up the seeded articles", func() bool {
 		return get(t, s, contentPath+out[0].Slug).Status == http.StatusOK

@@ -10,6 +10,7 @@ import (
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/cms"
 	"github.com/wellness/cms/content"
+	"github.com/wellness/cms/internal/changefeed"
 	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/webhook"
 )
@@ -23,10 +24,10 @@ import (
 //
 // The path of a write: a handler in cms checks the request, cms's rules
 // decide who may do it (cms/permissions.go), the store commits it, the
-// change is logged and the shared generation raised (cms/changes.go); on
-// this instance the content API applies it before the write returns and
-// queues its webhook event, and every other instance's content API picks
-// it up at its next poll. A read of the content API is answered from its
+// change is published on the articles' change feed (cms/changes.go,
+// internal/changefeed); on this instance the content API applies it
+// before the write returns and queues its webhook event, and every other
+// instance's content API picks it up at its next poll. A read of the content API is answered from its
 // in-memory snapshot, never the database.
 type Services struct {
 	Auth      *auth.Service
@@ -64,9 +65,15 @@ func build(ctx context.Context, db *mongodb.DB, cfg Options, reg prometheus.Regi
 		return nil, err
 	}
 	s.Affiliate = aff
-	s.Articles = cms.New(db.Database, cms.Options{Now: cfg.Now, Logger: cfg.Logger, Affiliate: aff})
+	// Article changes reach the other instances' content APIs through one
+	// change feed: cms publishes on it, content follows it.
+	changes, err := changefeed.New(db.Database, "articles", changefeed.Options{Now: cfg.Now, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	s.Articles = cms.New(db.Database, cms.Options{Now: cfg.Now, Logger: cfg.Logger, Affiliate: aff, Changes: changes})
 	s.Content = content.New(s.Articles, content.Options{PublicURL: cfg.PublicURL,
-		CacheControl: cfg.ContentCacheControl, Catalogue: aff, Emit: s.Webhooks.Emit,
+		CacheControl: cfg.ContentCacheControl, Catalogue: aff, Changes: changes, Emit: s.Webhooks.Emit,
 		Now: cfg.Now, Logger: cfg.Logger})
 	// The content API follows every article change this instance commits
 	// (before the write returns) and every catalogue change.
@@ -75,6 +82,7 @@ func build(ctx context.Context, db *mongodb.DB, cfg Options, reg prometheus.Regi
 
 	for _, ensure := range []func(context.Context) error{
 		s.Auth.Store().EnsureIndexes, s.Webhooks.EnsureIndexes, aff.EnsureIndexes, s.Articles.EnsureIndexes,
+		changes.EnsureIndexes,
 	} {
 		if err := ensure(ctx); err != nil {
 			return nil, err
