@@ -99,18 +99,11 @@ func TestSchedulerLoop(t *testing.T) {
 	defer func() { stop(); <-done }()
 
 	clock.Advance(time.Minute)
-	deadline := time.Now().Add(testenv.EventuallyTimeout)
-	for {
+	testenv.Eventually(t, "the loop to publish the article", func() bool {
 		cur, err := svc.Get(ctx, writer, a.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cur.Status == cms.StatusPublished {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not published by the loop; status %s", cur.Status)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return cur.Status == cms.StatusPublished
+	})
 }

@@ -3,6 +3,7 @@ package content_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -159,19 +160,14 @@ func newHookReceiver(t *testing.T) *hookReceiver {
 // wait returns the n-th delivery (from 0) once it has arrived.
 func (rc *hookReceiver) wait(t *testing.T, n int) (*http.Request, []byte) {
 	t.Helper()
-	deadline := time.Now().Add(testenv.EventuallyTimeout)
-	for {
+	testenv.Eventually(t, fmt.Sprintf("delivery %d", n+1), func() bool {
 		rc.mu.Lock()
-		if len(rc.bodies) > n {
-			defer rc.mu.Unlock()
-			return rc.reqs[n], rc.bodies[n]
-		}
-		rc.mu.Unlock()
-		if time.Now().After(deadline) {
-			t.Fatalf("delivery %d did not arrive", n+1)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		defer rc.mu.Unlock()
+		return len(rc.bodies) > n
+	})
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.reqs[n], rc.bodies[n]
 }
 
 // TestContentWebhooks checks that publishing, changing, unpublishing and

@@ -698,21 +698,14 @@ func TestContentInvalidation(t *testing.T) {
 		t.Errorf("search for a due article = %v", got)
 	}
 	// And the scheduler's own publication keeps it there.
-	deadline := time.Now().Add(testenv.EventuallyTimeout)
-	for {
+	testenv.Eventually(t, "the scheduler to publish the due article", func() bool {
 		r := testenv.Call(t, s, token, "GET", "/api/v1/articles/"+b.ID, nil)
 		if r.Status == http.StatusUnauthorized { // the clock moved past the token's life
 			token, _ = s.User(t, auth.Editor)
-			continue
+			return false
 		}
-		if testenv.ArticleOf(t, r).Status == cms.StatusPublished {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the scheduler did not publish the due article")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return testenv.ArticleOf(t, r).Status == cms.StatusPublished
+	})
 	if st, _ := contentTitle(t, s, b.Slug); st != http.StatusOK {
 		t.Errorf("after the scheduler published it: %d", st)
 	}
@@ -748,12 +741,7 @@ func TestContentTwoInstances(t *testing.T) {
 	waitFor := func(srv *testenv.Server, what string, check func() bool) {
 		t.Helper()
 		start := time.Now()
-		for !check() {
-			if time.Since(start) > testenv.EventuallyTimeout {
-				t.Fatalf("%s: not seen after %v", what, time.Since(start))
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		testenv.Eventually(t, what, check)
 		t.Logf("%s: seen after %v", what, time.Since(start).Round(10*time.Millisecond))
 	}
 	a := testenv.Publish(t, one, token, map[string]any{"title": "Shared article", "tags": []string{"shared"}})

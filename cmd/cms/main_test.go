@@ -99,20 +99,21 @@ func TestServeMetricsPortInUse(t *testing.T) {
 // waitReady polls /readyz until it answers 200, for at most 10 s.
 func waitReady(t *testing.T, addr string, logs *testenv.LogBuffer) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	ready := false
+	defer func() {
+		if !ready {
+			t.Logf("log:\n%s", logs.String())
+		}
+	}()
+	testenv.Eventually(t, addr+" to be ready", func() bool {
 		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready within 60 s; log:\n%s", logs.String())
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+		resp.Body.Close()
+		ready = resp.StatusCode == 200
+		return ready
+	})
 }
 
 func TestServePortInUse(t *testing.T) {
