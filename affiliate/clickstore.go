@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
 	"github.com/wellness/cms/internal/mongodb"
+	"github.com/wellness/cms/internal/problem"
 )
 
 // ClickStore keeps raw clicks, their daily rollups, the claims that make a
@@ -127,14 +128,14 @@ func (s *ClickStore) InsertClicks(ctx context.Context, clicks []Click) (map[int]
 func (s *ClickStore) IsRolled(ctx context.Context, id string) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	err := s.rolled.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Err()
+	_, err := mongodb.FindByID[rolledMark](ctx, s.rolled, "read rolled mark of click "+id, id)
 	switch {
 	case err == nil:
 		return true, nil
-	case errors.Is(err, mongo.ErrNoDocuments):
+	case errors.Is(err, problem.NotFound):
 		return false, nil
 	}
-	return false, fmt.Errorf("read rolled mark of click %s: %w", id, err)
+	return false, err
 }
 
 // visitorKey is the _id of a unique-visitor claim.
@@ -184,12 +185,11 @@ func (s *ClickStore) ClaimVisitors(ctx context.Context, clicks []Click) (map[str
 		key := visitorKey(c)
 		h, seen := holder[key]
 		if !seen {
-			var doc visitorClaim
 			fctx, cancel := context.WithTimeout(ctx, s.timeout)
-			err := s.visitors.FindOne(fctx, bson.D{{Key: "_id", Value: key}}).Decode(&doc)
+			doc, err := mongodb.FindByID[visitorClaim](fctx, s.visitors, "read visitor claim", key)
 			cancel()
 			if err != nil {
-				return nil, fmt.Errorf("read visitor claim: %w", err)
+				return nil, err
 			}
 			h = doc.Click
 			holder[key] = h
@@ -292,6 +292,12 @@ func (s *ClickStore) MarkRolled(ctx context.Context, clicks []Click) error {
 	return nil
 }
 
+// saltDoc is the shared salt of one day (YYYY-MM-DD).
+type saltDoc struct {
+	Day  string `bson:"_id"`
+	Salt []byte `bson:"salt"`
+}
+
 // Salt returns the shared salt of day, creating it if no instance has:
 // insert-if-absent under the day as _id, then read what won.
 func (s *ClickStore) Salt(ctx context.Context, day string) ([]byte, error) {
@@ -299,15 +305,13 @@ func (s *ClickStore) Salt(ctx context.Context, day string) ([]byte, error) {
 	defer cancel()
 	fresh := make([]byte, 32)
 	_, _ = rand.Read(fresh)
-	_, err := s.salts.InsertOne(ctx, bson.D{{Key: "_id", Value: day}, {Key: "salt", Value: fresh}})
-	if err != nil && !mongo.IsDuplicateKeyError(err) {
-		return nil, fmt.Errorf("create salt for %s: %w", day, err)
+	err := mongodb.Insert(ctx, s.salts, "create salt for "+day, saltDoc{Day: day, Salt: fresh})
+	if err != nil && !errors.Is(err, problem.Conflict) {
+		return nil, err
 	}
-	var doc struct {
-		Salt []byte `bson:"salt"`
-	}
-	if err := s.salts.FindOne(ctx, bson.D{{Key: "_id", Value: day}}).Decode(&doc); err != nil {
-		return nil, fmt.Errorf("read salt for %s: %w", day, err)
+	doc, err := mongodb.FindByID[saltDoc](ctx, s.salts, "read salt for "+day, day)
+	if err != nil {
+		return nil, err
 	}
 	if len(doc.Salt) < 16 {
 		return nil, fmt.Errorf("salt for %s is too short", day)

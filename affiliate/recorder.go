@@ -36,7 +36,7 @@ type Recorder struct {
 	spill *spillFile
 	log   *slog.Logger
 	m     *recorderMetrics
-	cfg   recorderConfig
+	opts  recorderOptions
 
 	queue    chan Click
 	mu       sync.RWMutex // guards closed and drainCtx against Record
@@ -52,7 +52,7 @@ type Recorder struct {
 	carry     []Click // clicks neither stored nor spilled yet (disk errors)
 }
 
-type recorderConfig struct {
+type recorderOptions struct {
 	QueueSize     int
 	BatchSize     int
 	FlushInterval time.Duration
@@ -93,10 +93,10 @@ func newRecorderMetrics(reg prometheus.Registerer, depth, maxDepth func() float6
 }
 
 // newRecorder starts the writer; Close stops it.
-func newRecorder(store *ClickStore, spill *spillFile, cfg recorderConfig, reg prometheus.Registerer, log *slog.Logger) (*Recorder, error) {
+func newRecorder(store *ClickStore, spill *spillFile, opts recorderOptions, reg prometheus.Registerer, log *slog.Logger) (*Recorder, error) {
 	r := &Recorder{
-		store: store, spill: spill, log: log, cfg: cfg,
-		queue:   make(chan Click, cfg.QueueSize),
+		store: store, spill: spill, log: log, opts: opts,
+		queue:   make(chan Click, opts.QueueSize),
 		done:    make(chan struct{}),
 		healthy: true,
 	}
@@ -179,9 +179,9 @@ func (r *Recorder) opCtx() context.Context {
 // of overflow spills, probing the database, replaying the spill file).
 func (r *Recorder) run() {
 	defer close(r.done)
-	tick := time.NewTicker(r.cfg.FlushInterval)
+	tick := time.NewTicker(r.opts.FlushInterval)
 	defer tick.Stop()
-	batch := make([]Click, 0, r.cfg.BatchSize)
+	batch := make([]Click, 0, r.opts.BatchSize)
 	for {
 		select {
 		case c, ok := <-r.queue:
@@ -191,14 +191,14 @@ func (r *Recorder) run() {
 				return
 			}
 			batch = append(batch, c)
-			if len(batch) >= r.cfg.BatchSize {
+			if len(batch) >= r.opts.BatchSize {
 				r.flush(batch)
-				batch = make([]Click, 0, r.cfg.BatchSize)
+				batch = make([]Click, 0, r.opts.BatchSize)
 			}
 		case <-tick.C:
 			if len(batch) > 0 {
 				r.flush(batch)
-				batch = make([]Click, 0, r.cfg.BatchSize)
+				batch = make([]Click, 0, r.opts.BatchSize)
 			}
 			r.maintain()
 		}
@@ -219,7 +219,7 @@ func (r *Recorder) flush(batch []Click) {
 		}
 		r.log.Warn("clicks database unavailable: spilling clicks to disk until it answers", "err", err, "clicks", len(batch))
 		r.healthy = false
-		r.nextProbe = time.Now().Add(r.cfg.RetryInterval)
+		r.nextProbe = time.Now().Add(r.opts.RetryInterval)
 	}
 	r.spillBatch(batch)
 }
@@ -251,7 +251,7 @@ func (r *Recorder) maintain() {
 	}
 	ctx := context.Background()
 	if err := r.store.Ping(ctx); err != nil {
-		r.nextProbe = time.Now().Add(r.cfg.RetryInterval)
+		r.nextProbe = time.Now().Add(r.opts.RetryInterval)
 		return
 	}
 	if !r.healthy {
@@ -261,7 +261,7 @@ func (r *Recorder) maintain() {
 	if err := r.replay(ctx); err != nil {
 		r.spill.markPending()
 		r.healthy = false
-		r.nextProbe = time.Now().Add(r.cfg.RetryInterval)
+		r.nextProbe = time.Now().Add(r.opts.RetryInterval)
 		r.log.Warn("replaying spilled clicks failed; will retry", "err", err)
 	}
 }
@@ -275,7 +275,7 @@ func (r *Recorder) replay(ctx context.Context) error {
 		return err
 	}
 	for _, path := range files {
-		chunk := make([]Click, 0, r.cfg.BatchSize)
+		chunk := make([]Click, 0, r.opts.BatchSize)
 		n := 0
 		store := func() error {
 			if len(chunk) == 0 {
@@ -291,7 +291,7 @@ func (r *Recorder) replay(ctx context.Context) error {
 		}
 		err := readSpill(path, func(c Click) error {
 			chunk = append(chunk, c)
-			if len(chunk) >= r.cfg.BatchSize {
+			if len(chunk) >= r.opts.BatchSize {
 				return store()
 			}
 			return nil

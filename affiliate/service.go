@@ -228,7 +228,7 @@ func (s *Service) Start(ctx context.Context) error {
 	if s.opts.DataDir == "" {
 		s.log.Warn("no data directory: clicks that cannot reach the database are kept in memory only")
 	}
-	s.rec, err = newRecorder(s.clicks, spill, recorderConfig{
+	s.rec, err = newRecorder(s.clicks, spill, recorderOptions{
 		QueueSize: s.opts.QueueSize, BatchSize: s.opts.BatchSize,
 		FlushInterval: s.opts.FlushInterval, RetryInterval: s.opts.RetryInterval,
 	}, s.opts.Registerer, s.log)
@@ -465,7 +465,7 @@ func (s *Service) CreateProduct(ctx context.Context, by *auth.Principal, in Prod
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	p.CreatedAt, p.UpdatedAt = now, now
-	if err := s.store.CreateProduct(ctx, p); err != nil {
+	if err := s.store.InsertProduct(ctx, p); err != nil {
 		return nil, err
 	}
 	s.changed(ctx, p.Code)

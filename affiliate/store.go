@@ -2,6 +2,7 @@ package affiliate
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"time"
@@ -31,28 +32,18 @@ func NewStore(db *mongo.Database) *Store {
 	}
 }
 
-// CreateProduct inserts p. A taken code is a Conflict.
-func (s *Store) CreateProduct(ctx context.Context, p *Product) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	if _, err := s.products.InsertOne(ctx, p); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
-			return problem.Wrap(problem.Conflict, err, "a product with the code %q already exists", p.Code)
-		}
-		return mongodb.Err("insert product", err)
+// InsertProduct inserts p. A taken code is a Conflict.
+func (s *Store) InsertProduct(ctx context.Context, p *Product) error {
+	err := mongodb.Insert(ctx, s.products, "insert product", p)
+	if errors.Is(err, problem.Conflict) {
+		return problem.Wrap(problem.Conflict, err, "a product with the code %q already exists", p.Code)
 	}
-	return nil
+	return err
 }
 
 // FindProductByCode returns the product or NotFound.
 func (s *Store) FindProductByCode(ctx context.Context, code string) (*Product, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	var p Product
-	if err := s.products.FindOne(ctx, bson.D{{Key: "_id", Value: code}}).Decode(&p); err != nil {
-		return nil, mongodb.Err("find product", err)
-	}
-	return &p, nil
+	return mongodb.FindByID[Product](ctx, s.products, "find product", code)
 }
 
 // ProductFilter selects a page of products in code order.
@@ -67,8 +58,6 @@ type ProductFilter struct {
 // FindProducts returns the page of products the filter selects. A zero
 // Limit means all.
 func (s *Store) FindProducts(ctx context.Context, f ProductFilter) ([]Product, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
 	filter := bson.D{}
 	if f.After != "" {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: f.After}}})
@@ -80,54 +69,34 @@ func (s *Store) FindProducts(ctx context.Context, f ProductFilter) ([]Product, e
 	if f.Limit > 0 {
 		opts.SetLimit(int64(f.Limit))
 	}
-	cur, err := s.products.Find(ctx, filter, opts)
-	if err != nil {
-		return nil, mongodb.Err("find products", err)
-	}
-	out := []Product{}
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, mongodb.Err("read products", err)
-	}
-	return out, nil
+	return mongodb.FindAll[Product](ctx, s.products, "find products", filter, opts)
 }
 
 // ReplaceProduct stores p in place of the product with its code; NotFound
 // when there is none.
 func (s *Store) ReplaceProduct(ctx context.Context, p *Product) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	res, err := s.products.ReplaceOne(ctx, bson.D{{Key: "_id", Value: p.Code}}, p)
-	if err != nil {
-		return mongodb.Err("replace product", err)
-	}
-	if res.MatchedCount == 0 {
+	found, err := mongodb.ReplaceByID(ctx, s.products, "replace product", p.Code, p)
+	if err == nil && !found {
 		return problem.New(problem.NotFound, "no product with this code")
 	}
-	return nil
+	return err
 }
 
 // DeleteProduct removes the product; NotFound when there is none.
 func (s *Store) DeleteProduct(ctx context.Context, code string) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	res, err := s.products.DeleteOne(ctx, bson.D{{Key: "_id", Value: code}})
-	if err != nil {
-		return mongodb.Err("delete product", err)
-	}
-	if res.DeletedCount == 0 {
+	found, err := mongodb.DeleteByID(ctx, s.products, "delete product", code)
+	if err == nil && !found {
 		return problem.New(problem.NotFound, "no product with this code")
 	}
-	return nil
+	return err
 }
 
 // FindSettings returns the stored settings, or NotFound before the first
 // start has seeded them.
 func (s *Store) FindSettings(ctx context.Context) (*Settings, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	var doc settingsDoc
-	if err := s.settings.FindOne(ctx, bson.D{{Key: "_id", Value: settingsID}}).Decode(&doc); err != nil {
-		return nil, mongodb.Err("find affiliate settings", err)
+	doc, err := mongodb.FindByID[settingsDoc](ctx, s.settings, "find affiliate settings", settingsID)
+	if err != nil {
+		return nil, err
 	}
 	return doc.settings(), nil
 }
@@ -176,23 +145,16 @@ func (d *settingsDoc) settings() *Settings {
 // _id is atomic on both engines, so two instances starting together agree
 // on one document.
 func (s *Store) SeedSettings(ctx context.Context, st Settings) (*Settings, error) {
-	ictx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	_, err := s.settings.InsertOne(ictx, newSettingsDoc(&st))
-	cancel()
-	if err != nil && !mongo.IsDuplicateKeyError(err) {
-		return nil, mongodb.Err("seed affiliate settings", err)
+	err := mongodb.Insert(ctx, s.settings, "seed affiliate settings", newSettingsDoc(&st))
+	if err != nil && !errors.Is(err, problem.Conflict) {
+		return nil, err
 	}
 	return s.FindSettings(ctx)
 }
 
 // ReplaceSettings stores st as the settings.
 func (s *Store) ReplaceSettings(ctx context.Context, st *Settings) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	_, err := s.settings.ReplaceOne(ctx, bson.D{{Key: "_id", Value: settingsID}},
+	_, err := mongodb.ReplaceByID(ctx, s.settings, "replace affiliate settings", settingsID,
 		newSettingsDoc(st), options.Replace().SetUpsert(true))
-	if err != nil {
-		return mongodb.Err("replace affiliate settings", err)
-	}
-	return nil
+	return err
 }

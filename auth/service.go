@@ -140,7 +140,7 @@ type loginCheck struct {
 
 // loginLive reports whether the login id of the user is still going.
 func (s *Service) loginLive(ctx context.Context, id, userID string) (bool, error) {
-	f, err := s.store.findFamily(ctx, id)
+	f, err := s.store.findFamilyByID(ctx, id)
 	if errors.Is(err, problem.NotFound) {
 		return false, nil
 	}
@@ -261,7 +261,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*TokenPair, error) {
 		return nil, errBadRefresh
 	}
 	id := HashToken(raw)
-	rt, err := s.store.findRefresh(ctx, id)
+	rt, err := s.store.findRefreshByID(ctx, id)
 	if errors.Is(err, problem.NotFound) {
 		return nil, errBadRefresh
 	}
@@ -271,7 +271,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*TokenPair, error) {
 	if rt.UsedAt != nil {
 		return nil, s.reuse(ctx, rt)
 	}
-	fam, err := s.store.findFamily(ctx, rt.Family)
+	fam, err := s.store.findFamilyByID(ctx, rt.Family)
 	if errors.Is(err, problem.NotFound) {
 		return nil, errBadRefresh
 	}
@@ -289,7 +289,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*TokenPair, error) {
 		return nil, err
 	}
 	if u.Disabled || u.SessionVersion != fam.SessionVersion {
-		_ = s.store.revokeFamily(ctx, fam.ID)
+		_ = s.store.updateFamilyRevoked(ctx, fam.ID)
 		return nil, errBadRefresh
 	}
 	newRaw, child := s.newRefresh(u, fam, id, now)
@@ -300,7 +300,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*TokenPair, error) {
 	if !won {
 		return nil, s.reuse(ctx, rt)
 	}
-	if err := s.store.markRefreshUsed(ctx, id, now); err != nil {
+	if err := s.store.updateRefreshUsed(ctx, id, now); err != nil {
 		return nil, err
 	}
 	return s.pair(u, fam.ID, newRaw, now)
@@ -308,7 +308,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*TokenPair, error) {
 
 func (s *Service) reuse(ctx context.Context, rt *refreshToken) error {
 	s.log.Warn("refresh token reused: revoking the login", "user", rt.UserID, "family", rt.Family)
-	if err := s.store.revokeFamily(ctx, rt.Family); err != nil {
+	if err := s.store.updateFamilyRevoked(ctx, rt.Family); err != nil {
 		return err
 	}
 	return errBadRefresh
@@ -321,14 +321,14 @@ func (s *Service) Logout(ctx context.Context, raw string) error {
 	if !wellFormedRefresh(raw) {
 		return nil
 	}
-	rt, err := s.store.findRefresh(ctx, HashToken(raw))
+	rt, err := s.store.findRefreshByID(ctx, HashToken(raw))
 	if errors.Is(err, problem.NotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	return s.store.revokeFamily(ctx, rt.Family)
+	return s.store.updateFamilyRevoked(ctx, rt.Family)
 }
 
 // Cleanup deletes expired refresh tokens and stale login counters.
@@ -371,7 +371,7 @@ func (s *Service) CreateUser(ctx context.Context, n NewUser) (*User, error) {
 	now := s.now().UTC()
 	u := &User{ID: bson.NewObjectID().Hex(), Email: n.Email, Name: n.Name, Role: n.Role,
 		PasswordHash: hash, SessionVersion: 1, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateUser(ctx, u); err != nil {
+	if err := s.store.InsertUser(ctx, u); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -438,7 +438,7 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 		return err
 	}
 	if isActiveAdmin(old) {
-		return s.keepAnAdmin(ctx, func(ctx context.Context) error { return s.store.CreateUser(ctx, old) })
+		return s.keepAnAdmin(ctx, func(ctx context.Context) error { return s.store.InsertUser(ctx, old) })
 	}
 	return nil
 }

@@ -51,112 +51,66 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 	)
 }
 
-// userErr is mongodb.Err for writes of a user, where the one unique key
-// besides the ID is the email.
-func userErr(op string, err error) error {
-	if mongo.IsDuplicateKeyError(err) {
+// userErr says which key a write of a user found taken: besides the ID,
+// which the store chooses, the one unique key is the email.
+func userErr(err error) error {
+	if errors.Is(err, problem.Conflict) {
 		return problem.Wrap(problem.Conflict, err, "a user with this email already exists")
 	}
-	return mongodb.Err(op, err)
+	return err
 }
 
-// CreateUser inserts u. A taken email is a Conflict.
-func (s *Store) CreateUser(ctx context.Context, u *User) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	if _, err := s.users.InsertOne(ctx, u); err != nil {
-		return userErr("insert user", err)
-	}
-	return nil
+// InsertUser inserts u. A taken email is a Conflict.
+func (s *Store) InsertUser(ctx context.Context, u *User) error {
+	return userErr(mongodb.Insert(ctx, s.users, "insert user", u))
 }
 
 // FindUserByID returns the user or a NotFound error.
 func (s *Store) FindUserByID(ctx context.Context, id string) (*User, error) {
-	return s.findUser(ctx, bson.D{{Key: "_id", Value: id}})
+	return mongodb.FindByID[User](ctx, s.users, "find user", id)
 }
 
 // FindUserByEmail looks up a normalized email; NotFound when absent.
 func (s *Store) FindUserByEmail(ctx context.Context, email string) (*User, error) {
-	return s.findUser(ctx, bson.D{{Key: "email", Value: NormalizeEmail(email)}})
-}
-
-func (s *Store) findUser(ctx context.Context, filter bson.D) (*User, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	var u User
-	if err := s.users.FindOne(ctx, filter).Decode(&u); err != nil {
-		return nil, mongodb.Err("find user", err)
-	}
-	return &u, nil
+	return mongodb.FindOne[User](ctx, s.users, "find user", bson.D{{Key: "email", Value: NormalizeEmail(email)}})
 }
 
 // FindUsers lists users in creation order after the ID after (exclusive).
 func (s *Store) FindUsers(ctx context.Context, after string, limit int) ([]User, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
 	filter := bson.D{}
 	if after != "" {
 		filter = bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}}}
 	}
-	cur, err := s.users.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
-	if err != nil {
-		return nil, mongodb.Err("find users", err)
-	}
-	var out []User
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, mongodb.Err("read users", err)
-	}
-	return out, nil
+	return mongodb.FindAll[User](ctx, s.users, "find users", filter,
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
 }
 
 // CountUsers counts all users.
 func (s *Store) CountUsers(ctx context.Context) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	n, err := s.users.CountDocuments(ctx, bson.D{})
-	if err != nil {
-		return 0, mongodb.Err("count users", err)
-	}
-	return n, nil
+	return mongodb.Count(ctx, s.users, "count users", bson.D{})
 }
 
 // CountActiveAdmins counts admins who are not disabled.
 func (s *Store) CountActiveAdmins(ctx context.Context) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	n, err := s.users.CountDocuments(ctx, bson.D{{Key: "role", Value: Admin}, {Key: "disabled", Value: false}})
-	if err != nil {
-		return 0, mongodb.Err("count admins", err)
-	}
-	return n, nil
+	return mongodb.Count(ctx, s.users, "count admins", bson.D{{Key: "role", Value: Admin}, {Key: "disabled", Value: false}})
 }
 
 // ReplaceUser stores u in place of the user with its ID.
 func (s *Store) ReplaceUser(ctx context.Context, u *User) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	res, err := s.users.ReplaceOne(ctx, bson.D{{Key: "_id", Value: u.ID}}, u)
-	if err != nil {
-		return userErr("replace user", err)
-	}
-	if res.MatchedCount == 0 {
+	found, err := mongodb.ReplaceByID(ctx, s.users, "replace user", u.ID, u)
+	if err == nil && !found {
 		return problem.New(problem.NotFound, "")
 	}
-	return nil
+	return userErr(err)
 }
 
 // DeleteUser removes the user.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	res, err := s.users.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
-	if err != nil {
-		return mongodb.Err("delete user", err)
-	}
-	if res.DeletedCount == 0 {
+	found, err := mongodb.DeleteByID(ctx, s.users, "delete user", id)
+	if err == nil && !found {
 		return problem.New(problem.NotFound, "")
 	}
-	return nil
+	return err
 }
 
 // refreshToken is one issued refresh token; only its SHA-256 is stored.
@@ -187,51 +141,25 @@ type refreshFamily struct {
 }
 
 func (s *Store) insertFamily(ctx context.Context, f *refreshFamily) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	if _, err := s.families.InsertOne(ctx, f); err != nil {
-		return mongodb.Err("insert refresh family", err)
-	}
-	return nil
+	return mongodb.Insert(ctx, s.families, "insert refresh family", f)
 }
 
-func (s *Store) findFamily(ctx context.Context, id string) (*refreshFamily, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	var f refreshFamily
-	if err := s.families.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&f); err != nil {
-		return nil, mongodb.Err("find refresh family", err)
-	}
-	return &f, nil
+func (s *Store) findFamilyByID(ctx context.Context, id string) (*refreshFamily, error) {
+	return mongodb.FindByID[refreshFamily](ctx, s.families, "find refresh family", id)
 }
 
-func (s *Store) revokeFamily(ctx context.Context, id string) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	if _, err := s.families.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked", Value: true}}}}); err != nil {
-		return mongodb.Err("revoke refresh family", err)
-	}
-	return nil
+func (s *Store) updateFamilyRevoked(ctx context.Context, id string) error {
+	_, err := mongodb.UpdateByID(ctx, s.families, "revoke refresh family", id,
+		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked", Value: true}}}})
+	return err
 }
 
 func (s *Store) insertRefresh(ctx context.Context, t *refreshToken) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	if _, err := s.refresh.InsertOne(ctx, t); err != nil {
-		return mongodb.Err("insert refresh token", err)
-	}
-	return nil
+	return mongodb.Insert(ctx, s.refresh, "insert refresh token", t)
 }
 
-func (s *Store) findRefresh(ctx context.Context, id string) (*refreshToken, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	var t refreshToken
-	if err := s.refresh.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&t); err != nil {
-		return nil, mongodb.Err("find refresh token", err)
-	}
-	return &t, nil
+func (s *Store) findRefreshByID(ctx context.Context, id string) (*refreshToken, error) {
+	return mongodb.FindByID[refreshToken](ctx, s.refresh, "find refresh token", id)
 }
 
 // claimRefresh inserts child, whose unique Parent claims the parent
@@ -246,17 +174,12 @@ func (s *Store) claimRefresh(ctx context.Context, child *refreshToken) (bool, er
 	return err == nil, err
 }
 
-// markRefreshUsed records when a token was rotated, for reuse detection
+// updateRefreshUsed records when a token was rotated, for reuse detection
 // and cleanup.
-func (s *Store) markRefreshUsed(ctx context.Context, id string, now time.Time) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	_, err := s.refresh.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+func (s *Store) updateRefreshUsed(ctx context.Context, id string, now time.Time) error {
+	_, err := mongodb.UpdateByID(ctx, s.refresh, "mark refresh token used", id,
 		bson.D{{Key: "$set", Value: bson.D{{Key: "usedAt", Value: now}}}})
-	if err != nil {
-		return mongodb.Err("mark refresh token used", err)
-	}
-	return nil
+	return err
 }
 
 // deleteExpired removes refresh tokens and families past their expiry,
@@ -266,16 +189,16 @@ func (s *Store) deleteExpired(ctx context.Context, now time.Time) (int64, error)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	past := bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lt", Value: now}}}}
-	r1, err := s.refresh.DeleteMany(ctx, past)
+	n1, err := mongodb.DeleteMany(ctx, s.refresh, "delete expired refresh tokens", past)
 	if err != nil {
-		return 0, mongodb.Err("delete expired refresh tokens", err)
+		return 0, err
 	}
-	r2, err := s.families.DeleteMany(ctx, past)
+	n2, err := mongodb.DeleteMany(ctx, s.families, "delete expired refresh families", past)
 	if err != nil {
-		return 0, mongodb.Err("delete expired refresh families", err)
+		return 0, err
 	}
 	if err := s.deleteStaleAttempts(ctx, now); err != nil {
 		return 0, err
 	}
-	return r1.DeletedCount + r2.DeletedCount, nil
+	return n1 + n2, nil
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/wellness/cms/internal/mongodb"
@@ -269,29 +268,23 @@ func forEach(n int, fn func(i int) error) error {
 
 // chainEnd reads where key's chain ends, as far as its head knows.
 func (s *Store) chainEnd(ctx context.Context, key throttleKey, now time.Time) (chainEnd, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	var h headDoc
-	err := s.attempts.FindOne(ctx, bson.D{{Key: "_id", Value: key.id}}).Decode(&h)
-	if errors.Is(err, mongo.ErrNoDocuments) {
+	h, err := mongodb.FindByID[headDoc](ctx, s.attempts, "read sign-in attempts", key.id)
+	if errors.Is(err, problem.NotFound) {
 		return chainEnd{key: key}, nil
 	}
 	if err != nil {
-		return chainEnd{}, mongodb.Err("read sign-in attempts", err)
+		return chainEnd{}, err
 	}
 	return chainEnd{key: key, n: h.N, next: h.Next.current(now)}, nil
 }
 
-func (s *Store) findSlot(ctx context.Context, key string, n int) (*slotDoc, error) {
-	var d slotDoc
-	err := s.attempts.FindOne(ctx, bson.D{{Key: "_id", Value: slotID(key, n)}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
+// findSlotByID returns slot n of key, or nil when nobody took it.
+func (s *Store) findSlotByID(ctx context.Context, key string, n int) (*slotDoc, error) {
+	d, err := mongodb.FindByID[slotDoc](ctx, s.attempts, "read sign-in attempt", slotID(key, n))
+	if errors.Is(err, problem.NotFound) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, mongodb.Err("read sign-in attempt", err)
-	}
-	return &d, nil
+	return d, err
 }
 
 // claim appends a slot of kind after end, or after the key's head when
@@ -323,17 +316,17 @@ func (s *Store) claim(ctx context.Context, end chainEnd, now time.Time, kind str
 			}
 		}
 		d := slotDoc{ID: slotID(end.key.id, n+1), Key: end.key.id, N: n + 1, Kind: kind, At: now, Next: follow(kind, pre, now)}
-		_, err := s.attempts.InsertOne(ctx, d)
+		err := mongodb.Insert(ctx, s.attempts, "reserve sign-in attempt", d)
 		if err == nil {
 			s.advanceHead(ctx, &d)
 			return reservation{key: end.key, n: d.N, next: d.Next}, 0, nil
 		}
-		if !mongo.IsDuplicateKeyError(err) {
-			return reservation{}, 0, mongodb.Err("reserve sign-in attempt", err)
+		if !errors.Is(err, problem.Conflict) {
+			return reservation{}, 0, err
 		}
 		// Taken (by another instance): the winner's slot says what
 		// follows it.
-		taken, err := s.findSlot(ctx, end.key.id, n+1)
+		taken, err := s.findSlotByID(ctx, end.key.id, n+1)
 		if err != nil {
 			return reservation{}, 0, err
 		}
@@ -397,15 +390,14 @@ func (l *keyLocks) lock(ctx context.Context, key string) (unlock func(), err err
 // advanceHead copies slot d into its key's head. A failure here only
 // makes the next attempt step over one more slot, so it is not reported.
 func (s *Store) advanceHead(ctx context.Context, d *slotDoc) {
-	_, _ = s.attempts.ReplaceOne(ctx, bson.D{{Key: "_id", Value: d.Key}},
+	_, _ = mongodb.ReplaceByID(ctx, s.attempts, "advance sign-in attempts", d.Key,
 		headDoc{ID: d.Key, N: d.N, Next: d.Next, At: d.At}, options.Replace().SetUpsert(true))
 }
 
 // deleteStaleAttempts removes slots and heads older than the quiet
 // window: what they say is forgotten by then anyway.
 func (s *Store) deleteStaleAttempts(ctx context.Context, now time.Time) error {
-	if _, err := s.attempts.DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: now.Add(-throttleWindow)}}}}); err != nil {
-		return mongodb.Err("delete stale sign-in attempts", err)
-	}
-	return nil
+	_, err := mongodb.DeleteMany(ctx, s.attempts, "delete stale sign-in attempts",
+		bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: now.Add(-throttleWindow)}}}})
+	return err
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/internal/problem"
 )
@@ -57,10 +55,7 @@ func (s *Service) checkProducts(refs []ProductRef) error {
 // PublishedSlugsUsing lists the slugs of published articles that attach
 // the product code, so that deleting a product they show is refused.
 func (s *Service) PublishedSlugsUsing(ctx context.Context, code string) ([]string, error) {
-	list, err := s.store.findAll(ctx, "find articles using a product", bson.D{
-		{Key: "status", Value: StatusPublished},
-		{Key: "products.code", Value: code},
-	}, 100)
+	list, err := s.store.FindPublishedArticlesByProduct(ctx, code, 100)
 	if err != nil {
 		return nil, err
 	}

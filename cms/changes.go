@@ -146,20 +146,12 @@ type ArticleVersion struct {
 // engine they read every document.
 const reloadTimeout = time.Minute
 
-// findArticleMetas returns the ID, version and status of every article.
-func (s *store) findArticleMetas(ctx context.Context) ([]ArticleVersion, error) {
+// findArticleVersions returns the ID, version and status of every article.
+func (s *store) findArticleVersions(ctx context.Context) ([]ArticleVersion, error) {
 	ctx, cancel := context.WithTimeout(ctx, reloadTimeout)
 	defer cancel()
-	cur, err := s.articles.Find(ctx, bson.D{}, options.Find().
+	return mongodb.FindAll[ArticleVersion](ctx, s.articles, "find article versions", bson.D{}, options.Find().
 		SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "version", Value: 1}, {Key: "status", Value: 1}}))
-	if err != nil {
-		return nil, mongodb.Err("find article versions", err)
-	}
-	var out []ArticleVersion
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, mongodb.Err("read article versions", err)
-	}
-	return out, nil
 }
 
 // findReadableArticles returns every published and scheduled article
@@ -167,34 +159,19 @@ func (s *store) findArticleMetas(ctx context.Context) ([]ArticleVersion, error) 
 func (s *store) findReadableArticles(ctx context.Context) ([]*Article, error) {
 	ctx, cancel := context.WithTimeout(ctx, reloadTimeout)
 	defer cancel()
-	cur, err := s.articles.Find(ctx,
+	return s.findArticlesWhere(ctx, "find readable articles",
 		bson.D{{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{string(StatusPublished), string(StatusScheduled)}}}}},
 		options.Find().SetProjection(bson.D{{Key: "body", Value: 0}}))
-	if err != nil {
-		return nil, mongodb.Err("find readable articles", err)
-	}
-	var out []*Article
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, mongodb.Err("read readable articles", err)
-	}
-	for _, a := range out {
-		fixTimes(a)
-	}
-	return out, nil
 }
 
 // findSlugHistory returns every reserved slug and the article it names.
 func (s *store) findSlugHistory(ctx context.Context) (SlugHistory, error) {
 	ctx, cancel := context.WithTimeout(ctx, reloadTimeout)
 	defer cancel()
-	cur, err := s.slugs.Find(ctx, bson.D{}, options.Find().
+	recs, err := mongodb.FindAll[SlugRecord](ctx, s.slugs, "find slugs", bson.D{}, options.Find().
 		SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "articleId", Value: 1}}))
 	if err != nil {
-		return nil, mongodb.Err("find slugs", err)
-	}
-	var recs []SlugRecord
-	if err := cur.All(ctx, &recs); err != nil {
-		return nil, mongodb.Err("read slugs", err)
+		return nil, err
 	}
 	out := make(SlugHistory, len(recs))
 	for _, r := range recs {
@@ -203,9 +180,9 @@ func (s *store) findSlugHistory(ctx context.Context) (SlugHistory, error) {
 	return out, nil
 }
 
-// fetchArticles reads the articles with the given IDs; missing ones are
-// left out.
-func (s *store) fetchArticles(ctx context.Context, ids []string) (map[string]*Article, error) {
+// findArticlesByID reads the articles with the given IDs, one lookup by
+// _id each; missing ones are left out.
+func (s *store) findArticlesByID(ctx context.Context, ids []string) (map[string]*Article, error) {
 	out := make(map[string]*Article, len(ids))
 	for _, id := range ids {
 		a, err := s.FindArticleByID(ctx, id)
@@ -225,7 +202,7 @@ func (s *store) fetchArticles(ctx context.Context, ids []string) (map[string]*Ar
 
 // ArticleVersions is the ID, version and status of every article.
 func (s *Service) ArticleVersions(ctx context.Context) ([]ArticleVersion, error) {
-	return s.store.findArticleMetas(ctx)
+	return s.store.findArticleVersions(ctx)
 }
 
 // ReadableArticles is every published and scheduled article, without its
@@ -242,5 +219,5 @@ func (s *Service) SlugHistory(ctx context.Context) (SlugHistory, error) {
 // ArticlesByID reads the articles with these IDs; missing ones are left
 // out.
 func (s *Service) ArticlesByID(ctx context.Context, ids []string) (map[string]*Article, error) {
-	return s.store.fetchArticles(ctx, ids)
+	return s.store.findArticlesByID(ctx, ids)
 }

@@ -59,7 +59,7 @@ func (s *Service) PreviewArticleID(ctx context.Context, token string) (string, e
 	if token == "" || len(token) > 100 {
 		return "", problem.New(problem.NotFound, "")
 	}
-	t, err := s.store.FindPreview(ctx, auth.HashToken(token))
+	t, err := s.store.FindPreviewByID(ctx, auth.HashToken(token))
 	if err != nil {
 		if errors.Is(err, problem.NotFound) {
 			return "", err
@@ -74,33 +74,18 @@ func (s *Service) PreviewArticleID(ctx context.Context, token string) (string, e
 
 // InsertPreview stores a preview token.
 func (s *store) InsertPreview(ctx context.Context, t *previewToken) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	if _, err := s.previews.InsertOne(ctx, t); err != nil {
-		return mongodb.Err("insert preview token", err)
-	}
-	return nil
+	return mongodb.Insert(ctx, s.previews, "insert preview token", t)
 }
 
-// FindPreview returns the token with this hash, or NotFound.
-func (s *store) FindPreview(ctx context.Context, hash string) (*previewToken, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	var t previewToken
-	if err := s.previews.FindOne(ctx, bson.D{{Key: "_id", Value: hash}}).Decode(&t); err != nil {
-		return nil, mongodb.Err("find preview token", err)
-	}
-	return &t, nil
+// FindPreviewByID returns the token with this hash, or NotFound.
+func (s *store) FindPreviewByID(ctx context.Context, hash string) (*previewToken, error) {
+	return mongodb.FindByID[previewToken](ctx, s.previews, "find preview token", hash)
 }
 
 // DeleteExpiredPreviews removes tokens past their expiry; the embedded
 // engine has no TTL indexes to do it.
 func (s *store) DeleteExpiredPreviews(ctx context.Context, now time.Time) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	_, err := s.previews.DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lte", Value: now}}}})
-	if err != nil {
-		return mongodb.Err("delete expired preview tokens", err)
-	}
-	return nil
+	_, err := mongodb.DeleteMany(ctx, s.previews, "delete expired preview tokens",
+		bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lte", Value: now}}}})
+	return err
 }

@@ -280,7 +280,7 @@ func (s *Service) claimFirstSlug(ctx context.Context, a *Article, explicit bool,
 // claimSlug reserves slug for articleID. A slug the article already holds
 // (a former one coming back) is fine. A slug held by an article that was
 // never created, because its creation crashed after the reservation, is
-// taken over once orphanGrace has passed; ClaimTakeover makes sure only one
+// taken over once orphanGrace has passed; InsertTakeover makes sure only one
 // claimant does. Anything else is a Conflict.
 func (s *Service) claimSlug(ctx context.Context, slug, articleID string, current bool, now time.Time) error {
 	rec := &SlugRecord{Slug: slug, ArticleID: articleID, Current: current, CreatedAt: now}
@@ -291,7 +291,7 @@ func (s *Service) claimSlug(ctx context.Context, slug, articleID string, current
 		}
 		return nil
 	}
-	held, err := s.store.FindSlug(ctx, slug)
+	held, err := s.store.FindSlugByID(ctx, slug)
 	if err != nil {
 		return fmt.Errorf("find slug %q: %w", slug, err)
 	}
@@ -306,7 +306,7 @@ func (s *Service) claimSlug(ctx context.Context, slug, articleID string, current
 	} else if !errors.Is(err, problem.NotFound) {
 		return fmt.Errorf("check owner of slug %q: %w", slug, err)
 	}
-	if err := s.store.ClaimTakeover(ctx, slug, held.ArticleID, now); err != nil {
+	if err := s.store.InsertTakeover(ctx, slug, held.ArticleID, now); err != nil {
 		if errors.Is(err, problem.Conflict) {
 			return slugTaken()
 		}
@@ -434,14 +434,14 @@ func (s *Service) writeClaimed(ctx context.Context, prev, next *Article) error {
 	}
 	// What follows only tidies; a failure leaves a harmless leftover, so
 	// it is logged rather than failing a change that is already made.
-	if err := s.store.ClearRevisionNext(ctx, prev.ID, prev.Version, articleSize(prev)+articleSize(next)); err != nil {
+	if err := s.store.UpdateRevisionClearNext(ctx, prev.ID, prev.Version, articleSize(prev)+articleSize(next)); err != nil {
 		s.log.Warn("drop the copy of a written version", "article", prev.ID, "err", err)
 	}
 	if next.Slug != prev.Slug {
-		if err := s.store.SetSlugCurrent(ctx, next.Slug, next.ID, true); err != nil {
+		if err := s.store.UpdateSlugCurrent(ctx, next.Slug, next.ID, true); err != nil {
 			s.log.Warn("mark slug current", "slug", next.Slug, "err", err)
 		}
-		if err := s.store.SetSlugCurrent(ctx, prev.Slug, prev.ID, false); err != nil {
+		if err := s.store.UpdateSlugCurrent(ctx, prev.Slug, prev.ID, false); err != nil {
 			s.log.Warn("mark slug former", "slug", prev.Slug, "err", err)
 		}
 	}
@@ -458,7 +458,7 @@ func (s *Service) writeClaimed(ctx context.Context, prev, next *Article) error {
 // next version and is older than claimGrace. The change is replayed
 // exactly as it was claimed, so finishing it twice is harmless.
 func (s *Service) finishInterrupted(ctx context.Context, articleID string, v int64, now time.Time) error {
-	rev, err := s.store.FindRevision(ctx, articleID, v)
+	rev, err := s.store.FindRevisionByID(ctx, articleID, v)
 	if errors.Is(err, problem.NotFound) {
 		return nil
 	}
@@ -550,7 +550,7 @@ func (s *Service) revision(ctx context.Context, a *Article, n int64) (*Revision,
 	if n < 1 || n >= a.Version {
 		return nil, problem.New(problem.NotFound, "the article has no revision %d", n)
 	}
-	r, err := s.store.FindRevision(ctx, a.ID, n)
+	r, err := s.store.FindRevisionByID(ctx, a.ID, n)
 	if errors.Is(err, problem.NotFound) || (err == nil && r.Article == nil) {
 		return nil, problem.New(problem.NotFound, "the article has no revision %d", n)
 	}
@@ -642,7 +642,7 @@ func (s *Service) ArticleBySlug(ctx context.Context, slug string) (*Article, err
 	if CheckSlug(slug) != "" {
 		return nil, problem.New(problem.NotFound, "")
 	}
-	rec, err := s.store.FindSlug(ctx, slug)
+	rec, err := s.store.FindSlugByID(ctx, slug)
 	if err != nil {
 		if errors.Is(err, problem.NotFound) {
 			return nil, err

@@ -24,44 +24,29 @@ type SlugRecord struct {
 
 // InsertSlug reserves a slug. Conflict means it is taken.
 func (s *store) InsertSlug(ctx context.Context, r *SlugRecord) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	if _, err := s.slugs.InsertOne(ctx, r); err != nil {
-		return mongodb.Err("insert slug", err)
-	}
-	return nil
+	return mongodb.Insert(ctx, s.slugs, "insert slug", r)
 }
 
-// FindSlug returns the reservation of slug, or NotFound.
-func (s *store) FindSlug(ctx context.Context, slug string) (*SlugRecord, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	var r SlugRecord
-	if err := s.slugs.FindOne(ctx, bson.D{{Key: "_id", Value: slug}}).Decode(&r); err != nil {
-		return nil, mongodb.Err("find slug", err)
+// FindSlugByID returns the reservation of slug, or NotFound.
+func (s *store) FindSlugByID(ctx context.Context, slug string) (*SlugRecord, error) {
+	r, err := mongodb.FindByID[SlugRecord](ctx, s.slugs, "find slug", slug)
+	if err != nil {
+		return nil, err
 	}
 	r.CreatedAt = r.CreatedAt.UTC()
-	return &r, nil
+	return r, nil
 }
 
 // FindSlugsByArticle lists every slug reserved for an article.
 func (s *store) FindSlugsByArticle(ctx context.Context, articleID string) ([]SlugRecord, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	cur, err := s.slugs.Find(ctx, bson.D{{Key: "articleId", Value: articleID}})
-	if err != nil {
-		return nil, mongodb.Err("find slugs", err)
-	}
-	var out []SlugRecord
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, mongodb.Err("read slugs", err)
-	}
-	return out, nil
+	return mongodb.FindAll[SlugRecord](ctx, s.slugs, "find slugs", bson.D{{Key: "articleId", Value: articleID}})
 }
 
-// SetSlugCurrent sets the Current mirror of a slug the article owns.
-func (s *store) SetSlugCurrent(ctx context.Context, slug, articleID string, current bool) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
+// UpdateSlugCurrent sets the Current mirror of a slug the article owns.
+// The filter names the owner as well as the slug, so a slug another
+// article has taken over is left alone.
+func (s *store) UpdateSlugCurrent(ctx context.Context, slug, articleID string, current bool) error {
+	ctx, cancel := mongodb.Bound(ctx)
 	defer cancel()
 	_, err := s.slugs.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: slug}, {Key: "articleId", Value: articleID}},
@@ -72,26 +57,20 @@ func (s *store) SetSlugCurrent(ctx context.Context, slug, articleID string, curr
 	return nil
 }
 
-// ClaimTakeover records that the caller takes slug over from an article
+// InsertTakeover records that the caller takes slug over from an article
 // that was never created. Only one caller can: Conflict means another
 // already did.
-func (s *store) ClaimTakeover(ctx context.Context, slug, orphanID string, now time.Time) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	_, err := s.takeovers.InsertOne(ctx, bson.D{
+func (s *store) InsertTakeover(ctx context.Context, slug, orphanID string, now time.Time) error {
+	return mongodb.Insert(ctx, s.takeovers, "claim slug takeover", bson.D{
 		{Key: "_id", Value: slug + "/" + orphanID},
 		{Key: "createdAt", Value: now},
 	})
-	if err != nil {
-		return mongodb.Err("claim slug takeover", err)
-	}
-	return nil
 }
 
 // ReplaceSlug overwrites the reservation of r.Slug held by orphanID. Only
-// the winner of ClaimTakeover calls it.
+// the winner of InsertTakeover calls it.
 func (s *store) ReplaceSlug(ctx context.Context, r *SlugRecord, orphanID string) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
+	ctx, cancel := mongodb.Bound(ctx)
 	defer cancel()
 	_, err := s.slugs.ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.Slug}, {Key: "articleId", Value: orphanID}}, r)
 	if err != nil {

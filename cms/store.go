@@ -131,10 +131,7 @@ func fixTimes(a *Article) {
 func (s *store) InsertArticle(ctx context.Context, a *Article) error {
 	ctx, cancel := context.WithTimeout(ctx, sizedTimeout(articleSize(a)))
 	defer cancel()
-	if _, err := s.articles.InsertOne(ctx, a); err != nil {
-		return mongodb.Err("insert article", err)
-	}
-	return nil
+	return mongodb.Insert(ctx, s.articles, "insert article", a)
 }
 
 // FindArticleByID returns the article or a NotFound error.
@@ -144,12 +141,12 @@ func (s *store) FindArticleByID(ctx context.Context, id string) (*Article, error
 	}
 	ctx, cancel := context.WithTimeout(ctx, sizedTimeout(MaxBody+MaxBodyHTML))
 	defer cancel()
-	var a Article
-	if err := s.articles.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&a); err != nil {
-		return nil, mongodb.Err("find article", err)
+	a, err := mongodb.FindByID[Article](ctx, s.articles, "find article", id)
+	if err != nil {
+		return nil, err
 	}
-	fixTimes(&a)
-	return &a, nil
+	fixTimes(a)
+	return a, nil
 }
 
 // ReplaceArticle writes a over the stored version expect. It reports
@@ -205,32 +202,28 @@ func (s *store) FindArticles(ctx context.Context, f ArticleFilter) ([]*Article, 
 	if f.Before != "" {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$lt", Value: f.Before}}})
 	}
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	cur, err := s.articles.Find(ctx, filter, options.Find().
+	return s.findArticlesWhere(ctx, "find articles", filter, options.Find().
 		SetSort(bson.D{{Key: "_id", Value: -1}}).
 		SetLimit(int64(f.Limit)).
 		SetProjection(listProjection))
-	if err != nil {
-		return nil, mongodb.Err("find articles", err)
-	}
-	var out []*Article
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, mongodb.Err("read articles", err)
-	}
-	for _, a := range out {
-		fixTimes(a)
-	}
-	return out, nil
 }
 
 // FindDueArticles returns up to limit scheduled articles whose time has
 // come.
 func (s *store) FindDueArticles(ctx context.Context, now time.Time, limit int) ([]*Article, error) {
-	return s.findAll(ctx, "find due articles", bson.D{
+	return s.findArticlesWhere(ctx, "find due articles", bson.D{
 		{Key: "status", Value: string(StatusScheduled)},
 		{Key: "publishAt", Value: bson.D{{Key: "$lte", Value: now}}},
-	}, limit)
+	}, options.Find().SetLimit(int64(limit)))
+}
+
+// FindPublishedArticlesByProduct returns up to limit published articles
+// that attach the product code.
+func (s *store) FindPublishedArticlesByProduct(ctx context.Context, code string, limit int) ([]*Article, error) {
+	return s.findArticlesWhere(ctx, "find articles using a product", bson.D{
+		{Key: "status", Value: StatusPublished},
+		{Key: "products.code", Value: code},
+	}, options.Find().SetLimit(int64(limit)))
 }
 
 // FindArticleIDs pages through article IDs in ascending order after
@@ -243,19 +236,13 @@ func (s *store) FindArticleIDs(ctx context.Context, after string, olderThan, lim
 	if olderThan > 0 {
 		filter = append(filter, bson.E{Key: "sanitizerVersion", Value: bson.D{{Key: "$lt", Value: olderThan}}})
 	}
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	cur, err := s.articles.Find(ctx, filter, options.Find().
+	docs, err := mongodb.FindAll[struct {
+		ID string `bson:"_id"`
+	}](ctx, s.articles, "find article ids", filter, options.Find().
 		SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)).
 		SetProjection(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
-		return nil, mongodb.Err("find article ids", err)
-	}
-	var docs []struct {
-		ID string `bson:"_id"`
-	}
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, mongodb.Err("read article ids", err)
+		return nil, err
 	}
 	ids := make([]string, len(docs))
 	for i, d := range docs {
@@ -264,16 +251,12 @@ func (s *store) FindArticleIDs(ctx context.Context, after string, olderThan, lim
 	return ids, nil
 }
 
-func (s *store) findAll(ctx context.Context, op string, filter bson.D, limit int) ([]*Article, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	cur, err := s.articles.Find(ctx, filter, options.Find().SetLimit(int64(limit)))
+// findArticlesWhere is every query for a list of articles: the articles
+// filter selects, in the order and the shape opts give, times fixed.
+func (s *store) findArticlesWhere(ctx context.Context, op string, filter bson.D, opts *options.FindOptionsBuilder) ([]*Article, error) {
+	out, err := mongodb.FindAll[*Article](ctx, s.articles, op, filter, opts)
 	if err != nil {
-		return nil, mongodb.Err(op, err)
-	}
-	var out []*Article
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, mongodb.Err(op, err)
+		return nil, err
 	}
 	for _, a := range out {
 		fixTimes(a)
@@ -306,10 +289,7 @@ func revisionID(articleID string, version int64) string {
 func (s *store) InsertRevision(ctx context.Context, r *Revision) error {
 	ctx, cancel := context.WithTimeout(ctx, sizedTimeout(articleSize(r.Article)+articleSize(r.Next)))
 	defer cancel()
-	if _, err := s.revisions.InsertOne(ctx, r); err != nil {
-		return mongodb.Err("insert revision", err)
-	}
-	return nil
+	return mongodb.Insert(ctx, s.revisions, "insert revision", r)
 }
 
 func fixRevision(r *Revision) {
@@ -325,34 +305,28 @@ func fixRevision(r *Revision) {
 	}
 }
 
-// FindRevision returns the revision holding version, or NotFound.
-func (s *store) FindRevision(ctx context.Context, articleID string, version int64) (*Revision, error) {
+// FindRevisionByID returns the revision holding version, or NotFound.
+func (s *store) FindRevisionByID(ctx context.Context, articleID string, version int64) (*Revision, error) {
 	// A revision may hold two versions of a 2 MiB article.
 	ctx, cancel := context.WithTimeout(ctx, sizedTimeout(2*(MaxBody+MaxBodyHTML)))
 	defer cancel()
-	var r Revision
-	if err := s.revisions.FindOne(ctx, bson.D{{Key: "_id", Value: revisionID(articleID, version)}}).Decode(&r); err != nil {
-		return nil, mongodb.Err("find revision", err)
+	r, err := mongodb.FindByID[Revision](ctx, s.revisions, "find revision", revisionID(articleID, version))
+	if err != nil {
+		return nil, err
 	}
-	fixRevision(&r)
-	return &r, nil
+	fixRevision(r)
+	return r, nil
 }
 
 // FindRevisions lists an article's revisions below version, newest first,
 // without their article copies.
 func (s *store) FindRevisions(ctx context.Context, articleID string, below int64, limit int) ([]*Revision, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	cur, err := s.revisions.Find(ctx,
+	out, err := mongodb.FindAll[*Revision](ctx, s.revisions, "find revisions",
 		bson.D{{Key: "articleId", Value: articleID}, {Key: "version", Value: bson.D{{Key: "$lt", Value: below}}}},
 		options.Find().SetSort(bson.D{{Key: "version", Value: -1}}).SetLimit(int64(limit)).
 			SetProjection(bson.D{{Key: "article", Value: 0}, {Key: "next", Value: 0}}))
 	if err != nil {
-		return nil, mongodb.Err("find revisions", err)
-	}
-	var out []*Revision
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, mongodb.Err("read revisions", err)
+		return nil, err
 	}
 	for _, r := range out {
 		fixRevision(r)
@@ -360,25 +334,18 @@ func (s *store) FindRevisions(ctx context.Context, articleID string, below int64
 	return out, nil
 }
 
-// ClearRevisionNext drops the copy of the next version once that version
+// UpdateRevisionClearNext drops the copy of the next version once that version
 // is written, halving what a revision costs.
-func (s *store) ClearRevisionNext(ctx context.Context, articleID string, version int64, size int) error {
+func (s *store) UpdateRevisionClearNext(ctx context.Context, articleID string, version int64, size int) error {
 	ctx, cancel := context.WithTimeout(ctx, sizedTimeout(size))
 	defer cancel()
-	_, err := s.revisions.UpdateOne(ctx, bson.D{{Key: "_id", Value: revisionID(articleID, version)}},
+	_, err := mongodb.UpdateByID(ctx, s.revisions, "clear revision", revisionID(articleID, version),
 		bson.D{{Key: "$unset", Value: bson.D{{Key: "next", Value: ""}}}})
-	if err != nil {
-		return mongodb.Err("clear revision", err)
-	}
-	return nil
+	return err
 }
 
 // DeleteRevision removes one revision; a missing one is not an error.
 func (s *store) DeleteRevision(ctx context.Context, articleID string, version int64) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	if _, err := s.revisions.DeleteOne(ctx, bson.D{{Key: "_id", Value: revisionID(articleID, version)}}); err != nil {
-		return mongodb.Err("delete revision", err)
-	}
-	return nil
+	_, err := mongodb.DeleteByID(ctx, s.revisions, "delete revision", revisionID(articleID, version))
+	return err
 }

@@ -60,41 +60,21 @@ func (c *cursor) beyond(dir int) bson.E {
 // findHooks returns up to n hooks, oldest first, after the cursor (nil:
 // from the start).
 func (s *Service) findHooks(ctx context.Context, after *cursor, n int) ([]Hook, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
 	filter := bson.D{}
 	if after != nil {
 		filter = append(filter, after.beyond(1))
 	}
-	cur, err := s.hooks.Find(ctx, filter, options.Find().
+	return mongodb.FindAll[Hook](ctx, s.hooks, "list webhooks", filter, options.Find().
 		SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(n)))
-	if err != nil {
-		return nil, mongodb.Err("list webhooks", err)
-	}
-	out := []Hook{}
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, mongodb.Err("read webhooks", err)
-	}
-	return out, nil
 }
 
 // findDeliveries returns up to n of the hook's deliveries, newest first,
 // after the cursor (nil: from the newest).
 func (s *Service) findDeliveries(ctx context.Context, hookID string, before *cursor, n int) ([]Delivery, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
 	filter := bson.D{{Key: "hookId", Value: hookID}}
 	if before != nil {
 		filter = append(filter, before.beyond(-1))
 	}
-	cur, err := s.deliveries.Find(ctx, filter, options.Find().
+	return mongodb.FindAll[Delivery](ctx, s.deliveries, "list deliveries", filter, options.Find().
 		SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(n)))
-	if err != nil {
-		return nil, mongodb.Err("list deliveries", err)
-	}
-	out := []Delivery{}
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, mongodb.Err("read deliveries", err)
-	}
-	return out, nil
 }

@@ -6,7 +6,6 @@ import (
 	"regexp"
 
 	"github.com/gin-gonic/gin"
-	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/mongodb"
@@ -41,7 +40,7 @@ func (s *Service) pathHook(c *gin.Context) (*Hook, error) {
 	if !idPattern.MatchString(id) {
 		return nil, problem.New(problem.NotFound, "no such webhook")
 	}
-	return s.FindHook(c.Request.Context(), id)
+	return s.FindHookByID(c.Request.Context(), id)
 }
 
 // pageQuery reads a list route's query string: limit (1..100, default 20)
@@ -109,10 +108,8 @@ func (s *Service) CreateHook(ctx context.Context, in HookInput) (*Hook, error) {
 	now := s.cfg.Now().UTC()
 	h := &Hook{ID: newID(), URL: in.URL, Events: in.Events, Secret: newID() + newID(),
 		Active: in.Active == nil || *in.Active, CreatedAt: now, UpdatedAt: now}
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	if _, err := s.hooks.InsertOne(ctx, h); err != nil {
-		return nil, mongodb.Err("insert webhook", err)
+	if err := mongodb.Insert(ctx, s.hooks, "insert webhook", h); err != nil {
+		return nil, err
 	}
 	return h, nil
 }
@@ -155,10 +152,8 @@ func (s *Service) handleUpdate(c *gin.Context) error {
 		return err
 	}
 	h.URL, h.Events, h.Active, h.UpdatedAt = next.URL, next.Events, *next.Active, s.cfg.Now().UTC()
-	ctx, cancel := context.WithTimeout(c.Request.Context(), mongodb.OpTimeout)
-	defer cancel()
-	if _, err := s.hooks.ReplaceOne(ctx, bson.D{{Key: "_id", Value: h.ID}}, h); err != nil {
-		return mongodb.Err("update webhook", err)
+	if _, err := mongodb.ReplaceByID(c.Request.Context(), s.hooks, "update webhook", h.ID, h); err != nil {
+		return err
 	}
 	c.JSON(http.StatusOK, h)
 	return nil
@@ -169,10 +164,8 @@ func (s *Service) handleDelete(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), mongodb.OpTimeout)
-	defer cancel()
-	if _, err := s.hooks.DeleteOne(ctx, bson.D{{Key: "_id", Value: h.ID}}); err != nil {
-		return mongodb.Err("delete webhook", err)
+	if _, err := mongodb.DeleteByID(c.Request.Context(), s.hooks, "delete webhook", h.ID); err != nil {
+		return err
 	}
 	c.Status(http.StatusNoContent)
 	return nil

@@ -137,7 +137,7 @@ func (s *Service) Emit(ctx context.Context, event string, data any) error {
 	if len(docs) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
+	ctx, cancel := mongodb.Bound(ctx)
 	defer cancel()
 	if _, err := s.deliveries.InsertMany(ctx, docs); err != nil {
 		return mongodb.Err("queue webhook deliveries", err)
@@ -182,17 +182,11 @@ const leaseTimeout = time.Minute
 // deliveries it attempted.
 func (s *Service) DeliverDue(ctx context.Context) (int, error) {
 	now := s.cfg.Now().UTC()
-	fctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	cur, err := s.deliveries.Find(fctx,
+	due, err := mongodb.FindAll[Delivery](ctx, s.deliveries, "find due deliveries",
 		bson.D{{Key: "status", Value: Pending}, {Key: "nextAttemptAt", Value: bson.D{{Key: "$lte", Value: now}}}},
 		options.Find().SetSort(bson.D{{Key: "nextAttemptAt", Value: 1}}).SetLimit(20))
 	if err != nil {
-		return 0, mongodb.Err("find due deliveries", err)
-	}
-	var due []Delivery
-	if err := cur.All(fctx, &due); err != nil {
-		return 0, mongodb.Err("read due deliveries", err)
+		return 0, err
 	}
 	hooks := map[string]*Hook{}
 	n := 0
@@ -207,7 +201,7 @@ func (s *Service) DeliverDue(ctx context.Context) (int, error) {
 		}
 		h, ok := hooks[d.HookID]
 		if !ok {
-			h, err = s.FindHook(ctx, d.HookID)
+			h, err = s.FindHookByID(ctx, d.HookID)
 			if err != nil && !errors.Is(err, problem.NotFound) {
 				return n, err
 			}
@@ -221,30 +215,33 @@ func (s *Service) DeliverDue(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// lease is an instance's claim on one attempt of a delivery.
+type lease struct {
+	ID        string    `bson:"_id"`
+	CreatedAt time.Time `bson:"createdAt"`
+}
+
 // claim makes this instance the one to make attempt number d.Attempts+1,
 // by inserting a lease with a unique _id (conditional updates are not
 // atomic on the embedded engine). A lease left by a crashed instance is
 // abandoned after leaseTimeout by moving the delivery's schedule, which
 // changes the lease key.
 func (s *Service) claim(ctx context.Context, d *Delivery, now time.Time) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
+	ctx, cancel := mongodb.Bound(ctx)
 	defer cancel()
 	key := d.ID + ":" + strconv.Itoa(d.Attempts) + ":" + strconv.FormatInt(d.NextAttemptAt.UnixNano(), 10)
-	_, err := s.leases.InsertOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "createdAt", Value: now}})
+	err := mongodb.Insert(ctx, s.leases, "claim webhook delivery", lease{ID: key, CreatedAt: now})
 	if err == nil {
 		return true, nil
 	}
-	if !mongo.IsDuplicateKeyError(err) {
-		return false, mongodb.Err("claim webhook delivery", err)
+	if !errors.Is(err, problem.Conflict) {
+		return false, err
 	}
-	var lease struct {
-		CreatedAt time.Time `bson:"createdAt"`
-	}
-	if err := s.leases.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&lease); err == nil && now.Sub(lease.CreatedAt) > leaseTimeout {
-		_, err = s.deliveries.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}},
+	if l, err := mongodb.FindByID[lease](ctx, s.leases, "find webhook lease", key); err == nil && now.Sub(l.CreatedAt) > leaseTimeout {
+		_, err = mongodb.UpdateByID(ctx, s.deliveries, "release abandoned webhook lease", d.ID,
 			bson.D{{Key: "$set", Value: bson.D{{Key: "nextAttemptAt", Value: now}}}})
 		if err != nil {
-			return false, mongodb.Err("release abandoned webhook lease", err)
+			return false, err
 		}
 	}
 	return false, nil
@@ -275,10 +272,10 @@ func (s *Service) attempt(ctx context.Context, d *Delivery, h *Hook, now time.Ti
 		set = append(set, bson.E{Key: "nextAttemptAt", Value: now.Add(backoff(d.Attempts))})
 	}
 	set = append(set, bson.E{Key: "status", Value: status})
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
+	ctx, cancel := mongodb.Bound(ctx)
 	defer cancel()
-	if _, err := s.deliveries.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, bson.D{{Key: "$set", Value: set}}); err != nil {
-		return mongodb.Err("record webhook delivery", err)
+	if _, err := mongodb.UpdateByID(ctx, s.deliveries, "record webhook delivery", d.ID, bson.D{{Key: "$set", Value: set}}); err != nil {
+		return err
 	}
 	if h != nil {
 		last := status
@@ -288,10 +285,10 @@ func (s *Service) attempt(ctx context.Context, d *Delivery, h *Hook, now time.Ti
 		if code != 0 {
 			last += " (HTTP " + strconv.Itoa(code) + ")"
 		}
-		_, err := s.hooks.UpdateOne(ctx, bson.D{{Key: "_id", Value: h.ID}},
+		_, err := mongodb.UpdateByID(ctx, s.hooks, "record webhook status", h.ID,
 			bson.D{{Key: "$set", Value: bson.D{{Key: "lastStatus", Value: last}, {Key: "lastAttemptAt", Value: now}}}})
 		if err != nil {
-			return mongodb.Err("record webhook status", err)
+			return err
 		}
 	}
 	return nil
@@ -350,28 +347,22 @@ func shortErr(err error) string {
 func (s *Service) cleanup(ctx context.Context, now time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := s.deliveries.DeleteMany(ctx, bson.D{
+	if _, err := mongodb.DeleteMany(ctx, s.deliveries, "delete old deliveries", bson.D{
 		{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{Delivered, Failed}}}},
 		{Key: "createdAt", Value: bson.D{{Key: "$lt", Value: now.Add(-7 * 24 * time.Hour)}}},
 	}); err != nil {
-		return mongodb.Err("delete old deliveries", err)
+		return err
 	}
-	if _, err := s.leases.DeleteMany(ctx, bson.D{{Key: "createdAt", Value: bson.D{{Key: "$lt", Value: now.Add(-giveUp - time.Hour)}}}}); err != nil {
-		return mongodb.Err("delete old leases", err)
-	}
-	return nil
+	_, err := mongodb.DeleteMany(ctx, s.leases, "delete old leases",
+		bson.D{{Key: "createdAt", Value: bson.D{{Key: "$lt", Value: now.Add(-giveUp - time.Hour)}}}})
+	return err
 }
 
-// FindHook returns the hook with id, or NotFound.
-func (s *Service) FindHook(ctx context.Context, id string) (*Hook, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	var h Hook
-	if err := s.hooks.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&h); err != nil {
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			return nil, problem.New(problem.NotFound, "no such webhook")
-		}
-		return nil, mongodb.Err("find webhook", err)
+// FindHookByID returns the hook with id, or NotFound.
+func (s *Service) FindHookByID(ctx context.Context, id string) (*Hook, error) {
+	h, err := mongodb.FindByID[Hook](ctx, s.hooks, "find webhook", id)
+	if errors.Is(err, problem.NotFound) {
+		return nil, problem.New(problem.NotFound, "no such webhook")
 	}
-	return &h, nil
+	return h, err
 }

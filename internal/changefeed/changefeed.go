@@ -36,6 +36,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/wellness/cms/internal/mongodb"
+	"github.com/wellness/cms/internal/problem"
 )
 
 // The defaults of Options.
@@ -160,9 +161,10 @@ func (f *Feed) Publish(ctx context.Context, entryID string, keys ...string) erro
 	if keys == nil {
 		keys = []string{}
 	}
-	_, err := f.log.InsertOne(ctx, entry{ID: entryID, Keys: keys, At: f.opts.Now().UTC()})
-	if err != nil && !mongo.IsDuplicateKeyError(err) {
-		return mongodb.Err(fmt.Sprintf("log change %q in feed %q", entryID, f.name), err)
+	err := mongodb.Insert(ctx, f.log, fmt.Sprintf("log change %q in feed %q", entryID, f.name),
+		entry{ID: entryID, Keys: keys, At: f.opts.Now().UTC()})
+	if err != nil && !errors.Is(err, problem.Conflict) {
+		return err
 	}
 	return f.move(ctx)
 }
@@ -173,17 +175,14 @@ func (f *Feed) Publish(ctx context.Context, entryID string, keys ...string) erro
 // n+1 after the first would miss the second. A fresh token always differs
 // from what any poller saw before it was written.
 func (f *Feed) move(ctx context.Context) error {
-	filter := bson.D{{Key: "_id", Value: f.name}}
 	update := bson.D{{Key: "$set", Value: bson.D{{Key: "token", Value: randomToken()}}}}
 	for attempt := 0; ; attempt++ {
-		_, err := f.markers.UpdateOne(ctx, filter, update, options.UpdateOne().SetUpsert(true))
-		if err == nil {
-			return nil
-		}
+		_, err := mongodb.UpdateByID(ctx, f.markers, fmt.Sprintf("move the marker of feed %q", f.name),
+			f.name, update, options.UpdateOne().SetUpsert(true))
 		// Two first uses at once: one upsert loses on the unique _id and
 		// then updates the document the winner created.
-		if !mongo.IsDuplicateKeyError(err) || attempt > 0 {
-			return mongodb.Err(fmt.Sprintf("move the marker of feed %q", f.name), err)
+		if err == nil || !errors.Is(err, problem.Conflict) || attempt > 0 {
+			return err
 		}
 	}
 }
@@ -196,43 +195,27 @@ func randomToken() string {
 
 // token reads the marker; "" before the first change.
 func (f *Feed) token(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	var doc struct {
+	doc, err := mongodb.FindByID[struct {
 		Token string `bson:"token"`
-	}
-	err := f.markers.FindOne(ctx, bson.D{{Key: "_id", Value: f.name}}).Decode(&doc)
-	if errors.Is(err, mongo.ErrNoDocuments) {
+	}](ctx, f.markers, fmt.Sprintf("read the marker of feed %q", f.name), f.name)
+	if errors.Is(err, problem.NotFound) {
 		return "", nil
 	}
 	if err != nil {
-		return "", mongodb.Err(fmt.Sprintf("read the marker of feed %q", f.name), err)
+		return "", err
 	}
 	return doc.Token, nil
 }
 
 // entries reads the whole log: it holds one retention of changes.
 func (f *Feed) entries(ctx context.Context) ([]entry, error) {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
-	cur, err := f.log.Find(ctx, bson.D{})
-	if err != nil {
-		return nil, mongodb.Err(fmt.Sprintf("find the changes of feed %q", f.name), err)
-	}
-	var out []entry
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, mongodb.Err(fmt.Sprintf("read the changes of feed %q", f.name), err)
-	}
-	return out, nil
+	return mongodb.FindAll[entry](ctx, f.log, fmt.Sprintf("read the changes of feed %q", f.name), bson.D{})
 }
 
 // prune deletes the entries older than the retention.
 func (f *Feed) prune(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, mongodb.OpTimeout)
-	defer cancel()
 	before := f.opts.Now().UTC().Add(-f.opts.Retention)
-	if _, err := f.log.DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: before}}}}); err != nil {
-		return mongodb.Err(fmt.Sprintf("prune the changes of feed %q", f.name), err)
-	}
-	return nil
+	_, err := mongodb.DeleteMany(ctx, f.log, fmt.Sprintf("prune the changes of feed %q", f.name),
+		bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: before}}}})
+	return err
 }

@@ -15,6 +15,18 @@ import (
 	"github.com/wellness/cms/internal/mongodb"
 )
 
+// openDB starts an embedded engine of the test's own and opens a database
+// on it, closed when the test ends.
+func openDB(t *testing.T) *mongo.Database {
+	t.Helper()
+	db, err := mongodb.Open(context.Background(), mongodb.Options{Database: "cms", DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close(context.Background()) })
+	return db.Database
+}
+
 // TestDataSurvivesRestart opens the embedded engine, writes, closes it, and
 // opens it again on the same directory.
 func TestDataSurvivesRestart(t *testing.T) {
@@ -98,12 +110,7 @@ func TestConnectRejectsBadURI(t *testing.T) {
 // connection when several existing indexes are created at once.
 func TestEnsureIndexesTwice(t *testing.T) {
 	ctx := context.Background()
-	db, err := mongodb.Open(ctx, mongodb.Options{Database: "cms", DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close(ctx)
-	coll := db.Database.Collection("things")
+	coll := openDB(t).Collection("things")
 	models := []mongo.IndexModel{
 		{Keys: bson.D{{Key: "a", Value: 1}}, Options: options.Index().SetUnique(true)},
 		{Keys: bson.D{{Key: "b", Value: 1}}},

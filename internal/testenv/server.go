@@ -137,7 +137,7 @@ func (s *Server) NewUser(t testing.TB, role auth.Role) *auth.User {
 		Name: fmt.Sprintf("Test %s %d", role, n), Role: role, PasswordHash: hash,
 		SessionVersion: 1, CreatedAt: now, UpdatedAt: now,
 	}
-	if err := s.Services().Auth.Store().CreateUser(context.Background(), u); err != nil {
+	if err := s.Services().Auth.Store().InsertUser(context.Background(), u); err != nil {
 		t.Fatalf("create user: %v", err)
 	}
 	return u
