@@ -101,8 +101,10 @@ func seedPublished(t *testing.T, s *testenv.Server, n int, start time.Time) []*c
 			t.Fatal(err)
 		}
 	}
+	// The last change published is the oldest article: the step that
+	// sees it has read every entry before it.
 	testenv.Eventually(t, "the server to pick up the seeded articles", func() bool {
-		return get(t, s, contentPath+out[0].Slug).Status == http.StatusOK
+		return get(t, s, contentPath+out[len(out)-1].Slug).Status == http.StatusOK
 	})
 	return out
 }
