@@ -5,9 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wellness/cms/internal/testenv"
-
 	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/internal/testenv"
 )
 
 // TestStrictQueries: every authoring and content route refuses what it

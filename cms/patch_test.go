@@ -4,9 +4,8 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/wellness/cms/internal/testenv"
-
 	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/internal/testenv"
 )
 
 // TestArticlePatchErrors pins, through the real router, how a PATCH of an

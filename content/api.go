@@ -18,7 +18,6 @@ import (
 
 	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/cms"
-
 	"github.com/wellness/cms/internal/changefeed"
 	"github.com/wellness/cms/internal/search"
 )

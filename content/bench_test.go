@@ -9,11 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wellness/cms/content"
-
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/wellness/cms/cms"
+	"github.com/wellness/cms/content"
 	"github.com/wellness/cms/internal/changefeed"
 	"github.com/wellness/cms/internal/testenv"
 )

@@ -14,10 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wellness/cms/content"
-
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/cms"
+	"github.com/wellness/cms/content"
 	"github.com/wellness/cms/internal/server"
 	"github.com/wellness/cms/internal/testenv"
 )

@@ -7,10 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wellness/cms/cms"
-
 	"github.com/gin-gonic/gin"
 
+	"github.com/wellness/cms/cms"
 	"github.com/wellness/cms/internal/problem"
 )
 

@@ -10,12 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wellness/cms/content"
-
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/cms"
+	"github.com/wellness/cms/content"
 	"github.com/wellness/cms/internal/changefeed"
 	"github.com/wellness/cms/internal/testenv"
 )

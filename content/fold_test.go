@@ -6,9 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wellness/cms/internal/testenv"
-
 	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/internal/testenv"
 )
 
 // TestOneFold: a title in another script gets a slug of its folded words,

@@ -10,11 +10,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/wellness/cms/cms"
-
 	"github.com/gin-gonic/gin"
 
 	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/cms"
 	"github.com/wellness/cms/internal/problem"
 	"github.com/wellness/cms/internal/search"
 	"github.com/wellness/cms/internal/web"

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/wellness/cms/internal/mongodb"
