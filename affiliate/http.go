@@ -29,6 +29,7 @@ func (s *Service) Register(r *auth.Router) {
 	settings := gate(configure)
 	r.GET("/settings/affiliate", settings, web.Handle(s.handleGetSettings))
 	r.PUT("/settings/affiliate", settings, web.Handle(s.handlePutSettings))
+	r.PATCH("/settings/affiliate", settings, web.Handle(s.handlePatchSettings))
 }
 
 // RegisterRedirect mounts /go/{code} on r, the root group. HEAD answers
@@ -64,6 +65,20 @@ func (s *Service) view(p *Product) productView {
 // noStore marks the private API's answers: they are per-user and change.
 func noStore(c *gin.Context) { c.Header("Cache-Control", "no-store") }
 
+// writeProduct answers with the product and its version as ETag.
+func (s *Service) writeProduct(c *gin.Context, status int, p *Product) {
+	c.Header("ETag", p.ETag())
+	noStore(c)
+	c.JSON(status, s.view(p))
+}
+
+// writeSettings answers with the settings and their version as ETag.
+func writeSettings(c *gin.Context, st *Settings) {
+	c.Header("ETag", st.ETag())
+	noStore(c)
+	c.JSON(http.StatusOK, st)
+}
+
 func (s *Service) handleCreateProduct(c *gin.Context) error {
 	if _, err := web.ParseQuery(c); err != nil {
 		return err
@@ -77,8 +92,7 @@ func (s *Service) handleCreateProduct(c *gin.Context) error {
 		return err
 	}
 	c.Header("Location", path.Join(c.Request.URL.Path, p.Code))
-	noStore(c)
-	c.JSON(http.StatusCreated, s.view(p))
+	s.writeProduct(c, http.StatusCreated, p)
 	return nil
 }
 
@@ -90,8 +104,13 @@ func (s *Service) handleGetProduct(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	noStore(c)
-	c.JSON(http.StatusOK, s.view(p))
+	// The ETag names the stored version, which is what If-Match guards;
+	// target is derived from the settings too and can change under the
+	// same ETag (their own ETag tells).
+	if web.NotModified(c, p.ETag()) {
+		return nil
+	}
+	s.writeProduct(c, http.StatusOK, p)
 	return nil
 }
 
@@ -165,16 +184,19 @@ func (s *Service) handleUpdateProduct(c *gin.Context) error {
 	if _, err := web.ParseQuery(c); err != nil {
 		return err
 	}
+	at, err := web.IfMatch(c, false, "product")
+	if err != nil {
+		return err
+	}
 	var u ProductUpdate
 	if err := web.Decode(c, &u); err != nil {
 		return err
 	}
-	p, err := s.UpdateProduct(c.Request.Context(), auth.Caller(c), c.Param("code"), &u)
+	p, err := s.UpdateProduct(c.Request.Context(), auth.Caller(c), c.Param("code"), at, &u)
 	if err != nil {
 		return err
 	}
-	noStore(c)
-	c.JSON(http.StatusOK, s.view(p))
+	s.writeProduct(c, http.StatusOK, p)
 	return nil
 }
 
@@ -191,7 +213,11 @@ func (s *Service) handleDeleteProduct(c *gin.Context) error {
 			return f.Err()
 		}
 	}
-	if err := s.DeleteProduct(c.Request.Context(), auth.Caller(c), c.Param("code"), force); err != nil {
+	at, err := web.IfMatch(c, false, "product")
+	if err != nil {
+		return err
+	}
+	if err := s.DeleteProduct(c.Request.Context(), auth.Caller(c), c.Param("code"), at, force); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
@@ -214,13 +240,19 @@ func (s *Service) handleGetSettings(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	noStore(c)
-	c.JSON(http.StatusOK, st)
+	if web.NotModified(c, st.ETag()) {
+		return nil
+	}
+	writeSettings(c, st)
 	return nil
 }
 
 func (s *Service) handlePutSettings(c *gin.Context) error {
 	if _, err := web.ParseQuery(c); err != nil {
+		return err
+	}
+	at, err := web.IfMatch(c, false, "settings")
+	if err != nil {
 		return err
 	}
 	var in settingsInput
@@ -241,12 +273,31 @@ func (s *Service) handlePutSettings(c *gin.Context) error {
 		return err
 	}
 	st := &Settings{Tags: *in.Tags, DisclosureText: *in.DisclosureText, AllowedHosts: *in.AllowedHosts}
-	st, err := s.UpdateSettings(c.Request.Context(), auth.Caller(c), st)
+	st, err = s.UpdateSettings(c.Request.Context(), auth.Caller(c), at, st)
 	if err != nil {
 		return err
 	}
-	noStore(c)
-	c.JSON(http.StatusOK, st)
+	writeSettings(c, st)
+	return nil
+}
+
+func (s *Service) handlePatchSettings(c *gin.Context) error {
+	if _, err := web.ParseQuery(c); err != nil {
+		return err
+	}
+	at, err := web.IfMatch(c, false, "settings")
+	if err != nil {
+		return err
+	}
+	var u SettingsUpdate
+	if err := web.Decode(c, &u); err != nil {
+		return err
+	}
+	st, err := s.PatchSettings(c.Request.Context(), auth.Caller(c), at, &u)
+	if err != nil {
+		return err
+	}
+	writeSettings(c, st)
 	return nil
 }
 

@@ -37,7 +37,13 @@ type Product struct {
 	Archived  bool      `bson:"archived" json:"archived"`
 	CreatedAt time.Time `bson:"createdAt" json:"createdAt"`
 	UpdatedAt time.Time `bson:"updatedAt" json:"updatedAt"`
+	// Version counts the product's writes and is its ETag; products
+	// stored before versions existed are at version 0.
+	Version int64 `bson:"version" json:"-"`
 }
+
+// ETag is the strong entity tag of this version.
+func (p *Product) ETag() string { return web.ETag(p.Version) }
 
 var (
 	codePattern = regexp.MustCompile(`^[a-z0-9-]{2,64}$`)

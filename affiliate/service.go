@@ -28,6 +28,7 @@ import (
 	"github.com/wellness/cms/internal/changefeed"
 	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/web"
 )
 
 // Options configure the service. Zero values take the defaults noted.
@@ -207,6 +208,7 @@ func (s *Service) Load(ctx context.Context) error {
 		return fmt.Errorf("CMS_AMAZON_TAGS: %w", describe(err))
 	}
 	seed.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
+	seed.Version = 1
 	if _, err := s.store.SeedSettings(ctx, seed); err != nil {
 		return fmt.Errorf("affiliate settings: %w", err)
 	}
@@ -464,7 +466,7 @@ func (s *Service) CreateProduct(ctx context.Context, by *auth.Principal, in Prod
 		return nil, err
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
-	p.CreatedAt, p.UpdatedAt = now, now
+	p.CreatedAt, p.UpdatedAt, p.Version = now, now, 1
 	if err := s.store.InsertProduct(ctx, p); err != nil {
 		return nil, err
 	}
@@ -491,11 +493,15 @@ func (s *Service) Products(ctx context.Context, by *auth.Principal, f ProductFil
 	return s.store.FindProducts(ctx, f)
 }
 
-// UpdateProduct applies a partial change. Errors: Forbidden, NotFound,
-// Invalid.
-func (s *Service) UpdateProduct(ctx context.Context, by *auth.Principal, code string, u *ProductUpdate) (*Product, error) {
+// UpdateProduct applies a partial change to the product, at the version
+// at names if it names one. Errors: Forbidden, NotFound, Invalid,
+// PreconditionFailed (at is stale, or another change was saved first).
+func (s *Service) UpdateProduct(ctx context.Context, by *auth.Principal, code string, at web.Precondition, u *ProductUpdate) (*Product, error) {
 	p, err := s.Product(ctx, by, code)
 	if err != nil {
+		return nil, err
+	}
+	if err := at.Check("product", p.Version); err != nil {
 		return nil, err
 	}
 	if err := u.Apply(p); err != nil {
@@ -505,7 +511,7 @@ func (s *Service) UpdateProduct(ctx context.Context, by *auth.Principal, code st
 		return nil, err
 	}
 	p.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
-	if err := s.store.ReplaceProduct(ctx, p); err != nil {
+	if err := s.store.ReplaceProduct(ctx, p, p.Version); err != nil {
 		return nil, err
 	}
 	s.changed(ctx, p.Code)
@@ -514,10 +520,15 @@ func (s *Service) UpdateProduct(ctx context.Context, by *auth.Principal, code st
 
 // DeleteProduct removes a product. While published articles use it the
 // delete is a Conflict naming them, unless forced: their /go/ links would
-// answer 404. Archiving is the gentler way out. Errors: Forbidden,
-// NotFound, Conflict.
-func (s *Service) DeleteProduct(ctx context.Context, by *auth.Principal, code string, force bool) error {
-	if _, err := s.Product(ctx, by, code); err != nil {
+// answer 404. Archiving is the gentler way out. at, when it names a
+// version, must be the current one. Errors: Forbidden, NotFound,
+// Conflict, PreconditionFailed.
+func (s *Service) DeleteProduct(ctx context.Context, by *auth.Principal, code string, at web.Precondition, force bool) error {
+	p, err := s.Product(ctx, by, code)
+	if err != nil {
+		return err
+	}
+	if err := at.Check("product", p.Version); err != nil {
 		return err
 	}
 	if !force && s.opts.UsedBy != nil {
@@ -535,7 +546,7 @@ func (s *Service) DeleteProduct(ctx context.Context, by *auth.Principal, code st
 				strings.Join(shown, ", "), more(len(slugs)-len(shown)))
 		}
 	}
-	if err := s.store.DeleteProduct(ctx, code); err != nil {
+	if err := s.store.DeleteProduct(ctx, code, p.Version); err != nil {
 		return err
 	}
 	s.changed(ctx, code)
@@ -557,18 +568,42 @@ func (s *Service) Settings(ctx context.Context, by *auth.Principal) (*Settings, 
 	return s.store.FindSettings(ctx)
 }
 
-// UpdateSettings validates and stores new settings. Products whose target
-// falls outside a shrunken allow list stop redirecting (and are logged).
-// Errors: Forbidden, Invalid.
-func (s *Service) UpdateSettings(ctx context.Context, by *auth.Principal, st *Settings) (*Settings, error) {
-	if err := may(by, configure); err != nil {
+// UpdateSettings replaces the settings with st (PUT), at the version at
+// names if it names one. Products whose target falls outside a shrunken
+// allow list stop redirecting (and are logged). Errors: Forbidden,
+// Invalid, PreconditionFailed (at is stale, or another change was saved
+// first).
+func (s *Service) UpdateSettings(ctx context.Context, by *auth.Principal, at web.Precondition, st *Settings) (*Settings, error) {
+	return s.changeSettings(ctx, by, at, func(cur *Settings) error {
+		*cur = Settings{Tags: st.Tags, DisclosureText: st.DisclosureText, AllowedHosts: st.AllowedHosts, Version: cur.Version}
+		return nil
+	})
+}
+
+// PatchSettings applies a merge patch to the settings (PATCH), like
+// UpdateSettings otherwise.
+func (s *Service) PatchSettings(ctx context.Context, by *auth.Principal, at web.Precondition, u *SettingsUpdate) (*Settings, error) {
+	return s.changeSettings(ctx, by, at, u.Apply)
+}
+
+// changeSettings is every change of the settings: read the current ones,
+// check at, change them, validate and store them as the next version.
+func (s *Service) changeSettings(ctx context.Context, by *auth.Principal, at web.Precondition, change func(*Settings) error) (*Settings, error) {
+	st, err := s.Settings(ctx, by)
+	if err != nil {
+		return nil, err
+	}
+	if err := at.Check("settings", st.Version); err != nil {
+		return nil, err
+	}
+	if err := change(st); err != nil {
 		return nil, err
 	}
 	if err := st.Validate(); err != nil {
 		return nil, err
 	}
 	st.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
-	if err := s.store.ReplaceSettings(ctx, st); err != nil {
+	if err := s.store.ReplaceSettings(ctx, st, st.Version); err != nil {
 		return nil, err
 	}
 	s.changed(ctx, settingsKey)

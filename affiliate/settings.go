@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/web"
 )
 
 // DefaultDisclosure is Amazon's required statement for associates.
@@ -25,6 +26,51 @@ type Settings struct {
 	// AllowedHosts are the exact host names product targets may use.
 	AllowedHosts []string  `json:"allowedHosts"`
 	UpdatedAt    time.Time `json:"updatedAt"`
+	// Version counts the writes of the settings and is their ETag.
+	Version int64 `json:"-"`
+}
+
+// ETag is the strong entity tag of this version.
+func (s *Settings) ETag() string { return web.ETag(s.Version) }
+
+// SettingsUpdate is a JSON merge patch (RFC 7396) of the settings: absent
+// members stay. Tags merge member by member, so one marketplace's tag
+// changes alone, and null on one removes it; allowedHosts, a list, is
+// replaced whole. Null on tags, disclosureText or allowedHosts is
+// Invalid: the settings always have them.
+type SettingsUpdate struct {
+	Tags           web.Optional[map[string]*string] `json:"tags"`
+	DisclosureText web.Optional[string]             `json:"disclosureText"`
+	AllowedHosts   web.Optional[[]string]           `json:"allowedHosts"`
+}
+
+// Apply changes st in place (not yet validated). A null on a member that
+// cannot be cleared is Invalid and leaves st alone.
+func (u *SettingsUpdate) Apply(st *Settings) error {
+	var f problem.Fields
+	web.RefuseNull(&f, "tags", u.Tags)
+	web.RefuseNull(&f, "disclosureText", u.DisclosureText)
+	web.RefuseNull(&f, "allowedHosts", u.AllowedHosts)
+	if err := f.Err(); err != nil {
+		return err
+	}
+	if u.Tags.Set {
+		tags := maps.Clone(st.Tags)
+		if tags == nil {
+			tags = map[string]string{}
+		}
+		for mp, tag := range u.Tags.Value {
+			if tag == nil {
+				delete(tags, mp)
+			} else {
+				tags[mp] = *tag
+			}
+		}
+		st.Tags = tags
+	}
+	u.DisclosureText.Merge(&st.DisclosureText)
+	u.AllowedHosts.Merge(&st.AllowedHosts)
+	return nil
 }
 
 // DefaultSettings are what a fresh installation starts with, the tags

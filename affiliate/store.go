@@ -22,6 +22,7 @@ const settingsID = "current"
 type Store struct {
 	products *mongo.Collection
 	settings *mongo.Collection
+	versions *mongodb.Versions
 }
 
 // NewStore uses collections of db.
@@ -29,6 +30,7 @@ func NewStore(db *mongo.Database) *Store {
 	return &Store{
 		products: db.Collection("products"),
 		settings: db.Collection("affiliate_settings"),
+		versions: mongodb.NewVersions(db),
 	}
 }
 
@@ -72,21 +74,38 @@ func (s *Store) FindProducts(ctx context.Context, f ProductFilter) ([]Product, e
 	return mongodb.FindAll[Product](ctx, s.products, "find products", filter, opts)
 }
 
-// ReplaceProduct stores p in place of the product with its code; NotFound
-// when there is none.
-func (s *Store) ReplaceProduct(ctx context.Context, p *Product) error {
-	found, err := mongodb.ReplaceByID(ctx, s.products, "replace product", p.Code, p)
-	if err == nil && !found {
-		return problem.New(problem.NotFound, "no product with this code")
-	}
-	return err
+// ReplaceProduct stores p, which read version prev, as the product's next
+// version (mongodb.Versions). Errors: NotFound, PreconditionFailed (another
+// change of prev was saved first).
+func (s *Store) ReplaceProduct(ctx context.Context, p *Product, prev int64) error {
+	p.Version = prev + 1
+	err := s.versions.Write(ctx, s.products, p.Code, prev, func(ctx context.Context) error {
+		found, err := mongodb.ReplaceByID(ctx, s.products, "replace product", p.Code, p)
+		if err == nil && !found {
+			return problem.New(problem.NotFound, "")
+		}
+		return err
+	})
+	return productErr(err)
 }
 
-// DeleteProduct removes the product; NotFound when there is none.
-func (s *Store) DeleteProduct(ctx context.Context, code string) error {
-	found, err := mongodb.DeleteByID(ctx, s.products, "delete product", code)
-	if err == nil && !found {
-		return problem.New(problem.NotFound, "no product with this code")
+// DeleteProduct removes the product, which the caller read at version
+// prev. Errors: NotFound, PreconditionFailed.
+func (s *Store) DeleteProduct(ctx context.Context, code string, prev int64) error {
+	err := s.versions.Write(ctx, s.products, code, prev, func(ctx context.Context) error {
+		found, err := mongodb.DeleteByID(ctx, s.products, "delete product", code)
+		if err == nil && !found {
+			return problem.New(problem.NotFound, "")
+		}
+		return err
+	})
+	return productErr(err)
+}
+
+// productErr says which product was not found.
+func productErr(err error) error {
+	if errors.Is(err, problem.NotFound) {
+		return problem.Wrap(problem.NotFound, err, "no product with this code")
 	}
 	return err
 }
@@ -110,6 +129,7 @@ type settingsDoc struct {
 	DisclosureText string    `bson:"disclosureText"`
 	AllowedHosts   []string  `bson:"allowedHosts"`
 	UpdatedAt      time.Time `bson:"updatedAt"`
+	Version        int64     `bson:"version"`
 }
 
 type tagDoc struct {
@@ -118,7 +138,7 @@ type tagDoc struct {
 }
 
 func newSettingsDoc(st *Settings) settingsDoc {
-	d := settingsDoc{ID: settingsID, DisclosureText: st.DisclosureText, AllowedHosts: st.AllowedHosts, UpdatedAt: st.UpdatedAt}
+	d := settingsDoc{ID: settingsID, DisclosureText: st.DisclosureText, AllowedHosts: st.AllowedHosts, UpdatedAt: st.UpdatedAt, Version: st.Version}
 	for _, mp := range slices.Sorted(maps.Keys(st.Tags)) {
 		d.Tags = append(d.Tags, tagDoc{Marketplace: mp, Tag: st.Tags[mp]})
 	}
@@ -130,7 +150,7 @@ func newSettingsDoc(st *Settings) settingsDoc {
 
 func (d *settingsDoc) settings() *Settings {
 	st := &Settings{Tags: make(map[string]string, len(d.Tags)), DisclosureText: d.DisclosureText,
-		AllowedHosts: d.AllowedHosts, UpdatedAt: d.UpdatedAt}
+		AllowedHosts: d.AllowedHosts, UpdatedAt: d.UpdatedAt, Version: d.Version}
 	for _, t := range d.Tags {
 		st.Tags[t.Marketplace] = t.Tag
 	}
@@ -152,9 +172,13 @@ func (s *Store) SeedSettings(ctx context.Context, st Settings) (*Settings, error
 	return s.FindSettings(ctx)
 }
 
-// ReplaceSettings stores st as the settings.
-func (s *Store) ReplaceSettings(ctx context.Context, st *Settings) error {
-	_, err := mongodb.ReplaceByID(ctx, s.settings, "replace affiliate settings", settingsID,
-		newSettingsDoc(st), options.Replace().SetUpsert(true))
-	return err
+// ReplaceSettings stores st, read at version prev, as the settings' next
+// version (mongodb.Versions). Errors: NotFound (never seeded),
+// PreconditionFailed (another change of prev was saved first).
+func (s *Store) ReplaceSettings(ctx context.Context, st *Settings, prev int64) error {
+	st.Version = prev + 1
+	return s.versions.Write(ctx, s.settings, settingsID, prev, func(ctx context.Context) error {
+		_, err := mongodb.ReplaceByID(ctx, s.settings, "replace affiliate settings", settingsID, newSettingsDoc(st))
+		return err
+	})
 }

@@ -745,7 +745,7 @@ func TestOldHashReplacedAtLogin(t *testing.T) {
 	// A hash from before the parameters were raised (m=8 MiB, t=1).
 	weak := "$argon2id$v=19$m=8192,t=1,p=1$MDEyMzQ1Njc4OWFiY2RlZg$"
 	u.PasswordHash = weak + weakKey(t)
-	if err := s.Services().Auth.Store().ReplaceUser(context.Background(), u); err != nil {
+	if err := s.Services().Auth.Store().ReplaceUser(context.Background(), u, u.Version); err != nil {
 		t.Fatal(err)
 	}
 	mustLogin(t, s, u.Email, testenv.Password)

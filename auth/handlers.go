@@ -43,6 +43,13 @@ func noQuery(h web.HandlerFunc) gin.HandlerFunc {
 // noStore marks a response that carries credentials or personal data.
 func noStore(c *gin.Context) { c.Header("Cache-Control", "no-store") }
 
+// writeUser answers with the user's view and its version as ETag.
+func writeUser(c *gin.Context, status int, u *User) {
+	c.Header("ETag", u.ETag())
+	noStore(c)
+	c.JSON(status, u.View())
+}
+
 func (s *Service) handleLogin(c *gin.Context) error {
 	var in struct {
 		Email    string `json:"email"`
@@ -204,8 +211,7 @@ func (s *Service) handleCreateUser(c *gin.Context) error {
 		return err
 	}
 	c.Header("Location", "/api/v1/users/"+u.ID)
-	noStore(c)
-	c.JSON(http.StatusCreated, u.View())
+	writeUser(c, http.StatusCreated, u)
 	return nil
 }
 
@@ -218,8 +224,10 @@ func (s *Service) handleGetUser(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	noStore(c)
-	c.JSON(http.StatusOK, u.View())
+	if web.NotModified(c, u.ETag()) {
+		return nil
+	}
+	writeUser(c, http.StatusOK, u)
 	return nil
 }
 
@@ -228,16 +236,19 @@ func (s *Service) handleUpdateUser(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	at, err := web.IfMatch(c, false, "user")
+	if err != nil {
+		return err
+	}
 	var in UserUpdate
 	if err := web.Decode(c, &in); err != nil {
 		return err
 	}
-	u, err := s.UpdateUser(c.Request.Context(), id, in)
+	u, err := s.UpdateUserAt(c.Request.Context(), id, at, in)
 	if err != nil {
 		return err
 	}
-	noStore(c)
-	c.JSON(http.StatusOK, u.View())
+	writeUser(c, http.StatusOK, u)
 	return nil
 }
 
@@ -246,7 +257,11 @@ func (s *Service) handleDeleteUser(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.DeleteUser(c.Request.Context(), id); err != nil {
+	at, err := web.IfMatch(c, false, "user")
+	if err != nil {
+		return err
+	}
+	if err := s.DeleteUser(c.Request.Context(), id, at); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)

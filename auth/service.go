@@ -182,7 +182,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (*Token
 	if rehash {
 		if h, err := s.hasher.Hash(ctx, password); err == nil {
 			u.PasswordHash = h
-			if err := s.store.ReplaceUser(ctx, u); err != nil {
+			if err := s.store.ReplaceUser(ctx, u, u.Version); err != nil {
 				s.log.Warn("re-hash password", "user", u.ID, "err", err)
 			}
 		}
@@ -368,9 +368,11 @@ func (s *Service) CreateUser(ctx context.Context, n NewUser) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := s.now().UTC()
+	// Stored times have millisecond precision; the answer shows what GET
+	// will.
+	now := s.now().UTC().Truncate(time.Millisecond)
 	u := &User{ID: bson.NewObjectID().Hex(), Email: n.Email, Name: n.Name, Role: n.Role,
-		PasswordHash: hash, SessionVersion: 1, CreatedAt: now, UpdatedAt: now}
+		PasswordHash: hash, SessionVersion: 1, CreatedAt: now, UpdatedAt: now, Version: 1}
 	if err := s.store.InsertUser(ctx, u); err != nil {
 		return nil, err
 	}
@@ -397,14 +399,24 @@ func (s *Service) Bootstrap(ctx context.Context, email, password string) (bool, 
 	return true, nil
 }
 
-// UpdateUser applies upd to the user id. It refuses to leave the system
-// without an active admin.
+// UpdateUser applies upd to the user id, whatever its version.
 func (s *Service) UpdateUser(ctx context.Context, id string, upd UserUpdate) (*User, error) {
+	return s.UpdateUserAt(ctx, id, web.Precondition{}, upd)
+}
+
+// UpdateUserAt applies upd to the user id, at the version at names if it
+// names one. It refuses to leave the system without an active admin.
+// Errors: Invalid, NotFound, Conflict, PreconditionFailed (at is stale, or
+// another change was saved first).
+func (s *Service) UpdateUserAt(ctx context.Context, id string, at web.Precondition, upd UserUpdate) (*User, error) {
 	if err := upd.Validate(); err != nil {
 		return nil, err
 	}
 	old, err := s.store.FindUserByID(ctx, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := at.Check("user", old.Version); err != nil {
 		return nil, err
 	}
 	u := *old
@@ -414,27 +426,38 @@ func (s *Service) UpdateUser(ctx context.Context, id string, upd UserUpdate) (*U
 			return nil, err
 		}
 	}
-	upd.Apply(&u, hash, s.now().UTC())
-	if err := s.store.ReplaceUser(ctx, &u); err != nil {
+	upd.Apply(&u, hash, s.now().UTC().Truncate(time.Millisecond))
+	if err := s.store.ReplaceUser(ctx, &u, old.Version); err != nil {
 		return nil, err
 	}
 	if isActiveAdmin(old) && !isActiveAdmin(&u) {
 		// No transactions: change first, then check, and undo if this left
 		// no admin. Two admins demoting each other at once both get undone.
-		if err := s.keepAnAdmin(ctx, func(ctx context.Context) error { return s.store.ReplaceUser(ctx, old) }); err != nil {
+		// The undo is a change of its own: the old content as the next
+		// version.
+		undo := func(ctx context.Context) error {
+			back := *old
+			return s.store.ReplaceUser(ctx, &back, u.Version)
+		}
+		if err := s.keepAnAdmin(ctx, undo); err != nil {
 			return nil, err
 		}
 	}
 	return &u, nil
 }
 
-// DeleteUser removes a user, unless it is the last active admin.
-func (s *Service) DeleteUser(ctx context.Context, id string) error {
+// DeleteUser removes a user, at the version at names if it names one,
+// unless it is the last active admin. Errors: NotFound, Conflict,
+// PreconditionFailed.
+func (s *Service) DeleteUser(ctx context.Context, id string, at web.Precondition) error {
 	old, err := s.store.FindUserByID(ctx, id)
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteUser(ctx, id); err != nil {
+	if err := at.Check("user", old.Version); err != nil {
+		return err
+	}
+	if err := s.store.DeleteUser(ctx, id, old.Version); err != nil {
 		return err
 	}
 	if isActiveAdmin(old) {

@@ -19,6 +19,7 @@ type Store struct {
 	refresh  *mongo.Collection
 	families *mongo.Collection
 	attempts *mongo.Collection
+	versions *mongodb.Versions
 	// claimLocks queues this instance's sign-in attempt claims per key.
 	claimLocks keyLocks
 }
@@ -30,6 +31,7 @@ func NewStore(db *mongo.Database) *Store {
 		refresh:  db.Collection("refresh_tokens"),
 		families: db.Collection("refresh_families"),
 		attempts: db.Collection("login_attempts"),
+		versions: mongodb.NewVersions(db),
 	}
 }
 
@@ -95,22 +97,30 @@ func (s *Store) CountActiveAdmins(ctx context.Context) (int64, error) {
 	return mongodb.Count(ctx, s.users, "count admins", bson.D{{Key: "role", Value: Admin}, {Key: "disabled", Value: false}})
 }
 
-// ReplaceUser stores u in place of the user with its ID.
-func (s *Store) ReplaceUser(ctx context.Context, u *User) error {
-	found, err := mongodb.ReplaceByID(ctx, s.users, "replace user", u.ID, u)
-	if err == nil && !found {
-		return problem.New(problem.NotFound, "")
-	}
-	return userErr(err)
+// ReplaceUser stores u, read at version prev, as the user's next version
+// (mongodb.Versions). Errors: NotFound, Conflict (email taken),
+// PreconditionFailed (another change of prev was saved first).
+func (s *Store) ReplaceUser(ctx context.Context, u *User, prev int64) error {
+	u.Version = prev + 1
+	return s.versions.Write(ctx, s.users, u.ID, prev, func(ctx context.Context) error {
+		found, err := mongodb.ReplaceByID(ctx, s.users, "replace user", u.ID, u)
+		if err == nil && !found {
+			return problem.New(problem.NotFound, "")
+		}
+		return userErr(err)
+	})
 }
 
-// DeleteUser removes the user.
-func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	found, err := mongodb.DeleteByID(ctx, s.users, "delete user", id)
-	if err == nil && !found {
-		return problem.New(problem.NotFound, "")
-	}
-	return err
+// DeleteUser removes the user, read at version prev. Errors: NotFound,
+// PreconditionFailed.
+func (s *Store) DeleteUser(ctx context.Context, id string, prev int64) error {
+	return s.versions.Write(ctx, s.users, id, prev, func(ctx context.Context) error {
+		found, err := mongodb.DeleteByID(ctx, s.users, "delete user", id)
+		if err == nil && !found {
+			return problem.New(problem.NotFound, "")
+		}
+		return err
+	})
 }
 
 // refreshToken is one issued refresh token; only its SHA-256 is stored.

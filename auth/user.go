@@ -22,7 +22,13 @@ type User struct {
 	SessionVersion int       `bson:"sessionVersion"`
 	CreatedAt      time.Time `bson:"createdAt"`
 	UpdatedAt      time.Time `bson:"updatedAt"`
+	// Version counts the user's writes and is the ETag of its view;
+	// users stored before versions existed are at version 0.
+	Version int64 `bson:"version"`
 }
+
+// ETag is the strong entity tag of this version.
+func (u *User) ETag() string { return web.ETag(u.Version) }
 
 // UserView is the public form of a user.
 type UserView struct {

@@ -69,9 +69,7 @@ func (s *Service) handleGet(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if web.ETagListed(c.GetHeader("If-None-Match"), a.ETag()) {
-		c.Header("ETag", a.ETag())
-		c.Status(http.StatusNotModified)
+	if web.NotModified(c, a.ETag()) {
 		return nil
 	}
 	writeArticle(c, http.StatusOK, a)
@@ -323,25 +321,16 @@ func (s *Service) ifMatchMissing(c *gin.Context) error {
 		"send If-Match with the ETag of the version you edited; the current one is If-Match: %s", a.ETag())
 }
 
-// ifMatch reads the version from If-Match. An update without it is 428, so
-// no client can overwrite a version it has not seen by leaving it out;
-// "*" would do exactly that, so it is refused too. A tag that is not one
-// of ours can match no version: 412.
+// ifMatch reads the version from If-Match (web.IfMatch). An update
+// without it is 428, so no client can overwrite a version it has not seen
+// by leaving it out. Articles start at version 1, so "0" names none.
 func ifMatch(c *gin.Context, required bool) (int64, error) {
-	h := strings.TrimSpace(c.GetHeader("If-Match"))
-	switch {
-	case h == "" && !required:
-		return 0, nil
-	case h == "" || h == "*":
-		return 0, problem.New(problem.PreconditionRequired, "send If-Match with the ETag of the version you edited")
-	case strings.Contains(h, ","):
-		return 0, problem.New(problem.BadRequest, "If-Match must carry exactly one ETag")
+	p, err := web.IfMatch(c, required, "article")
+	if err != nil || !p.Sent {
+		return 0, err
 	}
-	// Strong comparison (RFC 9110): only the exact tag we send names a
-	// version; W/"3", 3, "03" and "+3" name none.
-	v, err := strconv.ParseInt(strings.Trim(h, `"`), 10, 64)
-	if err != nil || v < 1 || h != `"`+strconv.FormatInt(v, 10)+`"` {
-		return 0, problem.New(problem.PreconditionFailed, "If-Match does not name a version of this article")
+	if p.Version < 1 {
+		return 0, web.NoSuchVersion("article")
 	}
-	return v, nil
+	return p.Version, nil
 }

@@ -2,10 +2,12 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"regexp"
 
 	"github.com/gin-gonic/gin"
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/mongodb"
@@ -91,6 +93,7 @@ func (s *Service) handleCreate(c *gin.Context) error {
 		return err
 	}
 	c.Header("Location", "/api/v1/webhooks/"+h.ID)
+	c.Header("ETag", h.ETag())
 	c.Header("Cache-Control", "no-store")
 	// The secret is shown this once; receivers verify signatures with it.
 	c.JSON(http.StatusCreated, struct {
@@ -105,9 +108,9 @@ func (s *Service) CreateHook(ctx context.Context, in HookInput) (*Hook, error) {
 	if err := in.Validate(s.cfg.AllowPrivate, s.cfg.Events); err != nil {
 		return nil, err
 	}
-	now := s.cfg.Now().UTC()
+	now := s.now()
 	h := &Hook{ID: newID(), URL: in.URL, Events: in.Events, Secret: newID() + newID(),
-		Active: in.Active == nil || *in.Active, CreatedAt: now, UpdatedAt: now}
+		Active: in.Active == nil || *in.Active, CreatedAt: now, UpdatedAt: now, Version: 1}
 	if err := mongodb.Insert(ctx, s.hooks, "insert webhook", h); err != nil {
 		return nil, err
 	}
@@ -119,12 +122,39 @@ func (s *Service) handleGet(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, h)
+	if web.NotModified(c, h.ETag()) {
+		return nil
+	}
+	writeHook(c, h)
 	return nil
 }
 
-func (s *Service) handleUpdate(c *gin.Context) error {
+// writeHook answers with the hook and its version as ETag.
+func writeHook(c *gin.Context, h *Hook) {
+	c.Header("ETag", h.ETag())
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, h)
+}
+
+// hookAt reads the hook named by the path and checks If-Match against
+// it, when sent.
+func (s *Service) hookAt(c *gin.Context) (*Hook, error) {
 	h, err := s.hookParam(c)
+	if err != nil {
+		return nil, err
+	}
+	at, err := web.IfMatch(c, false, "webhook")
+	if err != nil {
+		return nil, err
+	}
+	if err := at.Check("webhook", h.Version); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+func (s *Service) handleUpdate(c *gin.Context) error {
+	h, err := s.hookAt(c)
 	if err != nil {
 		return err
 	}
@@ -151,21 +181,44 @@ func (s *Service) handleUpdate(c *gin.Context) error {
 	if err := next.Validate(s.cfg.AllowPrivate, s.cfg.Events); err != nil {
 		return err
 	}
-	h.URL, h.Events, h.Active, h.UpdatedAt = next.URL, next.Events, *next.Active, s.cfg.Now().UTC()
-	if _, err := mongodb.ReplaceByID(c.Request.Context(), s.hooks, "update webhook", h.ID, h); err != nil {
+	prev := h.Version
+	h.URL, h.Events, h.Active, h.UpdatedAt, h.Version = next.URL, next.Events, *next.Active, s.now(), prev+1
+	// $set of the configuration only, so that a delivery's status
+	// written meanwhile stays.
+	set := bson.D{{Key: "$set", Value: bson.D{
+		{Key: "url", Value: h.URL}, {Key: "events", Value: h.Events}, {Key: "active", Value: h.Active},
+		{Key: "updatedAt", Value: h.UpdatedAt}, {Key: "version", Value: h.Version},
+	}}}
+	err = s.versions.Write(c.Request.Context(), s.hooks, h.ID, prev, func(ctx context.Context) error {
+		_, err := mongodb.UpdateByID(ctx, s.hooks, "update webhook", h.ID, set)
 		return err
+	})
+	if err != nil {
+		return hookErr(err)
 	}
-	c.JSON(http.StatusOK, h)
+	writeHook(c, h)
 	return nil
 }
 
+// hookErr says which resource a write did not find.
+func hookErr(err error) error {
+	if errors.Is(err, problem.NotFound) {
+		return problem.Wrap(problem.NotFound, err, "no such webhook")
+	}
+	return err
+}
+
 func (s *Service) handleDelete(c *gin.Context) error {
-	h, err := s.hookParam(c)
+	h, err := s.hookAt(c)
 	if err != nil {
 		return err
 	}
-	if _, err := mongodb.DeleteByID(c.Request.Context(), s.hooks, "delete webhook", h.ID); err != nil {
+	err = s.versions.Write(c.Request.Context(), s.hooks, h.ID, h.Version, func(ctx context.Context) error {
+		_, err := mongodb.DeleteByID(ctx, s.hooks, "delete webhook", h.ID)
 		return err
+	})
+	if err != nil {
+		return hookErr(err)
 	}
 	c.Status(http.StatusNoContent)
 	return nil

@@ -65,6 +65,7 @@ type Service struct {
 	hooks      *mongo.Collection
 	deliveries *mongo.Collection
 	leases     *mongo.Collection
+	versions   *mongodb.Versions
 	client     *http.Client
 	cfg        Options
 	wake       chan struct{}
@@ -85,6 +86,7 @@ func New(db *mongo.Database, cfg Options) *Service {
 		hooks:      db.Collection("webhooks"),
 		deliveries: db.Collection("webhook_deliveries"),
 		leases:     db.Collection("webhook_leases"),
+		versions:   mongodb.NewVersions(db),
 		client:     newClient(cfg.AllowPrivate),
 		cfg:        cfg,
 		wake:       make(chan struct{}, 1),
@@ -98,6 +100,10 @@ func (s *Service) EnsureIndexes(ctx context.Context) error {
 		mongo.IndexModel{Keys: bson.D{{Key: "hookId", Value: 1}, {Key: "createdAt", Value: -1}}},
 	)
 }
+
+// now is the clock at the precision times are stored with (BSON dates
+// hold milliseconds), in UTC, so an answer shows what a later read will.
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
 
 func newID() string {
 	b := make([]byte, 16)
@@ -115,7 +121,7 @@ func (s *Service) Emit(ctx context.Context, event string, data any) error {
 	if err != nil {
 		return err
 	}
-	now := s.cfg.Now().UTC()
+	now := s.now()
 	var docs []any
 	for _, h := range hooks {
 		if !h.Active || !h.Wants(event) {
@@ -181,7 +187,7 @@ const leaseTimeout = time.Minute
 // DeliverDue makes one pass over the outbox and reports how many
 // deliveries it attempted.
 func (s *Service) DeliverDue(ctx context.Context) (int, error) {
-	now := s.cfg.Now().UTC()
+	now := s.now()
 	due, err := mongodb.FindAll[Delivery](ctx, s.deliveries, "find due deliveries",
 		bson.D{{Key: "status", Value: Pending}, {Key: "nextAttemptAt", Value: bson.D{{Key: "$lte", Value: now}}}},
 		options.Find().SetSort(bson.D{{Key: "nextAttemptAt", Value: 1}}).SetLimit(20))

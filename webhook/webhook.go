@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/web"
 )
 
 // Hook is a registered target. Secret signs deliveries; it is shown once,
@@ -28,10 +29,18 @@ type Hook struct {
 	Active    bool      `bson:"active" json:"active"`
 	CreatedAt time.Time `bson:"createdAt" json:"createdAt"`
 	UpdatedAt time.Time `bson:"updatedAt" json:"updatedAt"`
-	// Last delivery outcome, for the list view.
+	// Last delivery outcome, for the list view. Deliveries write it
+	// without a new version: the ETag and If-Match are about the hook's
+	// configuration, which is all an admin changes.
 	LastStatus    string     `bson:"lastStatus,omitempty" json:"lastStatus,omitempty"`
 	LastAttemptAt *time.Time `bson:"lastAttemptAt,omitempty" json:"lastAttemptAt,omitempty"`
+	// Version counts the changes of the configuration and is the ETag;
+	// hooks stored before versions existed are at version 0.
+	Version int64 `bson:"version" json:"-"`
 }
+
+// ETag is the strong entity tag of this version.
+func (h *Hook) ETag() string { return web.ETag(h.Version) }
 
 // Wants reports whether the hook subscribes to event.
 func (h *Hook) Wants(event string) bool {
