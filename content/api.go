@@ -20,6 +20,7 @@ import (
 	"github.com/wellness/cms/cms"
 	"github.com/wellness/cms/internal/changefeed"
 	"github.com/wellness/cms/internal/search"
+	"github.com/wellness/cms/site"
 )
 
 // DefaultCacheControl lets browsers and CDNs keep published content
@@ -61,8 +62,10 @@ type Options struct {
 	// PollInterval is how often the articles' change feed is polled; 0
 	// means half a second.
 	PollInterval time.Duration
-	// SiteName titles the RSS feed; "" means the host of PublicURL.
-	SiteName string
+	// Site gives the site settings (the feed's title and description,
+	// the JSON-LD publisher, /content/site); nil means the defaults of
+	// PublicURL.
+	Site *site.Service
 	// Catalogue, when set, turns an article's product references into
 	// what readers see (title, image, tracked link) and supplies the
 	// affiliate disclosure. Without it each product shows its code, note
@@ -97,7 +100,8 @@ type API struct {
 	articles     *cms.Service
 	publicURL    string
 	cacheControl []string
-	siteName     string
+	site         *site.Service // nil: siteDefaults
+	siteDefaults site.Settings
 	poll         time.Duration
 	now          func() time.Time
 	log          *slog.Logger
@@ -115,8 +119,9 @@ type API struct {
 	// of the rendering alone), when Start refuses to run.
 	poller *changefeed.Poller
 
-	sitemapMax atomic.Int64
-	robots     *rendered
+	sitemapMax   atomic.Int64
+	robots       *rendered
+	siteRendered atomic.Pointer[renderedSite] // /content/site
 }
 
 // New builds the content API over the authoring service. Set
@@ -138,12 +143,9 @@ func New(articles *cms.Service, o Options) *API {
 		o.Logger = slog.Default()
 	}
 	pub := strings.TrimRight(o.PublicURL, "/")
-	if o.SiteName == "" {
-		o.SiteName = strings.TrimPrefix(strings.TrimPrefix(pub, "https://"), "http://")
-	}
 	api := &API{
 		articles:  articles,
-		publicURL: pub, cacheControl: []string{o.CacheControl}, siteName: o.SiteName,
+		publicURL: pub, cacheControl: []string{o.CacheControl}, site: o.Site, siteDefaults: site.Defaults(pub),
 		poll: o.PollInterval, now: o.Now, catalogue: o.Catalogue, emit: o.Emit, log: o.Logger.With("component", "content"),
 		index: search.New(), indexed: map[string]int64{},
 	}
@@ -393,6 +395,29 @@ func (api *API) CatalogueChanged(_ context.Context, ch affiliate.CatalogueChange
 	}
 }
 
+// SiteChanged is the site.Service.OnChange listener: the site settings
+// show in every article's JSON-LD (publisher) and in the feeds, so every
+// article is rendered again and the snapshot, with its feeds, replaced.
+// Rendering is lazy: this only drops what was rendered.
+func (api *API) SiteChanged(context.Context, site.Settings) {
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	cur := api.snap.Load()
+	entries := make(map[string]*entry, len(cur.entries))
+	for id, e := range cur.entries {
+		entries[id] = api.newEntry(e.a)
+	}
+	api.install(buildSnapshot(entries, cur.slugs, cur.versions, api.now()))
+}
+
+// siteSettings are the site settings to render with now.
+func (api *API) siteSettings() site.Settings {
+	if api.site == nil {
+		return api.siteDefaults
+	}
+	return api.site.Current()
+}
+
 // install makes s current and brings the search index in line with it.
 // The caller holds mu.
 func (api *API) install(s *snapshot) {
@@ -516,8 +541,7 @@ type snapshot struct {
 
 	tagsOnce sync.Once
 	tags     *rendered
-	feedOnce sync.Once
-	feed     *rendered
+	feeds    feedCache
 	siteMu   sync.Mutex
 	sitemaps map[int]*rendered // 0 = /sitemap.xml, n = /sitemaps/n.xml
 }

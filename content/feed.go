@@ -3,14 +3,19 @@ package content
 import (
 	"encoding/xml"
 	"html"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/wellness/cms/cms"
 	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/web"
 )
 
 // FeedItems is how many articles the RSS feed lists.
@@ -38,6 +43,7 @@ type (
 		Title         string    `xml:"title"`
 		Link          string    `xml:"link"`
 		Description   string    `xml:"description"`
+		Language      string    `xml:"language,omitempty"`
 		Self          rssSelf   `xml:"atom:link"`
 		LastBuildDate string    `xml:"lastBuildDate,omitempty"`
 		Generator     string    `xml:"generator"`
@@ -63,20 +69,33 @@ type (
 	}
 )
 
-// renderFeed is the RSS feed of the latest articles: summaries only, never
-// bodies (Amazon does not allow its affiliate links in feeds, and readers
-// should come to the site).
-func (api *API) renderFeed(s *snapshot) *rendered {
+// renderFeed is an RSS feed of the latest articles f selects: summaries
+// only, never bodies (Amazon does not allow its affiliate links in feeds,
+// and readers should come to the site). The channel is titled and
+// described from the site settings; links come from the public URL, like
+// every link the service emits.
+func (api *API) renderFeed(s *snapshot, f feedFilter) *rendered {
+	st := api.siteSettings()
+	title, desc := st.Name, st.Description
+	if desc == "" {
+		desc = "Latest articles from " + st.Name
+	}
+	if !f.main() {
+		title, desc = api.feedTitle(s, st.Name, f)
+	}
 	ch := rssChannel{
-		Title: feedText(api.siteName), Link: api.publicURL + "/",
-		Description: feedHTML("Latest articles from " + api.siteName),
-		Self:        rssSelf{Href: api.publicURL + "/feed.xml", Rel: "self", Type: "application/rss+xml"},
-		Generator:   "wellness-cms",
+		Title: feedText(title), Link: api.publicURL + "/",
+		Description: feedHTML(desc), Language: st.Locale,
+		Self:      rssSelf{Href: api.publicURL + "/feed.xml" + f.query(), Rel: "self", Type: "application/rss+xml"},
+		Generator: "wellness-cms",
 	}
 	var newest time.Time
-	for i, e := range s.visible {
-		if i == FeedItems {
+	for _, e := range s.visible {
+		if len(ch.Items) == FeedItems {
 			break
+		}
+		if !f.matches(e) {
+			continue
 		}
 		a := e.a
 		if a.UpdatedAt.After(newest) {
@@ -98,6 +117,22 @@ func (api *API) renderFeed(s *snapshot) *rendered {
 	}
 	return newRendered("application/rss+xml; charset=utf-8", marshalXML(rssDoc{
 		Version: "2.0", Atom: "http://www.w3.org/2005/Atom", DC: "http://purl.org/dc/elements/1.1/", Channel: ch}))
+}
+
+// feedTitle titles a filtered feed "<site name> — <category> — <tag>" and
+// describes it, the category as its articles write it.
+func (api *API) feedTitle(s *snapshot, name string, f feedFilter) (title, desc string) {
+	title, desc = name, "Latest articles from "+name
+	if f.category != "" {
+		c := s.feeds.index(s).categories[f.category]
+		title += " — " + c
+		desc += " in " + c
+	}
+	if f.tag != "" {
+		title += " — " + f.tag
+		desc += " tagged " + f.tag
+	}
+	return title, desc
 }
 
 // feedHTML is plain text made safe for a feed element that readers take
@@ -122,10 +157,138 @@ func marshalXML(v any) []byte {
 	return append([]byte(xml.Header), b...)
 }
 
+// maxCachedFeeds bounds the filtered feeds kept per snapshot: clients
+// choose the filters. Past the bound a feed is still rendered from
+// memory, just not kept.
+const maxCachedFeeds = 256
+
+// feedFilter is what one feed lists: the articles with a tag, in a
+// category (by its slug), both at once, or, zero, every article.
+type feedFilter struct{ tag, category string }
+
+func (f feedFilter) main() bool { return f == feedFilter{} }
+
+func (f feedFilter) matches(e *entry) bool {
+	return (f.tag == "" || slices.Contains(e.a.Tags, f.tag)) && (f.category == "" || e.categorySlug == f.category)
+}
+
+// query is the feed's own query string, for its self link.
+func (f feedFilter) query() string {
+	v := url.Values{}
+	if f.tag != "" {
+		v.Set("tag", f.tag)
+	}
+	if f.category != "" {
+		v.Set("category", f.category)
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	return "?" + v.Encode()
+}
+
+// feedCache holds a snapshot's feeds: the main one, and the filtered ones
+// within maxCachedFeeds, each rendered once.
+type feedCache struct {
+	mainOnce sync.Once
+	main     *rendered
+
+	indexOnce sync.Once
+	tags      map[string]bool
+	// categories maps a category's slug to its name as the newest
+	// article in it writes it.
+	categories map[string]string
+
+	filtered sync.Map // feedFilter -> *rendered
+	count    atomic.Int64
+}
+
+// feedIndex is what the filtered feeds need to know of a snapshot.
+type feedIndex struct {
+	tags       map[string]bool
+	categories map[string]string
+}
+
+// index lists the tags and categories of the snapshot's visible
+// articles, once: an unknown filter is refused without a scan.
+func (fc *feedCache) index(s *snapshot) feedIndex {
+	fc.indexOnce.Do(func() {
+		fc.tags, fc.categories = map[string]bool{}, map[string]string{}
+		for _, e := range s.visible {
+			for _, t := range e.a.Tags {
+				fc.tags[t] = true
+			}
+			if _, ok := fc.categories[e.categorySlug]; !ok && e.categorySlug != "" {
+				fc.categories[e.categorySlug] = e.a.Category
+			}
+		}
+	})
+	return feedIndex{fc.tags, fc.categories}
+}
+
+// parseFeedFilter reads /feed.xml's query: tag and category, each
+// optional, both allowed together, checked as the list's are.
+func parseFeedFilter(c *gin.Context) (feedFilter, error) {
+	values, err := web.ParseQuery(c, "tag", "category")
+	if err != nil {
+		return feedFilter{}, err
+	}
+	var f feedFilter
+	var bad problem.Fields
+	if v, ok := values["tag"]; ok {
+		f.tag = parseTag(&bad, v)
+	}
+	if v, ok := values["category"]; ok {
+		f.category = parseCategory(&bad, v)
+	}
+	return f, bad.Err()
+}
+
+// filteredFeed is the feed f selects, or NotFound when no article readers
+// see now matches it.
+func (api *API) filteredFeed(s *snapshot, f feedFilter) (*rendered, error) {
+	if v, ok := s.feeds.filtered.Load(f); ok {
+		return v.(*rendered), nil
+	}
+	idx := s.feeds.index(s)
+	_, catOK := idx.categories[f.category]
+	switch {
+	case f.tag != "" && !idx.tags[f.tag]:
+		return nil, problem.New(problem.NotFound, "no published article has the tag %q", f.tag)
+	case f.category != "" && !catOK:
+		return nil, problem.New(problem.NotFound, "no published article is in the category %q", f.category)
+	case f.tag != "" && f.category != "" && !slices.ContainsFunc(s.visible, f.matches):
+		return nil, problem.New(problem.NotFound, "no published article in the category %q has the tag %q", f.category, f.tag)
+	}
+	r := api.renderFeed(s, f)
+	if s.feeds.count.Load() >= maxCachedFeeds {
+		return r, nil
+	}
+	if v, loaded := s.feeds.filtered.LoadOrStore(f, r); loaded {
+		return v.(*rendered), nil
+	}
+	s.feeds.count.Add(1)
+	return r, nil
+}
+
+// handleFeed serves /feed.xml, the latest articles, or with ?tag= or
+// ?category= (or both) those the filter selects.
 func (api *API) handleFeed(c *gin.Context) error {
 	s := api.current()
-	s.feedOnce.Do(func() { s.feed = api.renderFeed(s) })
-	send(c, s.feed, api.cacheControl)
+	if c.Request.URL.RawQuery == "" {
+		s.feeds.mainOnce.Do(func() { s.feeds.main = api.renderFeed(s, feedFilter{}) })
+		send(c, s.feeds.main, api.cacheControl)
+		return nil
+	}
+	f, err := parseFeedFilter(c)
+	if err != nil {
+		return err
+	}
+	r, err := api.filteredFeed(s, f)
+	if err != nil {
+		return err
+	}
+	send(c, r, api.cacheControl)
 	return nil
 }
 

@@ -19,7 +19,7 @@ import (
 	"github.com/wellness/cms/internal/web"
 )
 
-// Register mounts the content API: the article, list and tag routes on
+// Register mounts the content API: the article, list, tag and site routes on
 // apiGroup (/api/v1) under /content, and the feed, sitemap and robots.txt
 // on root. Every route is public. Browsers on corsOrigins may read them
 // (preflight included); the authoring routes are not opened by it.
@@ -33,9 +33,10 @@ func (api *API) Register(apiGroup, root *auth.Router, corsOrigins []string) {
 		{"/articles", api.handleList},
 		{"/articles/:slug", api.handleArticle},
 		{"/tags", api.handleTags},
+		{"/site", api.handleSite},
 	} {
 		h := []gin.HandlerFunc{web.Handle(r.h)}
-		if r.path == "/tags" {
+		if r.path == "/tags" || r.path == "/site" {
 			h = append([]gin.HandlerFunc{web.NoQuery}, h...)
 		}
 		g.GET(r.path, auth.Public, h...)
@@ -43,17 +44,22 @@ func (api *API) Register(apiGroup, root *auth.Router, corsOrigins []string) {
 		g.OPTIONS(r.path, auth.Public, preflight)
 	}
 	for _, r := range []struct {
-		path string
-		h    web.HandlerFunc
+		path    string
+		h       web.HandlerFunc
+		noQuery bool
 	}{
-		{"/feed.xml", api.handleFeed},
-		{"/sitemap.xml", api.handleSitemap},
-		{"/sitemaps/:page", api.handleSitemapPage},
+		// The feed checks its own query (tag, category).
+		{"/feed.xml", api.handleFeed, false},
+		{"/sitemap.xml", api.handleSitemap, true},
+		{"/sitemaps/:page", api.handleSitemapPage, true},
 	} {
 		// No query: one may neither vary nor bust what these cache.
-		h := web.Handle(r.h)
-		root.GET(r.path, auth.Public, cors, web.NoQuery, h)
-		root.HEAD(r.path, auth.Public, cors, web.NoQuery, h)
+		h := []gin.HandlerFunc{cors, web.Handle(r.h)}
+		if r.noQuery {
+			h = []gin.HandlerFunc{cors, web.NoQuery, web.Handle(r.h)}
+		}
+		root.GET(r.path, auth.Public, h...)
+		root.HEAD(r.path, auth.Public, h...)
 		root.OPTIONS(r.path, auth.Public, cors, preflight)
 	}
 	robots := web.Handle(func(c *gin.Context) error { send(c, api.robots, api.cacheControl); return nil })
@@ -272,16 +278,10 @@ func parseContentList(c *gin.Context) (*listQuery, error) {
 	}
 	var f problem.Fields
 	if v, ok := values["tag"]; ok {
-		q.tag = strings.ToLower(v)
-		if !cms.ValidTag(q.tag) {
-			f.Add("tag", "must be a tag of a-z, 0-9 and hyphens")
-		}
+		q.tag = parseTag(&f, v)
 	}
 	if v, ok := values["category"]; ok {
-		q.category = cms.Slugify(v)
-		if len(v) > cms.MaxCategory || q.category == "" {
-			f.Add("category", "must be a category name or its slug")
-		}
+		q.category = parseCategory(&f, v)
 	}
 	if v, ok := values["author"]; ok {
 		q.author = v
@@ -315,6 +315,25 @@ func parseContentList(c *gin.Context) (*listQuery, error) {
 		q.after = p
 	}
 	return q, nil
+}
+
+// parseTag reads a tag filter (lists and feeds): a tag, in any case.
+func parseTag(f *problem.Fields, v string) string {
+	tag := strings.ToLower(v)
+	if !cms.ValidTag(tag) {
+		f.Add("tag", "must be a tag of a-z, 0-9 and hyphens")
+	}
+	return tag
+}
+
+// parseCategory reads a category filter (lists and feeds): a category's
+// name or its slug, compared as the slug.
+func parseCategory(f *problem.Fields, v string) string {
+	slug := cms.Slugify(v)
+	if len(v) > cms.MaxCategory || slug == "" {
+		f.Add("category", "must be a category name or its slug")
+	}
+	return slug
 }
 
 // handleList serves a list page. A query string seen before is answered

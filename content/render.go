@@ -98,24 +98,35 @@ type (
 		Name string `json:"name"`
 		URL  string `json:"url"`
 	}
+	// ldOrganization is the publisher, from the site settings.
+	ldOrganization struct {
+		Type string   `json:"@type"`
+		Name string   `json:"name"`
+		Logo *ldImage `json:"logo,omitempty"`
+	}
+	ldImage struct {
+		Type string `json:"@type"`
+		URL  string `json:"url"`
+	}
 	ldPage struct {
 		Type string `json:"@type"`
 		ID   string `json:"@id"`
 	}
 	ldArticle struct {
-		Context          string     `json:"@context"`
-		Type             string     `json:"@type"`
-		Headline         string     `json:"headline"`
-		Description      string     `json:"description,omitempty"`
-		Image            string     `json:"image,omitempty"`
-		Keywords         string     `json:"keywords,omitempty"`
-		DatePublished    *time.Time `json:"datePublished,omitempty"`
-		DateModified     time.Time  `json:"dateModified"`
-		Author           ldPerson   `json:"author"`
-		ReviewedBy       *ldPerson  `json:"reviewedBy,omitempty"`
-		LastReviewed     string     `json:"lastReviewed,omitempty"`
-		Citation         []ldWork   `json:"citation,omitempty"`
-		MainEntityOfPage ldPage     `json:"mainEntityOfPage"`
+		Context          string          `json:"@context"`
+		Type             string          `json:"@type"`
+		Headline         string          `json:"headline"`
+		Description      string          `json:"description,omitempty"`
+		Image            string          `json:"image,omitempty"`
+		Keywords         string          `json:"keywords,omitempty"`
+		DatePublished    *time.Time      `json:"datePublished,omitempty"`
+		DateModified     time.Time       `json:"dateModified"`
+		Author           ldPerson        `json:"author"`
+		Publisher        *ldOrganization `json:"publisher,omitempty"`
+		ReviewedBy       *ldPerson       `json:"reviewedBy,omitempty"`
+		LastReviewed     string          `json:"lastReviewed,omitempty"`
+		Citation         []ldWork        `json:"citation,omitempty"`
+		MainEntityOfPage ldPage          `json:"mainEntityOfPage"`
 	}
 )
 
@@ -135,7 +146,8 @@ func (api *API) trackingURL(code, slug string) string {
 }
 
 // jsonLD builds the schema.org object of an article: a MedicalWebPage when
-// a medical reviewer checked it, an Article otherwise. It is marshalled
+// a medical reviewer checked it, an Article otherwise, with the site's
+// publisher when the site settings name one. It is marshalled
 // with HTML escaping (<, >, &, U+2028 and U+2029 as \u escapes), so the
 // JSON text can go inside <script type="application/ld+json"> as it is;
 // it is served both as the object (jsonLd, which a client re-serializing
@@ -151,6 +163,13 @@ func (api *API) jsonLD(a *cms.Article, publishedAt *time.Time) json.RawMessage {
 	}
 	if a.CoverImage != nil {
 		ld.Image = a.CoverImage.URL
+	}
+	// The publisher is declared only when the site settings name one.
+	if p := api.siteSettings().Publisher; p.Name != "" {
+		ld.Publisher = &ldOrganization{Type: "Organization", Name: p.Name}
+		if p.LogoURL != "" {
+			ld.Publisher.Logo = &ldImage{Type: "ImageObject", URL: p.LogoURL}
+		}
 	}
 	if m := a.MedicalReview; m != nil {
 		ld.Type = "MedicalWebPage"

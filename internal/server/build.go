@@ -12,6 +12,7 @@ import (
 	"github.com/wellness/cms/content"
 	"github.com/wellness/cms/internal/changefeed"
 	"github.com/wellness/cms/internal/mongodb"
+	"github.com/wellness/cms/site"
 	"github.com/wellness/cms/webhook"
 )
 
@@ -34,6 +35,7 @@ type Services struct {
 	Webhooks  *webhook.Service
 	Affiliate *affiliate.Service
 	Articles  *cms.Service
+	Site      *site.Service
 	Content   *content.API
 }
 
@@ -71,18 +73,25 @@ func build(ctx context.Context, db *mongodb.DB, cfg Options, reg prometheus.Regi
 	if err != nil {
 		return nil, err
 	}
+	// The site settings follow a change feed of their own, like the
+	// catalogue: a write here reloads at once, others within a poll.
+	if s.Site, err = site.New(db.Database, site.Options{PublicURL: cfg.PublicURL, Now: cfg.Now, Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
 	s.Articles = cms.New(db.Database, cms.Options{Now: cfg.Now, Logger: cfg.Logger, Affiliate: aff, Changes: changes})
 	s.Content = content.New(s.Articles, content.Options{PublicURL: cfg.PublicURL,
-		CacheControl: cfg.ContentCacheControl, Catalogue: aff, Changes: changes, Emit: s.Webhooks.Emit,
+		CacheControl: cfg.ContentCacheControl, Catalogue: aff, Site: s.Site, Changes: changes, Emit: s.Webhooks.Emit,
 		Now: cfg.Now, Logger: cfg.Logger})
 	// The content API follows every article change this instance commits
-	// (before the write returns) and every catalogue change.
+	// (before the write returns), every catalogue change and every change
+	// of the site settings.
 	s.Articles.OnChange(s.Content.ArticleChanged)
 	aff.OnCatalogueChange(s.Content.CatalogueChanged)
+	s.Site.OnChange(s.Content.SiteChanged)
 
 	for _, ensure := range []func(context.Context) error{
 		s.Auth.Store().EnsureIndexes, s.Webhooks.EnsureIndexes, aff.EnsureIndexes, s.Articles.EnsureIndexes,
-		changes.EnsureIndexes,
+		changes.EnsureIndexes, s.Site.EnsureIndexes,
 	} {
 		if err := ensure(ctx); err != nil {
 			return nil, err
@@ -98,9 +107,12 @@ func (s *Services) Load(ctx context.Context) error {
 }
 
 // Start readies the services for serving: the catalogue and the click
-// writer, then every readable article.
+// writer, the site settings, then every readable article.
 func (s *Services) Start(ctx context.Context) error {
 	if err := s.Affiliate.Start(ctx); err != nil {
+		return err
+	}
+	if err := s.Site.Start(ctx); err != nil {
 		return err
 	}
 	if err := s.Content.Start(ctx); err != nil {
@@ -117,5 +129,6 @@ func (s *Services) Loops() []func(context.Context) {
 		func(ctx context.Context) { s.Articles.RunScheduler(ctx, s.Content.DueHint) },
 		s.Content.RunSync,
 		s.Affiliate.RunSync,
+		s.Site.RunSync,
 	}
 }

@@ -19,7 +19,7 @@ var layers = map[string]int{
 	"internal/changefeed": 2,
 	"auth":                3,
 	"webhook":             4, "affiliate": 4,
-	"cms":              5,
+	"cms": 5, "site": 5,
 	"content":          6,
 	"internal/server":  7,
 	"internal/testenv": 8,

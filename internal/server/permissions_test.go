@@ -295,6 +295,12 @@ func TestPermissionMatrix(t *testing.T) {
 			},
 			want: byRole{401, 403, 403, 403, 200}},
 
+		{name: "read site settings", path: "/api/v1/settings/site", want: byRole{401, 403, 403, 403, 200}},
+		{name: "change site settings", method: "PATCH", path: "/api/v1/settings/site",
+			body: func() any { return map[string]any{"description": fmt.Sprintf("Matrix %d", n.Add(1))} },
+			want: byRole{401, 403, 403, 403, 200}},
+		{name: "public site settings", path: "/api/v1/content/site", want: byRole{200, 200, 200, 200, 200}},
+
 		{name: "list users", path: "/api/v1/users", want: byRole{401, 403, 403, 403, 200}},
 		{name: "create a user", method: "POST", path: "/api/v1/users",
 			body: func() any {

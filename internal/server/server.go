@@ -163,6 +163,7 @@ func New(ctx context.Context, cfg Options, db *mongodb.DB) (*Server, error) {
 	svc.Affiliate.Register(api)
 	svc.Affiliate.RegisterRedirect(root)
 	svc.Articles.Register(api)
+	svc.Site.Register(api)
 	svc.Content.Register(api, root, cfg.CORSOrigins)
 
 	bg, cancel := context.WithCancel(context.Background())
