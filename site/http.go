@@ -33,11 +33,15 @@ func (s *Service) handlePatch(c *gin.Context) error {
 	if _, err := web.ParseQuery(c); err != nil {
 		return err
 	}
+	at, err := web.IfMatch(c, false, "site settings")
+	if err != nil {
+		return err
+	}
 	var p Patch
 	if err := web.Decode(c, &p); err != nil {
 		return err
 	}
-	st, err := s.Update(c.Request.Context(), auth.Caller(c), &p, c.GetHeader("If-Match"))
+	st, err := s.Update(c.Request.Context(), auth.Caller(c), &p, at)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,7 +12,9 @@ import (
 
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/changefeed"
+	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/web"
 )
 
 // feedName is the change feed of the settings document; its entries carry
@@ -51,7 +52,6 @@ type Service struct {
 
 	cur      atomic.Pointer[Settings]
 	reloadMu sync.Mutex // serializes reloads, so an older read never wins
-	writeMu  sync.Mutex // serializes this instance's writes (If-Match)
 
 	subsMu sync.Mutex
 	subs   []func(context.Context, Settings)
@@ -76,7 +76,7 @@ func New(db *mongo.Database, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{store: store{c: db.Collection("site_settings")}, defaults: Defaults(o.PublicURL),
+	s := &Service{store: store{c: db.Collection("site_settings"), versions: mongodb.NewVersions(db)}, defaults: Defaults(o.PublicURL),
 		opts: o, log: log, feed: feed}
 	// One document: whatever a batch says, reading it again is the
 	// cheapest answer.
@@ -163,36 +163,28 @@ func (s *Service) Get(ctx context.Context, by *auth.Principal) (Settings, error)
 	return d.resolve(s.defaults), nil
 }
 
-// Update applies a merge patch. ifMatch, when not empty, must name the
-// current ETag (or be *). Other instances learn of the change through the
-// feed; this one reloads before Update returns. Errors: Forbidden,
-// Invalid, PreconditionFailed.
-//
-// Writes are serialized on this instance; two admins on two instances
-// within the same few milliseconds can still both pass If-Match (the
-// embedded engine has no conditional replace that is atomic), and the
-// later write wins.
-func (s *Service) Update(ctx context.Context, by *auth.Principal, p *Patch, ifMatch string) (Settings, error) {
+// Update applies a merge patch as the next version; at is the request's
+// If-Match. Other instances learn of the change through the feed; this one
+// reloads before Update returns. Errors: Forbidden, Invalid,
+// PreconditionFailed (at is stale, or another change was saved first).
+func (s *Service) Update(ctx context.Context, by *auth.Principal, p *Patch, at web.Precondition) (Settings, error) {
 	if err := may(by); err != nil {
 		return Settings{}, err
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
 	d, err := s.store.find(ctx)
 	if err != nil {
 		return Settings{}, err
 	}
 	cur := d.resolve(s.defaults)
-	if m := strings.TrimSpace(ifMatch); m != "" && m != "*" && m != cur.ETag() {
-		return Settings{}, problem.New(problem.PreconditionFailed,
-			"If-Match names %s but the site settings are at ETag %s; reload them and apply your change again", m, cur.ETag())
+	if err := at.Check("site settings", d.Version); err != nil {
+		return Settings{}, err
 	}
 	next, err := p.apply(cur, s.defaults)
 	if err != nil {
 		return Settings{}, err
 	}
 	stored := newDoc(next, s.defaults, d.Version+1, s.opts.Now().UTC().Truncate(time.Millisecond))
-	if err := s.store.replace(ctx, stored); err != nil {
+	if err := s.store.replace(ctx, stored, d.Version); err != nil {
 		return Settings{}, fmt.Errorf("store site settings: %w", err)
 	}
 	// Stored: failures from here on are logged; the feed's periodic full

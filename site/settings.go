@@ -51,7 +51,7 @@ type Publisher struct {
 }
 
 // ETag is the settings' strong validator, as articles have theirs.
-func (s Settings) ETag() string { return `"` + itoa(s.Version) + `"` }
+func (s Settings) ETag() string { return web.ETag(s.Version) }
 
 // Defaults are the settings of a site that never set any: named after the
 // host of its public URL (what the feed was titled before there were

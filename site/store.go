@@ -3,11 +3,9 @@ package site
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/problem"
@@ -16,9 +14,11 @@ import (
 // settingsID is the key of the one settings document.
 const settingsID = "current"
 
-// store keeps the settings document in site_settings, read by _id.
+// store keeps the settings document in site_settings, read by _id; its
+// writes go through the version claims every versioned resource uses.
 type store struct {
-	c *mongo.Collection
+	c        *mongo.Collection
+	versions *mongodb.Versions
 }
 
 // doc is the stored form. Name, URL and Locale are empty while they
@@ -49,10 +49,20 @@ func (s *store) find(ctx context.Context) (doc, error) {
 	return *d, nil
 }
 
-// replace stores d.
-func (s *store) replace(ctx context.Context, d doc) error {
-	_, err := mongodb.ReplaceByID(ctx, s.c, "replace site settings", settingsID, d, options.Replace().SetUpsert(true))
-	return err
+// replace stores d as the one change from version prev (If-Match means
+// what it says across instances: mongodb.Versions). Before the first
+// change the document is created at version 0, which the claim needs.
+func (s *store) replace(ctx context.Context, d doc, prev int64) error {
+	if prev == 0 {
+		err := mongodb.Insert(ctx, s.c, "create site settings", doc{ID: settingsID})
+		if err != nil && !errors.Is(err, problem.Conflict) {
+			return err
+		}
+	}
+	return s.versions.Write(ctx, s.c, settingsID, prev, func(ctx context.Context) error {
+		_, err := mongodb.ReplaceByID(ctx, s.c, "replace site settings", settingsID, d)
+		return err
+	})
 }
 
 // resolve is the settings d stands for, the defaults filled in.
@@ -91,5 +101,3 @@ func newDoc(s Settings, def Settings, version int64, at time.Time) doc {
 	}
 	return d
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
