@@ -140,9 +140,13 @@ func TestDeliverySignedAndListed(t *testing.T) {
 	if other.count() != 0 {
 		t.Fatal("a hook received an event it did not subscribe to")
 	}
-	r = s.Do(testenv.Request{Path: "/api/v1/webhooks/" + id, Token: admin})
+	// The hook's lastStatus is written after the delivery's status.
 	var h webhook.Hook
-	r.JSON(t, &h)
+	testenv.Eventually(t, "the hook's last status", func() bool {
+		r = s.Do(testenv.Request{Path: "/api/v1/webhooks/" + id, Token: admin})
+		r.JSON(t, &h)
+		return h.LastStatus != ""
+	})
 	if h.LastStatus != "delivered (HTTP 204)" {
 		t.Errorf("hook lastStatus = %q", h.LastStatus)
 	}
