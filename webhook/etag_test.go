@@ -44,43 +44,19 @@ func TestHookETags(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.method, func(t *testing.T) {
-			get := s.Do(testenv.Request{Path: path, Token: admin})
-			testenv.WantStatus(t, get, http.StatusOK)
-			etag := get.Header.Get("ETag")
-			if etag == "" {
-				t.Fatal("GET has no ETag")
-			}
-			testenv.WantStatus(t, s.Do(testenv.Request{Path: path, Token: admin,
-				Header: map[string]string{"If-None-Match": etag}}), http.StatusNotModified)
-
-			stale := s.Do(testenv.Request{Method: tc.method, Path: path, Token: admin, Body: tc.body,
-				Header: map[string]string{"If-Match": `"99"`}})
-			testenv.WantStatus(t, stale, http.StatusPreconditionFailed)
-			if detail, _ := stale.Problem(t)["detail"].(string); !strings.Contains(detail, "(ETag "+etag+")") {
-				t.Errorf("412 detail %q does not say the current ETag %s", detail, etag)
-			}
-
-			ok := s.Do(testenv.Request{Method: tc.method, Path: path, Token: admin, Body: tc.body,
-				Header: map[string]string{"If-Match": etag}})
+			ok := testenv.Conditional(t, s, admin, tc.method, path, tc.body)
 			if tc.method == "DELETE" {
 				testenv.WantStatus(t, ok, http.StatusNoContent)
 				testenv.WantStatus(t, s.Do(testenv.Request{Path: path, Token: admin}), http.StatusNotFound)
 				return
 			}
 			testenv.WantStatus(t, ok, http.StatusOK)
-			next := ok.Header.Get("ETag")
-			if next == "" || next == etag {
-				t.Fatalf("write answer ETag = %q after %q", next, etag)
-			}
 			var patched, read map[string]any
 			ok.JSON(t, &patched)
-			again := s.Do(testenv.Request{Path: path, Token: admin})
-			again.JSON(t, &read)
-			if again.Header.Get("ETag") != next || patched["updatedAt"] != read["updatedAt"] {
-				t.Errorf("GET %s %v, the write answered %s %v", again.Header.Get("ETag"), read["updatedAt"], next, patched["updatedAt"])
+			s.Do(testenv.Request{Path: path, Token: admin}).JSON(t, &read)
+			if patched["updatedAt"] != read["updatedAt"] {
+				t.Errorf("GET updatedAt %v, the write answered %v", read["updatedAt"], patched["updatedAt"])
 			}
-			testenv.WantStatus(t, s.Do(testenv.Request{Method: tc.method, Path: path, Token: admin, Body: tc.body,
-				Header: map[string]string{"If-Match": etag}}), http.StatusPreconditionFailed)
 		})
 	}
 }
