@@ -164,9 +164,12 @@ type Article struct {
 	WordCount          int    `json:"wordCount" bson:"wordCount"`
 	ReadingTimeMinutes int    `json:"readingTimeMinutes" bson:"readingTimeMinutes"`
 	HasAffiliateLinks  bool   `json:"hasAffiliateLinks" bson:"hasAffiliateLinks"`
-	// TitleKey is the title folded to lower-case ASCII words, what the q
-	// filter matches so that "creme" finds "Crème".
-	TitleKey string `json:"-" bson:"titleKey"`
+	// The authoring list's filter keys (deriveKeys): the distinct folded
+	// words of what search finds (SearchDoc), which q matches, so that
+	// "creme" finds "Crème" in a draft's body; and the slug of the
+	// author's name, which author= may name.
+	SearchWords []string `json:"-" bson:"searchWords,omitempty"`
+	AuthorSlug  string   `json:"-" bson:"authorSlug,omitempty"`
 
 	Status         Status      `json:"status" bson:"status"`
 	Version        int64       `json:"version" bson:"version"`
@@ -189,6 +192,7 @@ func (a *Article) Clone() *Article {
 	b := *a
 	b.Content = a.Content.clone()
 	b.ChangedFields = slices.Clone(a.ChangedFields)
+	b.SearchWords = slices.Clone(a.SearchWords)
 	if a.PublishAt != nil {
 		t := *a.PublishAt
 		b.PublishAt = &t

@@ -155,13 +155,14 @@ func (s *store) findArticleVersions(ctx context.Context) ([]ArticleVersion, erro
 }
 
 // findReadableArticles returns every published and scheduled article
-// without its source body, which the content API never shows.
+// without its source body, which the content API never shows, and its
+// search words, which its own index holds.
 func (s *store) findReadableArticles(ctx context.Context) ([]*Article, error) {
 	ctx, cancel := context.WithTimeout(ctx, reloadTimeout)
 	defer cancel()
 	return s.findArticlesWhere(ctx, "find readable articles",
 		bson.D{{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{string(StatusPublished), string(StatusScheduled)}}}}},
-		options.Find().SetProjection(bson.D{{Key: "body", Value: 0}}))
+		options.Find().SetProjection(bson.D{{Key: "body", Value: 0}, {Key: "searchWords", Value: 0}}))
 }
 
 // findSlugHistory returns every reserved slug and the article it names.

@@ -9,8 +9,14 @@ func SetFailpoint(s *Service, f func(step string) error) { s.failpoint = f }
 // Measure exposes the word count and excerpt rules.
 func Measure(sanitized string) (int, string) { return measure(sanitized) }
 
-// TitleKey exposes the search form of a title.
-func TitleKey(title string) string { return titleKey(title) }
+// DeriveKeys exposes the derivation of the list's filter keys.
+func DeriveKeys(a *Article) { a.deriveKeys() }
+
+// Search key bounds.
+const (
+	MaxSearchWord  = maxSearchWord
+	MaxSearchBytes = maxSearchBytes
+)
 
 // FallbackSlug exposes the slug of a title that folds to nothing.
 func FallbackSlug(id string) string { return fallbackSlug(id) }

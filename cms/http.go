@@ -174,10 +174,7 @@ func parseListQuery(c *gin.Context) (ListQuery, error) {
 		}
 	}
 	if v, ok := values["author"]; ok {
-		q.AuthorID = v
-		if len(q.AuthorID) > 64 {
-			f.Add("author", "must be a user ID")
-		}
+		q.Author = ParseAuthor(&f, v)
 	}
 	if v, ok := values["tag"]; ok {
 		q.Tag = strings.ToLower(v)
@@ -186,10 +183,7 @@ func parseListQuery(c *gin.Context) (ListQuery, error) {
 		}
 	}
 	if v, ok := values["q"]; ok {
-		q.Q = v
-		if len(q.Q) > MaxTitle {
-			f.Add("q", "at most %d characters", MaxTitle)
-		}
+		q.Words = ParseQuery(&f, v)
 	}
 	q.Limit = values.Limit(&f, 20, MaxListLimit)
 	var before string
@@ -202,7 +196,7 @@ func parseListQuery(c *gin.Context) (ListQuery, error) {
 // scope names the authoring list with q's filters, so a cursor pages
 // only the list it came from.
 func (q ListQuery) scope() string {
-	return "cms.articles\x00s=" + string(q.Status) + "\x00a=" + q.AuthorID + "\x00t=" + q.Tag + "\x00q=" + q.Q
+	return "cms.articles\x00s=" + string(q.Status) + "\x00a=" + q.Author.key() + "\x00t=" + q.Tag + "\x00q=" + strings.Join(q.Words, " ")
 }
 
 func (s *Service) handleList(c *gin.Context) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/wellness/cms/internal/problem"
 )
@@ -109,6 +110,7 @@ func derivedChanges(a, b *Article) []string {
 	add(a.WordCount != b.WordCount, "wordCount")
 	add(a.ReadingTimeMinutes != b.ReadingTimeMinutes, "readingTimeMinutes")
 	add(a.HasAffiliateLinks != b.HasAffiliateLinks, "hasAffiliateLinks")
-	add(a.TitleKey != b.TitleKey, "titleKey")
+	add(!slices.Equal(a.SearchWords, b.SearchWords), "searchWords")
+	add(a.AuthorSlug != b.AuthorSlug, "authorSlug")
 	return out
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/changefeed"
 	"github.com/wellness/cms/internal/problem"
-	"github.com/wellness/cms/internal/search"
 )
 
 // MaxRevisions is how many previous versions an article keeps.
@@ -206,7 +205,7 @@ func (s *Service) derive(ctx context.Context, a *Article, render bool) error {
 	if a.Excerpt == "" {
 		a.Excerpt = paragraph
 	}
-	a.TitleKey = titleKey(a.Title)
+	a.deriveKeys()
 	return nil
 }
 
@@ -599,10 +598,11 @@ func (s *Service) Restore(ctx context.Context, p *auth.Principal, id string, n, 
 
 // ListQuery is a validated list request.
 type ListQuery struct {
-	Status   Status
-	AuthorID string
-	Tag      string
-	Q        string
+	Status Status
+	Author AuthorRef
+	Tag    string
+	// Words are the folded words of q (ParseQuery).
+	Words []string
 	// Before is the ID of the last article of the page before (the
 	// decoded cursor): the page starts after it.
 	Before string
@@ -614,14 +614,16 @@ type ListQuery struct {
 // who may not read everyone's articles (readsAll) see only their own,
 // whatever author they ask for.
 func (s *Service) List(ctx context.Context, p *auth.Principal, q ListQuery) ([]*Article, string, error) {
-	f := ArticleFilter{Status: q.Status, AuthorID: q.AuthorID, Tag: q.Tag, Before: q.Before, Limit: q.Limit + 1}
+	f := ArticleFilter{
+		Status: q.Status, AuthorID: q.Author.ID, AuthorSlug: q.Author.Slug, Tag: q.Tag,
+		Words: q.Words, Before: q.Before, Limit: q.Limit + 1,
+	}
 	if !readsAll(p) {
-		if q.AuthorID != "" && q.AuthorID != p.UserID {
+		if q.Author.ID != "" && q.Author.ID != p.UserID {
 			return []*Article{}, "", nil
 		}
 		f.AuthorID = p.UserID
 	}
-	f.Words = search.Words(q.Q)
 	items, err := s.store.FindArticles(ctx, f)
 	if err != nil {
 		return nil, "", fmt.Errorf("list articles: %w", err)

@@ -78,17 +78,6 @@ func slugCandidate(base string, n int) string {
 	return base + suffix
 }
 
-// titleKey is the search form of a title for the authoring list: its
-// folded words, space separated, with a leading space so that a word
-// prefix matches " word". The list's q is folded by the same search.Words.
-func titleKey(title string) string {
-	words := search.Words(title)
-	if len(words) == 0 {
-		return ""
-	}
-	return " " + strings.Join(words, " ")
-}
-
 // SlugHistory is which article each slug names. Slugs are never released:
 // an article's current slug is its own Slug field, and every other slug
 // that names it is a former one, from which readers are redirected to the

@@ -52,23 +52,9 @@ func TestSlugify(t *testing.T) {
 	}
 }
 
-func TestTitleKey(t *testing.T) {
-	for title, want := range map[string]string{
-		"Crème Brûlée, Massage!":      " creme brulee massage",
-		"Массаж при хронической боли": " massazh pri khronicheskoi boli",
-		"Salt & it's": " salt its", // "&" is spelled out in slugs only
-		"💆":           "",
-	} {
-		if got := cms.TitleKey(title); got != want {
-			t.Errorf("TitleKey(%q) = %q, want %q", title, got, want)
-		}
-	}
-}
-
 // FuzzSlugify derives slugs from arbitrary titles: a derived slug is empty
 // or valid as an explicit slug, at most MaxSlug long, and deriving it again
-// from itself gives it back; a title's search key is lower-case ASCII
-// words after one leading space.
+// from itself gives it back.
 func FuzzSlugify(f *testing.F) {
 	for _, seed := range []string{
 		"Massage for chronic pain relief", "Crème brûlée & Café", "Массаж при хронической боли", "Μασάζ για πόνο",
@@ -90,15 +76,6 @@ func FuzzSlugify(f *testing.F) {
 			}
 			if again := cms.Slugify(slug); again != slug {
 				t.Fatalf("Slugify(%q) = %q, but Slugify of that is %q", title, slug, again)
-			}
-		}
-		key := cms.TitleKey(title)
-		if key != "" && (key[0] != ' ' || strings.TrimSpace(key) != key[1:] || strings.Contains(key, "  ")) {
-			t.Fatalf("TitleKey(%q) = %q", title, key)
-		}
-		for _, r := range key {
-			if r != ' ' && (r < 'a' || r > 'z') && (r < '0' || r > '9') {
-				t.Fatalf("TitleKey(%q) = %q has %q", title, key, r)
 			}
 		}
 	})

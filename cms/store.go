@@ -81,6 +81,8 @@ func (s *store) ensureIndexes(ctx context.Context) error {
 	if err := mongodb.EnsureIndexes(ctx, s.articles,
 		idx("status_publishAt", bson.D{{Key: "status", Value: 1}, {Key: "publishAt", Value: 1}}),
 		idx("author_id", bson.D{{Key: "author.id", Value: 1}, {Key: "_id", Value: -1}}),
+		idx("authorSlug_id", bson.D{{Key: "authorSlug", Value: 1}, {Key: "_id", Value: -1}}),
+		idx("searchWords_id", bson.D{{Key: "searchWords", Value: 1}, {Key: "_id", Value: -1}}),
 		idx("tags", bson.D{{Key: "tags", Value: 1}}),
 		idx("status_publishedAt", bson.D{{Key: "status", Value: 1}, {Key: "publishedAt", Value: -1}}),
 		idx("sanitizerVersion", bson.D{{Key: "sanitizerVersion", Value: 1}}),
@@ -166,21 +168,26 @@ func (s *store) ReplaceArticle(ctx context.Context, a *Article, expect int64) (b
 
 // ArticleFilter selects articles for a list. Zero fields do not filter.
 type ArticleFilter struct {
-	Status   Status
-	AuthorID string
-	Tag      string
-	// Words must each start a word of the title (folded to ASCII).
+	Status     Status
+	AuthorID   string
+	AuthorSlug string
+	Tag        string
+	// Words are folded query words; each must be one of the article's
+	// search words or, as search.MatchesPrefix says, begin one.
 	Words []string
 	// Before is the cursor: only articles with a smaller ID.
 	Before string
 	Limit  int
 }
 
-// listProjection leaves out the bodies, which lists do not show and which
-// are most of an article's size.
-var listProjection = bson.D{{Key: "body", Value: 0}, {Key: "bodyHtml", Value: 0}}
+// listProjection leaves out the bodies and the search words, which lists
+// do not show and which are most of an article's size.
+var listProjection = bson.D{{Key: "body", Value: 0}, {Key: "bodyHtml", Value: 0}, {Key: "searchWords", Value: 0}}
 
-// FindArticles lists articles matching f, newest first.
+// FindArticles lists articles matching f, newest first. Every filter is
+// one an index serves on MongoDB (author_id, authorSlug_id,
+// searchWords_id, with the _id order), a word's prefix as an anchored
+// regular expression, which MongoDB answers from the index's bounds.
 func (s *store) FindArticles(ctx context.Context, f ArticleFilter) ([]*Article, error) {
 	filter := bson.D{}
 	if f.Status != "" {
@@ -189,13 +196,21 @@ func (s *store) FindArticles(ctx context.Context, f ArticleFilter) ([]*Article, 
 	if f.AuthorID != "" {
 		filter = append(filter, bson.E{Key: "author.id", Value: f.AuthorID})
 	}
+	if f.AuthorSlug != "" {
+		filter = append(filter, bson.E{Key: "authorSlug", Value: f.AuthorSlug})
+	}
 	if f.Tag != "" {
 		filter = append(filter, bson.E{Key: "tags", Value: f.Tag})
 	}
 	if len(f.Words) > 0 {
 		all := bson.A{}
 		for _, w := range f.Words {
-			all = append(all, bson.D{{Key: "titleKey", Value: bson.D{{Key: "$regex", Value: " " + regexp.QuoteMeta(w)}}}})
+			term, prefix := queryTerm(w)
+			var match any = term
+			if prefix {
+				match = bson.D{{Key: "$regex", Value: "^" + regexp.QuoteMeta(term)}}
+			}
+			all = append(all, bson.D{{Key: "searchWords", Value: match}})
 		}
 		filter = append(filter, bson.E{Key: "$and", Value: all})
 	}

@@ -430,8 +430,7 @@ func (api *API) install(s *snapshot) {
 	}
 	for id, e := range s.entries {
 		if api.indexed[id] != e.a.Version {
-			api.index.Put(search.Doc{ID: id, Title: e.a.Title, Summary: e.a.Excerpt,
-				Tags: e.a.Tags, Body: cms.PlainText(e.a.BodyHTML)})
+			api.index.Put(cms.SearchDoc(e.a))
 			api.indexed[id] = e.a.Version
 		}
 	}
@@ -492,8 +491,8 @@ type entry struct {
 
 func (api *API) newEntry(a *cms.Article) *entry {
 	b := a.Clone()
-	b.Body = ""
-	e := &entry{a: b, authorSlug: cms.Slugify(b.Author.Name), categorySlug: cms.Slugify(b.Category)}
+	b.Body, b.SearchWords = "", nil // the index has the words
+	e := &entry{a: b, authorSlug: b.Author.Slug(), categorySlug: cms.Slugify(b.Category)}
 	if b.Status == cms.StatusScheduled && b.PublishAt != nil {
 		e.at, e.scheduled = *b.PublishAt, true
 	} else if b.PublishedAt != nil {

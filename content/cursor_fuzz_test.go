@@ -1,13 +1,17 @@
 package content
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/wellness/cms/cms"
+)
 
 // fuzzLists are list queries with and without filters: a cursor carries a
 // hash of its list's filters, so each decodes only its own cursors.
 var fuzzLists = []*listQuery{
 	{limit: 20},
 	{tag: "massage", limit: 20},
-	{category: "self-care", author: "jane-doe", words: []string{"neck", "pain"}, limit: 5},
+	{category: "self-care", author: cms.AuthorRef{Slug: "jane-doe"}, words: []string{"neck", "pain"}, limit: 5},
 }
 
 // FuzzContentCursor: the content API's cursor decoder never panics, takes

@@ -15,7 +15,6 @@ import (
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/cms"
 	"github.com/wellness/cms/internal/problem"
-	"github.com/wellness/cms/internal/search"
 	"github.com/wellness/cms/internal/web"
 )
 
@@ -224,10 +223,11 @@ func (api *API) servePreview(c *gin.Context, slug, token string) error {
 
 // listQuery is a validated list request.
 type listQuery struct {
-	tag, category, author string   // category and author as slugs
-	words                 []string // folded search words of q
-	limit                 int
-	after                 *position
+	tag, category string        // category as its slug
+	author        cms.AuthorRef // a user ID or the slug of the name
+	words         []string      // folded search words of q
+	limit         int
+	after         *position
 }
 
 // position is a place in a list: the last item of the previous page.
@@ -239,7 +239,7 @@ type position struct {
 
 // filterKey names the list a cursor belongs to.
 func (q *listQuery) filterKey() string {
-	return "t=" + q.tag + "\x00c=" + q.category + "\x00a=" + q.author + "\x00q=" + strings.Join(q.words, " ")
+	return "t=" + q.tag + "\x00c=" + q.category + "\x00a=" + q.author.ID + "/" + q.author.Slug + "\x00q=" + strings.Join(q.words, " ")
 }
 
 func (q *listQuery) cacheKey() string {
@@ -284,23 +284,10 @@ func parseContentList(c *gin.Context) (*listQuery, error) {
 		q.category = parseCategory(&f, v)
 	}
 	if v, ok := values["author"]; ok {
-		q.author = v
-		if cms.CheckSlug(v) != "" {
-			f.Add("author", "must be the slug of an author's name, like jane-doe")
-		}
+		q.author = cms.ParseAuthor(&f, v)
 	}
 	if v, ok := values["q"]; ok {
-		if len(v) <= cms.MaxTitle {
-			q.words = search.Words(v) // only after the cheap check
-		}
-		switch {
-		case len(v) > cms.MaxTitle:
-			f.Add("q", "at most %d characters", cms.MaxTitle)
-		case len(q.words) == 0:
-			f.Add("q", "has no words to search for")
-		case len(q.words) > 20:
-			f.Add("q", "at most 20 words")
-		}
+		q.words = cms.ParseQuery(&f, v)
 	}
 	q.limit = values.Limit(&f, 20, cms.MaxListLimit)
 	if err := f.Err(); err != nil {
@@ -384,7 +371,7 @@ func (s *snapshot) keepList(key string, r *rendered) *rendered {
 func (q *listQuery) matches(e *entry) bool {
 	return (q.tag == "" || slices.Contains(e.a.Tags, q.tag)) &&
 		(q.category == "" || e.categorySlug == q.category) &&
-		(q.author == "" || e.authorSlug == q.author)
+		q.author.Match(e.a.Author.ID, e.authorSlug)
 }
 
 // after reports whether e (with score) comes after position p in the list

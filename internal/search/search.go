@@ -51,29 +51,77 @@ func New() *Index {
 	return &Index{postings: map[string]map[string]int{}, words: map[string][]string{}}
 }
 
-// Put adds d, replacing any earlier version of it.
-func (ix *Index) Put(d Doc) {
-	weights := map[string]int{}
+// eachWord calls f with every word of d, field by field (title, tags,
+// summary, body), with the weight of its field. It is the one definition
+// of what of an article is searchable: the index weighs these words, and
+// Terms lists them for stores that search without the index.
+func (d Doc) eachWord(f func(w string, weight int)) {
 	for _, w := range Words(d.Title) {
-		weights[w] += weightTitle
+		f(w, weightTitle)
 	}
 	for _, tag := range d.Tags {
 		for _, w := range Words(strings.ReplaceAll(tag, "-", " ")) {
-			weights[w] += weightTag
+			f(w, weightTag)
 		}
 	}
 	for _, w := range Words(d.Summary) {
-		weights[w] += weightSummary
+		f(w, weightSummary)
 	}
-	body := map[string]int{}
 	for _, w := range Words(d.Body) {
-		if body[w] < maxBodyCount {
+		f(w, weightBody)
+	}
+}
+
+// Terms lists the distinct words of d, in the order eachWord meets them,
+// each cut to maxWord bytes, until they would take more than maxBytes
+// (counting one separator per word). A store that keeps them with the
+// document and matches query words as MatchTerm says finds what Search
+// finds, ranking aside; the bounds keep such a key small beside the
+// document however long or strange its body.
+func (d Doc) Terms(maxWord, maxBytes int) []string {
+	var out []string
+	seen := map[string]bool{}
+	size := 0
+	full := false
+	d.eachWord(func(w string, _ int) {
+		if full {
+			return
+		}
+		if len(w) > maxWord {
+			w = w[:maxWord]
+		}
+		if seen[w] {
+			return
+		}
+		if size+len(w)+1 > maxBytes {
+			full = true
+			return
+		}
+		seen[w] = true
+		size += len(w) + 1
+		out = append(out, w)
+	})
+	return out
+}
+
+// MatchesPrefix reports whether the query word term also matches the
+// words it begins, not only itself: Search's rule, which a store searching
+// Terms applies too.
+func MatchesPrefix(term string) bool { return utf8.RuneCountInString(term) >= minPrefixLen }
+
+// Put adds d, replacing any earlier version of it.
+func (ix *Index) Put(d Doc) {
+	weights := map[string]int{}
+	body := map[string]int{}
+	d.eachWord(func(w string, weight int) {
+		if weight == weightBody {
+			if body[w] >= maxBodyCount {
+				return
+			}
 			body[w]++
 		}
-	}
-	for w, n := range body {
-		weights[w] += n * weightBody
-	}
+		weights[w] += weight
+	})
 
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -160,7 +208,7 @@ func (ix *Index) Search(q string) []Hit {
 			}
 		}
 		add(t, true)
-		if len([]rune(t)) >= minPrefixLen {
+		if MatchesPrefix(t) {
 			i := sort.SearchStrings(ix.sorted, t)
 			for ; i < len(ix.sorted) && strings.HasPrefix(ix.sorted[i], t); i++ {
 				if ix.sorted[i] != t {
