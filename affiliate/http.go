@@ -189,7 +189,14 @@ func (s *Service) handleUpdateProduct(c *gin.Context) error {
 		return err
 	}
 	var u ProductUpdate
-	if err := web.Decode(c, &u); err != nil {
+	current := func() (any, error) {
+		p, err := s.Product(c.Request.Context(), auth.Caller(c), c.Param("code"))
+		if err != nil {
+			return nil, err
+		}
+		return s.view(p), at.Check("product", p.Version)
+	}
+	if err := web.DecodeUpdate(c, &u, productReadOnly, current); err != nil {
 		return err
 	}
 	p, err := s.UpdateProduct(c.Request.Context(), auth.Caller(c), c.Param("code"), at, &u)
@@ -247,6 +254,18 @@ func (s *Service) handleGetSettings(c *gin.Context) error {
 	return nil
 }
 
+// currentSettings is the settings a PUT or PATCH under at changes, for
+// web.DecodeUpdate.
+func (s *Service) currentSettings(c *gin.Context, at web.Precondition) func() (any, error) {
+	return func() (any, error) {
+		st, err := s.Settings(c.Request.Context(), auth.Caller(c))
+		if err != nil {
+			return nil, err
+		}
+		return st, at.Check("settings", st.Version)
+	}
+}
+
 func (s *Service) handlePutSettings(c *gin.Context) error {
 	if _, err := web.ParseQuery(c); err != nil {
 		return err
@@ -256,7 +275,7 @@ func (s *Service) handlePutSettings(c *gin.Context) error {
 		return err
 	}
 	var in settingsInput
-	if err := web.Decode(c, &in); err != nil {
+	if err := web.DecodeUpdate(c, &in, settingsReadOnly, s.currentSettings(c, at)); err != nil {
 		return err
 	}
 	var f problem.Fields
@@ -290,7 +309,7 @@ func (s *Service) handlePatchSettings(c *gin.Context) error {
 		return err
 	}
 	var u SettingsUpdate
-	if err := web.Decode(c, &u); err != nil {
+	if err := web.DecodeUpdate(c, &u, settingsReadOnly, s.currentSettings(c, at)); err != nil {
 		return err
 	}
 	st, err := s.PatchSettings(c.Request.Context(), auth.Caller(c), at, &u)

@@ -80,6 +80,11 @@ func (in ProductInput) Product() *Product {
 	}
 }
 
+// productReadOnly are the members of a product's JSON (productView) that
+// the server derives or keeps; code is in ProductUpdate, which refuses a
+// different one with its own message.
+var productReadOnly = web.ReadOnlyMembers("merchant", "createdAt", "updatedAt", "target", "link")
+
 // ProductUpdate is a JSON merge patch (RFC 7396) of a product: absent
 // members stay, null clears an optional member (asin, marketplace, url,
 // imageUrl, description), which is how a target is switched from url to

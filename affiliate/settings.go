@@ -33,6 +33,10 @@ type Settings struct {
 // ETag is the strong entity tag of this version.
 func (s *Settings) ETag() string { return web.ETag(s.Version) }
 
+// settingsReadOnly is the member of the settings' JSON that PUT and
+// PATCH do not take.
+var settingsReadOnly = web.ReadOnlyMembers("updatedAt")
+
 // SettingsUpdate is a JSON merge patch (RFC 7396) of the settings: absent
 // members stay. Tags merge member by member, so one marketplace's tag
 // changes alone, and null on one removes it; allowedHosts, a list, is

@@ -241,7 +241,14 @@ func (s *Service) handleUpdateUser(c *gin.Context) error {
 		return err
 	}
 	var in UserUpdate
-	if err := web.Decode(c, &in); err != nil {
+	current := func() (any, error) {
+		u, err := s.store.FindUserByID(c.Request.Context(), id)
+		if err != nil {
+			return nil, err
+		}
+		return u.View(), at.Check("user", u.Version)
+	}
+	if err := web.DecodeUpdate(c, &in, userReadOnly, current); err != nil {
 		return err
 	}
 	u, err := s.UpdateUserAt(c.Request.Context(), id, at, in)

@@ -93,6 +93,9 @@ func checkName(f *problem.Fields, name string) {
 	}
 }
 
+// userReadOnly are the members of UserView that a PATCH does not take.
+var userReadOnly = web.ReadOnlyMembers("id", "createdAt", "updatedAt")
+
 // UserUpdate is a JSON merge patch (RFC 7396) of a user: absent members
 // stay as they are. Every member of a user is required, so null on any of
 // them is Invalid ("cannot be cleared"), and so is an empty string, which

@@ -85,7 +85,14 @@ func (s *Service) handleUpdate(c *gin.Context) error {
 		return err
 	}
 	var u ArticleUpdate
-	if err := web.Decode(c, &u); err != nil {
+	current := func() (any, error) {
+		a, err := s.Get(c.Request.Context(), auth.Caller(c), c.Param("id"))
+		if err != nil {
+			return nil, err
+		}
+		return a, web.Precondition{Version: v, Sent: true}.Check("article", a.Version)
+	}
+	if err := web.DecodeUpdate(c, &u, articleReadOnly, current); err != nil {
 		return err
 	}
 	a, err := s.Update(c.Request.Context(), auth.Caller(c), c.Param("id"), v, &u)

@@ -29,7 +29,9 @@ func TestArticlePatchErrors(t *testing.T) {
 		{"wrong type", `{"summary":5}`, 400, "summary", "must be a string"},
 		{"wrong nested type", `{"seo":{"canonicalUrl":5}}`, 400, "seo.canonicalUrl", "must be a string"},
 		{"wrong type in array", `{"sources":[{"title":"a","url":7}]}`, 400, "sources.url", "must be a string"},
-		{"unknown member", `{"status":"published"}`, 400, "status", "unknown field"},
+		{"unknown member", `{"state":"published"}`, 400, "state", "unknown field"},
+		{"changed read-only member", `{"status":"published"}`, 400, "status", "read-only; use POST .../submit, .../publish or .../unpublish"},
+		{"unchanged read-only member", `{"status":"draft","wordCount":0}`, 200, "", ""},
 		{"unknown nested member", `{"seo":{"keywords":"x"}}`, 400, "seo.keywords", "unknown field"},
 		{"unknown member in array", `{"sources":[{"title":"a","url":"https://a.test","extra":1}]}`, 400, "sources.extra", "unknown field"},
 	}

@@ -25,6 +25,19 @@ type ArticleUpdate struct {
 	Products      web.Optional[[]ProductRef]        `json:"products"`
 }
 
+// articleReadOnly are the members of an article's authoring JSON that a
+// patch does not take: the server's and the workflow's. A fetched article
+// sent back carries them; they must be unchanged. hasUnpublishedChanges
+// and publishedVersion are listed before they are served, so that the
+// round trip keeps working when they are.
+var articleReadOnly = web.ReadOnlyMembers(
+	"id", "version", "author", "updatedBy", "createdAt", "updatedAt",
+	"changedFields", "lastTransition", "publishedAt",
+	"bodyHtml", "sanitizerVersion", "excerpt", "wordCount", "readingTimeMinutes", "hasAffiliateLinks",
+	"hasUnpublishedChanges", "publishedVersion",
+).With("status", "read-only; use POST .../submit, .../publish or .../unpublish").
+	With("publishAt", "read-only; use POST .../publish with publishAt")
+
 // CoverImageUpdate merges into CoverImage.
 type CoverImageUpdate struct {
 	URL web.Optional[string] `json:"url"`

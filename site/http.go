@@ -38,7 +38,14 @@ func (s *Service) handlePatch(c *gin.Context) error {
 		return err
 	}
 	var p Patch
-	if err := web.Decode(c, &p); err != nil {
+	current := func() (any, error) {
+		st, err := s.Get(c.Request.Context(), auth.Caller(c))
+		if err != nil {
+			return nil, err
+		}
+		return st, at.Check("site settings", st.Version)
+	}
+	if err := web.DecodeUpdate(c, &p, readOnly, current); err != nil {
 		return err
 	}
 	st, err := s.Update(c.Request.Context(), auth.Caller(c), &p, at)

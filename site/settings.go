@@ -65,8 +65,7 @@ func Defaults(publicURL string) Settings {
 // Patch is the body of PATCH /api/v1/settings/site, a JSON merge patch
 // (RFC 7396): an absent member is left as it is, null returns it to its
 // default (name, url, locale) or clears it (the others). updatedAt is the
-// server's: accepted when it is the current value, so a fetched body can
-// be sent back, and refused when it differs.
+// server's (readOnly).
 type Patch struct {
 	Name        web.Optional[string]         `json:"name"`
 	Description web.Optional[string]         `json:"description"`
@@ -74,8 +73,11 @@ type Patch struct {
 	Locale      web.Optional[string]         `json:"locale"`
 	LogoURL     web.Optional[string]         `json:"logoUrl"`
 	Publisher   web.Optional[PublisherPatch] `json:"publisher"`
-	UpdatedAt   web.Optional[*time.Time]     `json:"updatedAt"`
 }
+
+// readOnly is the member of Settings that a PATCH does not take: a
+// fetched body sent back carries it, and it must be unchanged.
+var readOnly = web.ReadOnlyMembers("updatedAt")
 
 // PublisherPatch is the merge patch of Publisher.
 type PublisherPatch struct {
@@ -106,9 +108,6 @@ func (p *Patch) apply(cur, def Settings) (Settings, error) {
 	} else if p.Publisher.Set {
 		orDefault(p.Publisher.Value.Name, &next.Publisher.Name, "")
 		orDefault(p.Publisher.Value.LogoURL, &next.Publisher.LogoURL, "")
-	}
-	if p.UpdatedAt.Set && !sameTime(p.UpdatedAt.Value, cur.UpdatedAt) {
-		f.Add("updatedAt", "read-only: set by the server on every change; send the current value or leave it out")
 	}
 
 	checkText(&f, "name", next.Name, MaxName, true)

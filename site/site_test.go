@@ -87,6 +87,21 @@ func TestSiteSettingsRoundTrip(t *testing.T) {
 	}
 }
 
+// TestSiteSettingsSentBack: the settings fetched and sent back whole with
+// one change are accepted, a changed updatedAt is refused by name, and
+// every bad member is named in one answer.
+func TestSiteSettingsSentBack(t *testing.T) {
+	s := testenv.NewServer(t)
+	admin, _ := s.User(t, auth.Admin)
+	for _, e := range []testenv.Edit{
+		// Before the first change, updatedAt is null.
+		{Field: "description", Value: "Physiotherapy.", ReadOnly: "updatedAt", Changed: "2001-01-01T00:00:00Z"},
+		{Field: "name", Value: "Move Well", ReadOnly: "updatedAt", Changed: nil},
+	} {
+		testenv.RoundTrip(t, s, admin, http.MethodPatch, settingsPath, e)
+	}
+}
+
 // TestSiteSettingsValidation: every bad member is named in one answer.
 func TestSiteSettingsValidation(t *testing.T) {
 	s := testenv.NewServer(t)

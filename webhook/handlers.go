@@ -164,7 +164,8 @@ func (s *Service) handleUpdate(c *gin.Context) error {
 		Events web.Optional[[]string] `json:"events"`
 		Active web.Optional[bool]     `json:"active"`
 	}
-	if err := web.Decode(c, &in); err != nil {
+	current := func() (any, error) { return h, nil }
+	if err := web.DecodeUpdate(c, &in, hookReadOnly, current); err != nil {
 		return err
 	}
 	var f problem.Fields

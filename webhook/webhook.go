@@ -52,6 +52,13 @@ func (h *Hook) Wants(event string) bool {
 	return false
 }
 
+// hookReadOnly are the members of a hook's JSON that a PATCH does not
+// take. The last delivery's outcome changes without a new version, so a
+// client cannot know it sends a stale one: it is ignored.
+var hookReadOnly = web.ReadOnlyMembers("id", "createdAt", "updatedAt").
+	With("lastStatus", web.Volatile).
+	With("lastAttemptAt", web.Volatile)
+
 // HookInput is what an admin sends to create or replace a hook.
 type HookInput struct {
 	URL    string   `json:"url"`

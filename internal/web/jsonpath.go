@@ -9,38 +9,52 @@ import (
 
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 
-// unknownFieldPath finds the dotted JSON path of the first object member in
-// data that type t has no field for. encoding/json reports an unknown
-// field by its key alone, and, keeping only its first error, it reports
-// the first such member in document order: the one this finds. Values of
-// a type with its own UnmarshalJSON are not looked into (Optional checks
-// its members itself). Array indexes are left out, as encoding/json leaves
-// them out of a type error's path.
-func unknownFieldPath(data []byte, t reflect.Type) (string, bool) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	path, found, _ := findUnknown(dec, t, "")
-	return path, found
+// unknownMember is an object member that the body's type has no field
+// for: its dotted JSON path and its value as sent.
+type unknownMember struct {
+	path string
+	raw  json.RawMessage
 }
 
-// findUnknown reads one value of type t (nil: of no known type) from dec.
-func findUnknown(dec *json.Decoder, t reflect.Type, path string) (string, bool, error) {
-	tok, err := dec.Token()
+// maxUnknown bounds the unknown members one answer lists: a body of a
+// million unknown keys gets a short answer, not a long one.
+const maxUnknown = 100
+
+// unknownMembers lists, in document order, the object members in data
+// (one well-formed JSON value) that type t has no field for, at every
+// depth and inside Optional members; more reports that there were more
+// than maxUnknown. encoding/json ignores such members, or stops at the
+// first one; a client sending back a fetched body wants them all named
+// at once. The walk is one pass over data. Values of another type with
+// its own UnmarshalJSON are not looked into, nor are unknown members'
+// values. Array indexes are left out of paths, as encoding/json leaves
+// them out of a type error's path.
+func unknownMembers(data []byte, t reflect.Type) (found []unknownMember, more bool, err error) {
+	w := unknownWalk{dec: json.NewDecoder(bytes.NewReader(data))}
+	w.dec.UseNumber()
+	err = w.value(t, "")
+	return w.found, w.more, err
+}
+
+type unknownWalk struct {
+	dec   *json.Decoder
+	found []unknownMember
+	more  bool
+}
+
+// value reads one value of type t (nil: of no known type) from w.dec.
+func (w *unknownWalk) value(t reflect.Type, path string) error {
+	tok, err := w.dec.Token()
 	if err != nil {
-		return "", false, err
+		return err
 	}
-	for t != nil && t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t != nil && (t.Implements(unmarshalerType) || reflect.PointerTo(t).Implements(unmarshalerType)) {
-		t = nil
-	}
+	t = knownType(t)
 	switch tok {
 	case json.Delim('{'):
-		for dec.More() {
-			key, err := dec.Token()
+		for w.dec.More() {
+			key, err := w.dec.Token()
 			if err != nil {
-				return "", false, err
+				return err
 			}
 			name, _ := key.(string)
 			at := name
@@ -53,33 +67,74 @@ func findUnknown(dec *json.Decoder, t reflect.Type, path string) (string, bool, 
 				case reflect.Struct:
 					f, ok := fieldByJSONName(t, name)
 					if !ok {
-						return at, true, nil
+						if err := w.unknown(at); err != nil {
+							return err
+						}
+						continue
 					}
 					ft = f
 				case reflect.Map:
 					ft = t.Elem()
 				}
 			}
-			if p, found, err := findUnknown(dec, ft, at); found || err != nil {
-				return p, found, err
+			if err := w.value(ft, at); err != nil {
+				return err
 			}
 		}
-		_, err = dec.Token()
-		return "", false, err
+		_, err = w.dec.Token()
+		return err
 	case json.Delim('['):
 		var et reflect.Type
 		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
 			et = t.Elem()
 		}
-		for dec.More() {
-			if p, found, err := findUnknown(dec, et, path); found || err != nil {
-				return p, found, err
+		for w.dec.More() {
+			if err := w.value(et, path); err != nil {
+				return err
 			}
 		}
-		_, err = dec.Token()
-		return "", false, err
+		_, err = w.dec.Token()
+		return err
 	}
-	return "", false, nil
+	return nil
+}
+
+// unknown records the member at path and reads its value whole.
+func (w *unknownWalk) unknown(path string) error {
+	var raw json.RawMessage
+	if err := w.dec.Decode(&raw); err != nil {
+		return err
+	}
+	if len(w.found) == maxUnknown {
+		w.more = true
+		return nil
+	}
+	w.found = append(w.found, unknownMember{path: path, raw: raw})
+	return nil
+}
+
+// optionalMember is how the walk sees through an Optional[T] to T.
+type optionalMember interface{ elemType() reflect.Type }
+
+var optionalMemberType = reflect.TypeFor[optionalMember]()
+
+// knownType is the type whose fields a value of type t is decoded into:
+// pointers and Optional are seen through; nil when t is nil or decodes
+// itself.
+func knownType(t reflect.Type) reflect.Type {
+	for t != nil {
+		switch {
+		case t.Kind() == reflect.Pointer:
+			t = t.Elem()
+		case t.Implements(optionalMemberType):
+			t = reflect.Zero(t).Interface().(optionalMember).elemType()
+		case t.Implements(unmarshalerType) || reflect.PointerTo(t).Implements(unmarshalerType):
+			return nil
+		default:
+			return t
+		}
+	}
+	return nil
 }
 
 // fieldByJSONName finds the type of struct t's field that encoding/json

@@ -35,20 +35,19 @@ type memberFailure struct {
 // Some returns a present, non-null member, for building updates in code.
 func Some[T any](v T) Optional[T] { return Optional[T]{Set: true, Value: v} }
 
-// UnmarshalJSON records presence and decodes the value strictly: unknown
-// fields inside a nested object are refused like at the top level. It
-// never fails, so one bad member does not hide the others; DecodeBytes
-// reports every failure with its path.
+// UnmarshalJSON records presence and decodes the value. It never fails,
+// so one bad member does not hide the others; DecodeBytes reports every
+// failure with its path, and every unknown field inside the value (it
+// looks into Optional members as into any other), so decode patches with
+// it only.
 func (o *Optional[T]) UnmarshalJSON(b []byte) error {
 	*o = Optional[T]{Set: true}
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
 		o.Null = true
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&o.Value); err != nil {
-		path, msg, ok := memberError(err, b, reflect.TypeFor[T]())
+	if err := json.Unmarshal(b, &o.Value); err != nil {
+		path, msg, ok := memberError(err)
 		if !ok {
 			msg = "is not valid JSON"
 		}
@@ -86,6 +85,9 @@ type patchMember interface {
 
 func (o Optional[T]) decodeFailure() *memberFailure { return o.failed }
 func (o Optional[T]) value() any                    { return o.Value }
+
+// elemType lets the search for unknown members look into the value.
+func (Optional[T]) elemType() reflect.Type { return reflect.TypeFor[T]() }
 
 // memberErrors walks a decoded struct (and the structs and Optional
 // values inside it) and names every Optional member that failed to

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -97,45 +98,78 @@ func BodyLimit(n int64) gin.HandlerFunc {
 
 // Decode reads a JSON body into dst strictly: the media type must be JSON
 // (415), the body must fit the route's limit (413), must be one well-formed
-// value (400) with no unknown fields and no wrong types (400 naming the
-// field). dst should be a typed struct, never a map, so that operator
-// injection like {"$gt":""} fails as a type error.
-func Decode(c *gin.Context, dst any) error {
+// value (400), and every member it has that dst has no field for, or of
+// the wrong type, is named in one 400 answer. dst should be a typed
+// struct, never a map, so that operator injection like {"$gt":""} fails
+// as a type error. A body that may be a fetched resource sent back is
+// decoded with DecodeUpdate instead.
+func Decode(c *gin.Context, dst any) error { return DecodeUpdate(c, dst, nil, nil) }
+
+// DecodeBytes is Decode's strict JSON step on an already read body. Every
+// error names the member it concerns by its JSON path (seo.canonicalUrl),
+// at the top level and inside Optional members alike.
+func DecodeBytes(data []byte, dst any) error { return DecodeUpdateBytes(data, dst, nil, nil) }
+
+// readBody reads the request body under the route's limit.
+func readBody(c *gin.Context) ([]byte, error) {
 	if err := checkJSONMediaType(c.GetHeader("Content-Type")); err != nil {
-		return err
+		return nil, err
 	}
 	if n := c.GetInt64(keyLimit); n > 0 && c.Request.ContentLength > n {
-		return problem.New(problem.TooLarge, "the body exceeds %d bytes", n)
+		return nil, problem.New(problem.TooLarge, "the body exceeds %d bytes", n)
 	}
 	data, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return problem.New(problem.TooLarge, "the body exceeds %d bytes", mbe.Limit)
+			return nil, problem.New(problem.TooLarge, "the body exceeds %d bytes", mbe.Limit)
 		}
-		return problem.Wrap(problem.BadRequest, err, "the body could not be read")
+		return nil, problem.Wrap(problem.BadRequest, err, "the body could not be read")
 	}
-	return DecodeBytes(data, dst)
+	return data, nil
 }
 
-// DecodeBytes is Decode's strict JSON step on an already read body. Every
-// error names the member it concerns by its JSON path (seo.canonicalUrl),
-// at the top level and inside Optional members alike.
-func DecodeBytes(data []byte, dst any) error {
+// decodeBody decodes data into dst and returns what is wrong with its
+// members: the wrong types (with every failure inside Optional members)
+// in f, and the members dst has no field for in unknown, in document
+// order (more: there were more than maxUnknown). err is a body that is
+// not one well-formed JSON value, or that no member accounts for.
+func decodeBody(data []byte, dst any) (f problem.Fields, unknown []unknownMember, more bool, err error) {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return problem.New(problem.BadRequest, "the body is empty; a JSON object is expected")
+		return nil, nil, false, problem.New(problem.BadRequest, "the body is empty; a JSON object is expected")
 	}
+	// Not DisallowUnknownFields: it reports only the first one, and
+	// unknownMembers finds them all below.
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return decodeError(err, data, dst)
+		var syn *json.SyntaxError
+		switch {
+		case errors.As(err, &syn):
+			return nil, nil, false, problem.New(problem.BadRequest, "malformed JSON at byte %d", syn.Offset)
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, nil, false, problem.New(problem.BadRequest, "the JSON body ends early")
+		}
+		path, msg, ok := memberError(err)
+		if !ok {
+			return nil, nil, false, problem.Wrap(problem.BadRequest, err, "the body is not valid JSON for this endpoint")
+		}
+		if path == "" {
+			path = "(body)"
+		}
+		f.Add(path, "%s", msg)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return problem.New(problem.BadRequest, "the body has data after the JSON value")
+		return nil, nil, false, problem.New(problem.BadRequest, "the body has data after the JSON value")
 	}
 	// Optional members decode without failing; report their failures the
 	// way a top-level failure is, all at once.
-	return memberErrors(dst).Err()
+	f = append(f, memberErrors(dst)...)
+	unknown, more, err = unknownMembers(data, reflect.TypeOf(dst))
+	if err != nil {
+		// dec accepted data as one JSON value, so this is a bug here.
+		return nil, nil, false, fmt.Errorf("find unknown members: %w", err)
+	}
+	return f, unknown, more, nil
 }
 
 func checkJSONMediaType(ct string) error {
@@ -152,52 +186,15 @@ func checkJSONMediaType(ct string) error {
 	return nil
 }
 
-// decodeError maps a failed top-level decode of data into dst to a
-// problem: broken JSON is a 400, a member of the wrong type or one the
-// endpoint does not accept is a 400 naming it (memberError, the same
-// mapping Optional members use).
-func decodeError(err error, data []byte, dst any) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return problem.New(problem.BadRequest, "malformed JSON at byte %d", syn.Offset)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return problem.New(problem.BadRequest, "the JSON body ends early")
-	}
-	path, msg, ok := memberError(err, data, reflect.TypeOf(dst))
-	if !ok {
-		return problem.Wrap(problem.BadRequest, err, "the body is not valid JSON for this endpoint")
-	}
-	if path == "" {
-		path = "(body)"
-	}
-	detail := "the body has a field this endpoint does not accept"
-	if errors.As(err, &typ) {
-		detail = "a field has the wrong type"
-	}
-	return &problem.Error{Kind: problem.Invalid, Detail: detail,
-		Fields: []problem.FieldError{{Field: path, Message: msg}}}
-}
-
-// memberError is the one mapping of an encoding/json error, from decoding
-// data into a value of type t, to the member it concerns: its JSON path
-// relative to that value and a message for the client. ok is false for
-// errors no member owns (broken JSON).
-func memberError(err error, data []byte, t reflect.Type) (path, msg string, ok bool) {
+// memberError is the one mapping of an encoding/json error to the member
+// it concerns: its JSON path relative to the value decoded and a message
+// for the client. ok is false for errors no member owns.
+func memberError(err error) (path, msg string, ok bool) {
 	var typ *json.UnmarshalTypeError
 	if errors.As(err, &typ) {
 		// Field is already the dotted path from the root (array indexes
 		// are left out).
 		return typ.Field, "must be " + jsonKind(typ.Type), true
-	}
-	if name, found := strings.CutPrefix(err.Error(), "json: unknown field "); found {
-		name = strings.Trim(name, `"`)
-		// encoding/json names only the key; find where it is.
-		if p, found := unknownFieldPath(data, t); found && (p == name || strings.HasSuffix(p, "."+name)) {
-			name = p
-		}
-		return name, "unknown field", true
 	}
 	return "", "", false
 }
