@@ -50,12 +50,32 @@ func writeArticle(c *gin.Context, status int, a *Article) {
 	c.PureJSON(status, a)
 }
 
-func (s *Service) handleCreate(c *gin.Context) error {
-	var in Content
-	if err := web.Decode(c, &in); err != nil {
-		return err
+// createRequest is the body of POST /articles: the content, and the
+// author when it is not the caller.
+type createRequest struct {
+	Content
+	AuthorID *string `json:"authorId"`
+}
+
+// unembed makes a decoding error of a createRequest name the member by
+// its JSON path: encoding/json puts the embedded struct's Go name in front
+// of it ("Content.tags").
+func unembed(err error) error {
+	var pe *problem.Error
+	if errors.As(err, &pe) {
+		for i := range pe.Fields {
+			pe.Fields[i].Field = strings.TrimPrefix(pe.Fields[i].Field, "Content.")
+		}
 	}
-	a, err := s.Create(c.Request.Context(), auth.Caller(c), in)
+	return err
+}
+
+func (s *Service) handleCreate(c *gin.Context) error {
+	var in createRequest
+	if err := web.Decode(c, &in); err != nil {
+		return unembed(err)
+	}
+	a, err := s.CreateFor(c.Request.Context(), auth.Caller(c), in.Content, in.AuthorID)
 	if err != nil {
 		return err
 	}
@@ -108,17 +128,39 @@ func (s *Service) handleDelete(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.Transition(c.Request.Context(), auth.Caller(c), c.Param("id"), ActionArchive, v, nil); err != nil {
+	if _, err := s.Transition(c.Request.Context(), auth.Caller(c), c.Param("id"), ActionArchive, v, PublishDates{}); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
 	return nil
 }
 
-// publishRequest is the optional body of POST .../publish. PublishAt is a
-// string so that a malformed time is reported against its field.
+// publishRequest is the optional body of POST .../publish (see
+// PublishDates). The times are strings so that a malformed one is reported
+// against its field.
 type publishRequest struct {
-	PublishAt *string `json:"publishAt"`
+	PublishAt   *string `json:"publishAt"`
+	PublishedAt *string `json:"publishedAt"`
+}
+
+// dates parses the request's times, naming every malformed one.
+func (in publishRequest) dates() (PublishDates, error) {
+	var d PublishDates
+	var f problem.Fields
+	parse := func(field string, s *string) *time.Time {
+		if s == nil {
+			return nil
+		}
+		t, err := time.Parse(time.RFC3339, *s)
+		if err != nil {
+			f.Add(field, "must be an RFC 3339 timestamp such as 2030-01-02T09:00:00Z")
+			return nil
+		}
+		return &t
+	}
+	d.PublishAt = parse("publishAt", in.PublishAt)
+	d.PublishedAt = parse("publishedAt", in.PublishedAt)
+	return d, f.Err()
 }
 
 func (s *Service) handleTransition(act Action) web.HandlerFunc {
@@ -127,23 +169,17 @@ func (s *Service) handleTransition(act Action) web.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		var at *time.Time
+		var d PublishDates
 		if act == ActionPublish && c.Request.ContentLength != 0 {
 			var in publishRequest
 			if err := web.Decode(c, &in); err != nil {
 				return err
 			}
-			if in.PublishAt != nil {
-				t, err := time.Parse(time.RFC3339, *in.PublishAt)
-				if err != nil {
-					var f problem.Fields
-					f.Add("publishAt", "must be an RFC 3339 timestamp such as 2030-01-02T09:00:00Z")
-					return f.Err()
-				}
-				at = &t
+			if d, err = in.dates(); err != nil {
+				return err
 			}
 		}
-		a, err := s.Transition(c.Request.Context(), auth.Caller(c), c.Param("id"), act, v, at)
+		a, err := s.Transition(c.Request.Context(), auth.Caller(c), c.Param("id"), act, v, d)
 		if err != nil {
 			return err
 		}

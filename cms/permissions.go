@@ -15,6 +15,15 @@ const (
 	ActionEdit    Action = "edit"    // PATCH: a merge patch of the content
 	ActionRestore Action = "restore" // the content of a revision as the next version
 	ActionPreview Action = "preview" // a link that shows it before publication
+	// ActionAssignAuthor names someone else as the author (authorId on
+	// create and PATCH): posting for a therapist, handing a departed
+	// writer's work on. Sending the author an article already has (or,
+	// on create, one's own ID) changes nothing and needs no right.
+	ActionAssignAuthor Action = "assign-author"
+	// ActionBackdate publishes with a publishedAt in the past, for
+	// migrations: readers and feeds then date the article earlier than
+	// anyone published it.
+	ActionBackdate Action = "backdate"
 )
 
 // rule is one row of the permission table: the least role that may take
@@ -44,6 +53,10 @@ var rules = map[Action]rule{
 	ActionPublish:   {auth.Author, auth.Editor, auth.Author, auth.Editor}, // and schedule
 	ActionUnpublish: {auth.Author, auth.Editor, auth.Author, auth.Editor},
 	ActionArchive:   {auth.Contributor, auth.Editor, auth.Author, auth.Editor},
+	// Who wrote an article and when it appeared are part of the record
+	// readers trust: only editors change them, on any article.
+	ActionAssignAuthor: {auth.Editor, auth.Editor, auth.Editor, auth.Editor},
+	ActionBackdate:     {auth.Editor, auth.Editor, auth.Editor, auth.Editor},
 }
 
 // least returns the role a rule needs for an article the caller owns or
@@ -121,3 +134,21 @@ func gate(act Action) auth.Access {
 // live reports whether readers can see the article now or will without
 // anyone acting again.
 func live(a *Article) bool { return a.Status == StatusPublished || a.Status == StatusScheduled }
+
+// mayField is may for an action that a field of a request asks for
+// (authorId, publishedAt): a refusal names the field and the least role
+// the table wants for it, so a client knows which part of its body was
+// refused and why.
+func mayField(p *auth.Principal, act Action, a *Article, field string) error {
+	err := may(p, act, a)
+	if problem.KindOf(err) != problem.Forbidden {
+		return err
+	}
+	min := rules[act].own
+	if a != nil {
+		min = rules[act].least(p.Owns(a.Author.ID), live(a))
+	}
+	msg := fmt.Sprintf("needs the %s role or higher", min)
+	return &problem.Error{Kind: problem.Forbidden, Detail: field + " " + msg,
+		Fields: []problem.FieldError{{Field: field, Message: msg}}}
+}

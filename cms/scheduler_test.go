@@ -28,7 +28,7 @@ func TestScheduledPublishingExactlyOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err = instances[0].Transition(ctx, writer, a.ID, cms.ActionPublish, 0, &publishAt)
+		a, err = instances[0].Transition(ctx, writer, a.ID, cms.ActionPublish, 0, cms.PublishDates{PublishAt: &publishAt})
 		if err != nil || a.Status != cms.StatusScheduled {
 			t.Fatalf("schedule: %v, %v", a, err)
 		}
@@ -90,7 +90,7 @@ func TestSchedulerLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := clock.Now().Add(time.Minute)
-	if _, err := svc.Transition(ctx, writer, a.ID, cms.ActionPublish, 0, &at); err != nil {
+	if _, err := svc.Transition(ctx, writer, a.ID, cms.ActionPublish, 0, cms.PublishDates{PublishAt: &at}); err != nil {
 		t.Fatal(err)
 	}
 	loopCtx, stop := context.WithCancel(ctx)

@@ -51,6 +51,10 @@ type Options struct {
 	// SchedulerInterval is how often RunScheduler looks for due articles;
 	// 0 means one second.
 	SchedulerInterval time.Duration
+	// FindUser looks a user up by ID, for authorId (the auth store's
+	// FindUserByID): NotFound when there is none. Nil knows no users, so
+	// only the author an article already has can be named.
+	FindUser func(ctx context.Context, id string) (*auth.User, error)
 }
 
 // Service is the authoring side of articles: every change goes through it,
@@ -72,6 +76,7 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	interval time.Duration
+	findUser func(ctx context.Context, id string) (*auth.User, error)
 	// maxRevisions is MaxRevisions; tests lower it to check the bound
 	// without writing a hundred versions.
 	maxRevisions int64
@@ -108,6 +113,7 @@ func New(db *mongo.Database, o Options) *Service {
 		now:      o.Now,
 		log:      o.Logger.With("component", "cms"),
 		interval: o.SchedulerInterval,
+		findUser: o.FindUser,
 
 		maxRevisions: MaxRevisions,
 	}
@@ -151,6 +157,60 @@ func stale(sent, current int64) error {
 func lostRace(v int64) error {
 	return problem.New(problem.PreconditionFailed,
 		"another change to version %d was saved first; reload the article and apply your change again", v)
+}
+
+// maxUserID bounds an authorId before it is looked up; user IDs are 24
+// hexadecimal digits.
+const maxUserID = 64
+
+// assignAuthor resolves authorID, the author a create or a patch asks for.
+// cur is the author the article has (the caller, on create) and a the
+// article (nil on create). Naming cur again is no change and needs no
+// right; anyone else needs ActionAssignAuthor, checked before the user is
+// looked up so that callers without it cannot probe for user IDs. An
+// unknown or disabled user is added to f, so that one answer names every
+// bad field.
+func (s *Service) assignAuthor(ctx context.Context, p *auth.Principal, a *Article, cur Person, authorID string, f *problem.Fields) (Person, error) {
+	if authorID == cur.ID {
+		return cur, nil
+	}
+	if err := mayField(p, ActionAssignAuthor, a, "authorId"); err != nil {
+		return cur, err
+	}
+	if authorID == "" || len(authorID) > maxUserID || s.findUser == nil {
+		f.Add("authorId", "no user with this ID")
+		return cur, nil
+	}
+	u, err := s.findUser(ctx, authorID)
+	switch {
+	case errors.Is(err, problem.NotFound):
+		f.Add("authorId", "no user with this ID")
+		return cur, nil
+	case err != nil:
+		return cur, fmt.Errorf("find author %s: %w", authorID, err)
+	case u.Disabled:
+		f.Add("authorId", "the user is disabled; name an active user")
+		return cur, nil
+	}
+	return Person{ID: u.ID, Name: u.Name}, nil
+}
+
+// withFields adds the field errors f to err, the Invalid error of a
+// Validate or nil, so that one answer names every bad field. Any other
+// error wins.
+func withFields(err error, f problem.Fields) error {
+	var pe *problem.Error
+	switch {
+	case len(f) == 0:
+		return err
+	case err == nil:
+		return f.Err()
+	case errors.As(err, &pe) && pe.Kind == problem.Invalid:
+		pe.Fields = append(pe.Fields, f...)
+		return pe
+	default:
+		return err
+	}
 }
 
 func slugTaken() error {
@@ -213,21 +273,36 @@ func (s *Service) derive(ctx context.Context, a *Article, render bool) error {
 // derived from the title (with -2, -3, ... when taken); an explicit slug
 // that is taken is a Conflict.
 func (s *Service) Create(ctx context.Context, p *auth.Principal, c Content) (*Article, error) {
+	return s.CreateFor(ctx, p, c, nil)
+}
+
+// CreateFor is Create with authorID, when not nil, naming the author
+// (see assignAuthor): Forbidden for a caller who may not name someone
+// else, Invalid for an unknown or disabled user.
+func (s *Service) CreateFor(ctx context.Context, p *auth.Principal, c Content, authorID *string) (*Article, error) {
 	if err := may(p, ActionCreate, nil); err != nil {
 		return nil, err
 	}
+	by := person(p)
+	author := by
+	var f problem.Fields
+	if authorID != nil {
+		var err error
+		if author, err = s.assignAuthor(ctx, p, nil, by, *authorID, &f); err != nil {
+			return nil, err
+		}
+	}
 	now := s.clock()
 	c.Normalize()
-	if err := c.Validate(now); err != nil {
+	if err := withFields(c.Validate(now), f); err != nil {
 		return nil, err
 	}
 	if err := s.checkProducts(c.Products); err != nil {
 		return nil, err
 	}
-	by := person(p)
 	a := &Article{
 		ID: newID(), Content: c, Status: StatusDraft, Version: 1,
-		Author: by, CreatedAt: now, UpdatedAt: now, UpdatedBy: by, ChangedFields: []string{},
+		Author: author, CreatedAt: now, UpdatedAt: now, UpdatedBy: by, ChangedFields: []string{},
 	}
 	if err := s.derive(ctx, a, true); err != nil {
 		return nil, err
@@ -319,10 +394,11 @@ func (s *Service) claimSlug(ctx context.Context, slug, articleID string, current
 	return nil
 }
 
-// Update applies a merge patch to the article's content. ifMatch is the
-// version the client last saw: a different current version is
-// PreconditionFailed, and so is losing a race for the next version. A
-// patch that changes nothing returns the article unchanged.
+// Update applies a merge patch to the article's content and, with
+// authorId, its author (see assignAuthor). ifMatch is the version the
+// client last saw: a different current version is PreconditionFailed, and
+// so is losing a race for the next version. A patch that changes nothing
+// returns the article unchanged.
 func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMatch int64, u *ArticleUpdate) (*Article, error) {
 	if err := u.Check(); err != nil {
 		return nil, err
@@ -338,12 +414,21 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 		return nil, stale(ifMatch, cur.Version)
 	}
 	next := cur.Clone()
+	var f problem.Fields
+	if u.AuthorID.Set && !u.AuthorID.Null { // null is refused by Check
+		if next.Author, err = s.assignAuthor(ctx, p, cur, cur.Author, u.AuthorID.Value, &f); err != nil {
+			return nil, err
+		}
+	}
 	u.Apply(&next.Content)
 	next.Content.Normalize()
-	if err := next.Content.Validate(s.clock()); err != nil {
+	if err := withFields(next.Content.Validate(s.clock()), f); err != nil {
 		return nil, err
 	}
 	changed := next.Content.Changed(&cur.Content)
+	if next.Author != cur.Author {
+		changed = append(changed, "author")
+	}
 	if len(changed) == 0 {
 		return cur, nil
 	}
@@ -476,15 +561,22 @@ func (s *Service) finishInterrupted(ctx context.Context, articleID string, v int
 }
 
 // Transition performs a workflow action, if the permission table lets the
-// caller (may). ifMatch, when not 0, must be the current version.
-// Archiving an archived article is a no-op, so DELETE can be repeated.
-func (s *Service) Transition(ctx context.Context, p *auth.Principal, id string, act Action, ifMatch int64, publishAt *time.Time) (*Article, error) {
+// caller (may). ifMatch, when not 0, must be the current version. The
+// dates only matter to publish; a backdated one (PublishedAt) also needs
+// ActionBackdate. Archiving an archived article is a no-op, so DELETE can
+// be repeated.
+func (s *Service) Transition(ctx context.Context, p *auth.Principal, id string, act Action, ifMatch int64, d PublishDates) (*Article, error) {
 	cur, err := s.load(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
 	if err := may(p, act, cur); err != nil {
 		return nil, err
+	}
+	if act == ActionPublish && d.PublishedAt != nil {
+		if err := mayField(p, ActionBackdate, cur, "publishedAt"); err != nil {
+			return nil, err
+		}
 	}
 	if act == ActionArchive && cur.Status == StatusArchived {
 		return cur, nil
@@ -493,7 +585,7 @@ func (s *Service) Transition(ctx context.Context, p *auth.Principal, id string, 
 		return nil, stale(ifMatch, cur.Version)
 	}
 	next := cur.Clone()
-	if err := next.Step(act, person(p), s.clock(), publishAt); err != nil {
+	if err := next.Step(act, person(p), s.clock(), d); err != nil {
 		return nil, err
 	}
 	return s.commit(ctx, cur, next, person(p), workflowChanges(cur, next))

@@ -23,6 +23,8 @@ type ArticleUpdate struct {
 	Sources       web.Optional[[]Source]            `json:"sources"`
 	CTA           web.Optional[CTAUpdate]           `json:"cta"`
 	Products      web.Optional[[]ProductRef]        `json:"products"`
+	// AuthorID is not content: Service.Update applies it (assignAuthor).
+	AuthorID web.Optional[string] `json:"authorId"`
 }
 
 // articleReadOnly are the members of an article's authoring JSON that a
@@ -72,6 +74,7 @@ func (u *ArticleUpdate) Check() error {
 	var f problem.Fields
 	web.RefuseNull(&f, "title", u.Title)
 	web.RefuseNull(&f, "slug", u.Slug)
+	web.RefuseNull(&f, "authorId", u.AuthorID)
 	return f.Err()
 }
 

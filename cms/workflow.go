@@ -15,8 +15,8 @@ type Action string
 // The workflow actions and where they lead:
 //
 //	submit     draft → in_review
-//	publish    draft, in_review, scheduled → published, or scheduled when
-//	           publishAt lies in the future
+//	publish    draft, in_review, scheduled → published (dated now, or
+//	           publishedAt when backdated), or scheduled for publishAt
 //	unpublish  in_review, scheduled, published, archived → draft
 //	archive    any → archived (DELETE)
 const (
@@ -29,11 +29,57 @@ const (
 // MaxScheduleAhead bounds publishAt, catching typos like year 2205.
 const MaxScheduleAhead = 5 * 365 * 24 * time.Hour
 
-// Step applies a workflow action to a, stamping who and when. publishAt
-// only matters to publish. It returns a Conflict error when the action does
-// not apply to the current status, and Invalid for a bad publishAt.
+// minPublishedAt bounds a backdated publishedAt, catching typos like year
+// 0202; nothing served on the web is older.
+var minPublishedAt = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// PublishDates are the optional dates of a publish; at most one is set.
+type PublishDates struct {
+	// PublishAt schedules the article for a moment in the future.
+	PublishAt *time.Time
+	// PublishedAt publishes it now but dates it earlier, for migrations
+	// (ActionBackdate): readers, feeds and lists then show that date.
+	PublishedAt *time.Time
+}
+
+// date checks d against now and returns the date the article is to carry:
+// the scheduled moment (scheduled is true), a backdated publication date,
+// or now. A past publishAt is refused rather than read as "now", so a
+// client that meant to keep an old date learns of publishedAt instead of
+// losing the date silently.
+func (d PublishDates) date(now time.Time) (t time.Time, scheduled bool, err error) {
+	var f problem.Fields
+	switch {
+	case d.PublishAt != nil && d.PublishedAt != nil:
+		f.Add("publishedAt", "cannot be sent with publishAt: publishAt schedules a publication, publishedAt backdates one")
+		return now, false, f.Err()
+	case d.PublishAt != nil:
+		t = d.PublishAt.UTC().Truncate(time.Millisecond)
+		switch {
+		case !t.After(now):
+			f.Add("publishAt", "is not in the future; to publish now under an earlier date, send publishedAt instead")
+		case t.Sub(now) > MaxScheduleAhead:
+			f.Add("publishAt", "must be within %d years", int(MaxScheduleAhead.Hours()/24/365))
+		}
+		return t, true, f.Err()
+	case d.PublishedAt != nil:
+		t = d.PublishedAt.UTC().Truncate(time.Millisecond)
+		switch {
+		case t.After(now):
+			f.Add("publishedAt", "is in the future; to schedule the article, send publishAt instead")
+		case t.Before(minPublishedAt):
+			f.Add("publishedAt", "must not be before %d", minPublishedAt.Year())
+		}
+		return t, false, f.Err()
+	}
+	return now, false, nil
+}
+
+// Step applies a workflow action to a, stamping who and when. The dates
+// only matter to publish. It returns a Conflict error when the action does
+// not apply to the current status, and Invalid for a bad date.
 // Permissions are the caller's concern: this is only the state machine.
-func (a *Article) Step(act Action, by Person, now time.Time, publishAt *time.Time) error {
+func (a *Article) Step(act Action, by Person, now time.Time, d PublishDates) error {
 	from := a.Status
 	var to Status
 	switch act {
@@ -50,16 +96,13 @@ func (a *Article) Step(act Action, by Person, now time.Time, publishAt *time.Tim
 		default:
 			return problem.New(problem.Conflict, "an archived article must be unpublished to a draft before it is published again")
 		}
-		if publishAt != nil && publishAt.After(now) {
-			if publishAt.Sub(now) > MaxScheduleAhead {
-				var f problem.Fields
-				f.Add("publishAt", "must be within %d years", int(MaxScheduleAhead.Hours()/24/365))
-				return f.Err()
-			}
-			t := publishAt.UTC().Truncate(time.Millisecond)
+		t, scheduled, err := d.date(now)
+		if err != nil {
+			return err
+		}
+		if scheduled {
 			to, a.PublishAt, a.PublishedAt = StatusScheduled, &t, nil
 		} else {
-			t := now
 			to, a.PublishAt, a.PublishedAt = StatusPublished, nil, &t
 		}
 	case ActionUnpublish:

@@ -41,7 +41,7 @@ func TestBuildForTools(t *testing.T) {
 	if !a.HasAffiliateLinks {
 		t.Errorf("the Amazon link was not tagged: %s", a.BodyHTML)
 	}
-	if _, err := svc.Articles.Transition(ctx, editor, a.ID, cms.ActionPublish, 0, nil); err != nil {
+	if _, err := svc.Articles.Transition(ctx, editor, a.ID, cms.ActionPublish, 0, cms.PublishDates{}); err != nil {
 		t.Fatal(err)
 	}
 	n, err := db.Database.Collection("webhook_deliveries").CountDocuments(ctx,

@@ -25,14 +25,20 @@ var callers = [5]auth.Role{"", auth.Contributor, auth.Author, auth.Editor, auth.
 type articleRoute struct {
 	method, path string
 	body         any
-	// moves is set when a success changes the article's status, so that
-	// a row expecting success gets an article of its own.
+	// moves is set when a success changes the article's status or its
+	// owner, so that a row expecting success gets an article of its own.
 	moves bool
+	// assigns is set when the body is {"authorId": <heir>}, a user the
+	// test creates.
+	assigns bool
 }
 
 // scheduleAt is a publication time far enough ahead that the scheduler
 // leaves the article alone while the test runs.
 var scheduleAt = time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)
+
+// backdateTo is the publishedAt of a backdated publication.
+const backdateTo = "2019-04-02T08:30:00Z"
 
 var articleRoutes = map[string]articleRoute{
 	"get":       {method: "GET", path: "/api/v1/articles/{id}"},
@@ -46,6 +52,8 @@ var articleRoutes = map[string]articleRoute{
 	"schedule":  {method: "POST", path: "/api/v1/articles/{id}/publish", body: map[string]any{"publishAt": scheduleAt}, moves: true},
 	"unpublish": {method: "POST", path: "/api/v1/articles/{id}/unpublish", moves: true},
 	"archive":   {method: "DELETE", path: "/api/v1/articles/{id}", moves: true},
+	"assign":    {method: "PATCH", path: "/api/v1/articles/{id}", assigns: true, moves: true},
+	"backdate":  {method: "POST", path: "/api/v1/articles/{id}/publish", body: map[string]any{"publishedAt": backdateTo}, moves: true},
 }
 
 // What the 403s of a row must say: the route's first gate, or the rule
@@ -53,6 +61,9 @@ var articleRoutes = map[string]articleRoute{
 const (
 	gated  = "needs the author role or higher"
 	isLive = "needs the right to publish it"
+	// The fields only editors may send (ActionAssignAuthor, ActionBackdate).
+	assignRefused   = "authorId needs the editor role or higher"
+	backdateRefused = "publishedAt needs the editor role or higher"
 )
 
 // articleRows is who may do what to an article, by ownership and status:
@@ -66,55 +77,69 @@ var articleRows = []struct {
 	status    cms.Status
 	want      byRole
 	forbidden string // what any 403 of the row says
+	// contributorSays is what a contributor's 403 says when it is not
+	// forbidden: stopped at an earlier rule.
+	contributorSays string
 }{
 	// Reading does not depend on status.
-	{"get", true, cms.StatusDraft, byRole{401, 200, 200, 200, 200}, ""},
-	{"get", false, cms.StatusDraft, byRole{401, 404, 404, 200, 200}, ""},
-	{"get", false, cms.StatusPublished, byRole{401, 404, 404, 200, 200}, ""},
-	{"revisions", true, cms.StatusPublished, byRole{401, 200, 200, 200, 200}, ""},
-	{"revisions", false, cms.StatusDraft, byRole{401, 404, 404, 200, 200}, ""},
-	{"revision", false, cms.StatusPublished, byRole{401, 404, 404, 200, 200}, ""},
-	{"preview", true, cms.StatusDraft, byRole{401, 200, 200, 200, 200}, ""},
-	{"preview", false, cms.StatusDraft, byRole{401, 404, 404, 200, 200}, ""},
+	{"get", true, cms.StatusDraft, byRole{401, 200, 200, 200, 200}, "", ""},
+	{"get", false, cms.StatusDraft, byRole{401, 404, 404, 200, 200}, "", ""},
+	{"get", false, cms.StatusPublished, byRole{401, 404, 404, 200, 200}, "", ""},
+	{"revisions", true, cms.StatusPublished, byRole{401, 200, 200, 200, 200}, "", ""},
+	{"revisions", false, cms.StatusDraft, byRole{401, 404, 404, 200, 200}, "", ""},
+	{"revision", false, cms.StatusPublished, byRole{401, 404, 404, 200, 200}, "", ""},
+	{"preview", true, cms.StatusDraft, byRole{401, 200, 200, 200, 200}, "", ""},
+	{"preview", false, cms.StatusDraft, byRole{401, 404, 404, 200, 200}, "", ""},
 
 	// Changing content: a live (published or scheduled) article needs the
 	// right to publish it; draft, in review and archived do not.
-	{"edit", true, cms.StatusDraft, byRole{401, 200, 200, 200, 200}, ""},
-	{"edit", true, cms.StatusInReview, byRole{401, 200, 200, 200, 200}, ""},
-	{"edit", true, cms.StatusScheduled, byRole{401, 403, 200, 200, 200}, isLive},
-	{"edit", true, cms.StatusPublished, byRole{401, 403, 200, 200, 200}, isLive},
-	{"edit", true, cms.StatusArchived, byRole{401, 200, 200, 200, 200}, ""},
-	{"edit", false, cms.StatusDraft, byRole{401, 404, 404, 200, 200}, ""},
-	{"edit", false, cms.StatusPublished, byRole{401, 404, 404, 200, 200}, ""},
-	{"restore", true, cms.StatusDraft, byRole{401, 200, 200, 200, 200}, ""},
-	{"restore", true, cms.StatusPublished, byRole{401, 403, 200, 200, 200}, isLive},
-	{"restore", false, cms.StatusPublished, byRole{401, 404, 404, 200, 200}, ""},
-	{"archive", true, cms.StatusDraft, byRole{401, 204, 204, 204, 204}, ""},
-	{"archive", true, cms.StatusScheduled, byRole{401, 403, 204, 204, 204}, isLive},
-	{"archive", true, cms.StatusPublished, byRole{401, 403, 204, 204, 204}, isLive},
-	{"archive", true, cms.StatusArchived, byRole{401, 204, 204, 204, 204}, ""}, // a no-op, so DELETE can be repeated
-	{"archive", false, cms.StatusPublished, byRole{401, 404, 404, 204, 204}, ""},
+	{"edit", true, cms.StatusDraft, byRole{401, 200, 200, 200, 200}, "", ""},
+	{"edit", true, cms.StatusInReview, byRole{401, 200, 200, 200, 200}, "", ""},
+	{"edit", true, cms.StatusScheduled, byRole{401, 403, 200, 200, 200}, isLive, ""},
+	{"edit", true, cms.StatusPublished, byRole{401, 403, 200, 200, 200}, isLive, ""},
+	{"edit", true, cms.StatusArchived, byRole{401, 200, 200, 200, 200}, "", ""},
+	{"edit", false, cms.StatusDraft, byRole{401, 404, 404, 200, 200}, "", ""},
+	{"edit", false, cms.StatusPublished, byRole{401, 404, 404, 200, 200}, "", ""},
+	{"restore", true, cms.StatusDraft, byRole{401, 200, 200, 200, 200}, "", ""},
+	{"restore", true, cms.StatusPublished, byRole{401, 403, 200, 200, 200}, isLive, ""},
+	{"restore", false, cms.StatusPublished, byRole{401, 404, 404, 200, 200}, "", ""},
+	{"archive", true, cms.StatusDraft, byRole{401, 204, 204, 204, 204}, "", ""},
+	{"archive", true, cms.StatusScheduled, byRole{401, 403, 204, 204, 204}, isLive, ""},
+	{"archive", true, cms.StatusPublished, byRole{401, 403, 204, 204, 204}, isLive, ""},
+	{"archive", true, cms.StatusArchived, byRole{401, 204, 204, 204, 204}, "", ""}, // a no-op, so DELETE can be repeated
+	{"archive", false, cms.StatusPublished, byRole{401, 404, 404, 204, 204}, "", ""},
 
 	// Workflow: anyone who may edit a draft may submit it; publishing,
 	// scheduling and unpublishing need the author role for one's own
 	// articles and the editor role for anyone's. The author gate comes
 	// before the article is looked up, so a contributor gets 403 even
 	// for an article it cannot see.
-	{"submit", true, cms.StatusDraft, byRole{401, 200, 200, 200, 200}, ""},
-	{"submit", true, cms.StatusInReview, byRole{401, 409, 409, 409, 409}, ""},
-	{"submit", false, cms.StatusDraft, byRole{401, 404, 404, 200, 200}, ""},
-	{"publish", true, cms.StatusDraft, byRole{401, 403, 200, 200, 200}, gated},
-	{"publish", true, cms.StatusInReview, byRole{401, 403, 200, 200, 200}, gated},
-	{"publish", true, cms.StatusPublished, byRole{401, 403, 409, 409, 409}, gated},
-	{"publish", true, cms.StatusArchived, byRole{401, 403, 409, 409, 409}, gated},
-	{"publish", false, cms.StatusInReview, byRole{401, 403, 404, 200, 200}, gated},
-	{"schedule", true, cms.StatusDraft, byRole{401, 403, 200, 200, 200}, gated},
-	{"schedule", false, cms.StatusDraft, byRole{401, 403, 404, 200, 200}, gated},
-	{"unpublish", true, cms.StatusDraft, byRole{401, 403, 409, 409, 409}, gated},
-	{"unpublish", true, cms.StatusScheduled, byRole{401, 403, 200, 200, 200}, gated},
-	{"unpublish", true, cms.StatusPublished, byRole{401, 403, 200, 200, 200}, gated},
-	{"unpublish", true, cms.StatusArchived, byRole{401, 403, 200, 200, 200}, gated},
-	{"unpublish", false, cms.StatusPublished, byRole{401, 403, 404, 200, 200}, gated},
+	{"submit", true, cms.StatusDraft, byRole{401, 200, 200, 200, 200}, "", ""},
+	{"submit", true, cms.StatusInReview, byRole{401, 409, 409, 409, 409}, "", ""},
+	{"submit", false, cms.StatusDraft, byRole{401, 404, 404, 200, 200}, "", ""},
+	{"publish", true, cms.StatusDraft, byRole{401, 403, 200, 200, 200}, gated, ""},
+	{"publish", true, cms.StatusInReview, byRole{401, 403, 200, 200, 200}, gated, ""},
+	{"publish", true, cms.StatusPublished, byRole{401, 403, 409, 409, 409}, gated, ""},
+	{"publish", true, cms.StatusArchived, byRole{401, 403, 409, 409, 409}, gated, ""},
+	{"publish", false, cms.StatusInReview, byRole{401, 403, 404, 200, 200}, gated, ""},
+	{"schedule", true, cms.StatusDraft, byRole{401, 403, 200, 200, 200}, gated, ""},
+	{"schedule", false, cms.StatusDraft, byRole{401, 403, 404, 200, 200}, gated, ""},
+	{"unpublish", true, cms.StatusDraft, byRole{401, 403, 409, 409, 409}, gated, ""},
+	{"unpublish", true, cms.StatusScheduled, byRole{401, 403, 200, 200, 200}, gated, ""},
+	{"unpublish", true, cms.StatusPublished, byRole{401, 403, 200, 200, 200}, gated, ""},
+	{"unpublish", true, cms.StatusArchived, byRole{401, 403, 200, 200, 200}, gated, ""},
+	{"unpublish", false, cms.StatusPublished, byRole{401, 403, 404, 200, 200}, gated, ""},
+
+	// Who wrote an article and when it appeared: editors and admins only,
+	// on any article they may edit or publish.
+	{"assign", true, cms.StatusDraft, byRole{401, 403, 403, 200, 200}, assignRefused, ""},
+	{"assign", true, cms.StatusPublished, byRole{401, 403, 403, 200, 200}, assignRefused, isLive},
+	{"assign", false, cms.StatusDraft, byRole{401, 404, 404, 200, 200}, "", ""},
+	{"assign", false, cms.StatusPublished, byRole{401, 404, 404, 200, 200}, "", ""},
+	{"backdate", true, cms.StatusDraft, byRole{401, 403, 403, 200, 200}, backdateRefused, gated},
+	{"backdate", true, cms.StatusScheduled, byRole{401, 403, 403, 200, 200}, backdateRefused, gated},
+	{"backdate", true, cms.StatusPublished, byRole{401, 403, 403, 409, 409}, backdateRefused, gated},
+	{"backdate", false, cms.StatusInReview, byRole{401, 403, 404, 200, 200}, gated, ""},
 }
 
 // otherRows are the routes whose rule is the role alone: creating and
@@ -144,6 +169,8 @@ func TestPermissionMatrix(t *testing.T) {
 		tokens[r], _ = s.User(t, r)
 	}
 	strangerToken, strangerID := s.User(t, auth.Author)
+	// heir is whom the assign rows hand articles to.
+	heir := s.NewUser(t, auth.Author)
 	editorToken := tokens[auth.Editor]
 	var n atomic.Int64
 
@@ -229,6 +256,9 @@ func TestPermissionMatrix(t *testing.T) {
 				}
 				req := testenv.Request{Method: route.method, Path: strings.ReplaceAll(route.path, "{id}", a.ID),
 					Token: tokens[role], Body: route.body}
+				if route.assigns {
+					req.Body = map[string]any{"authorId": heir.ID}
+				}
 				if route.method == "PATCH" {
 					req.Header = map[string]string{"If-Match": fmt.Sprintf(`"%d"`, a.Version)}
 				}
@@ -242,7 +272,11 @@ func TestPermissionMatrix(t *testing.T) {
 				case http.StatusNotFound:
 					wantDetail(t, r, "no article with this ID")
 				case http.StatusForbidden:
-					wantDetail(t, r, row.forbidden)
+					if role == auth.Contributor && row.contributorSays != "" {
+						wantDetail(t, r, row.contributorSays)
+					} else {
+						wantDetail(t, r, row.forbidden)
+					}
 				}
 			})
 		}
@@ -272,6 +306,11 @@ func TestPermissionMatrix(t *testing.T) {
 		{name: "create an article", method: "POST", path: "/api/v1/articles",
 			body: func() any { return map[string]any{"title": fmt.Sprintf("Matrix new %d", n.Add(1))} },
 			want: byRole{401, 201, 201, 201, 201}},
+		{name: "create an article for another author", method: "POST", path: "/api/v1/articles",
+			body: func() any {
+				return map[string]any{"title": fmt.Sprintf("Matrix new %d", n.Add(1)), "authorId": heir.ID}
+			},
+			want: byRole{401, 403, 403, 201, 201}, shows: [5]string{"", assignRefused, assignRefused, heir.ID, heir.ID}},
 		{name: "list another author's articles", path: "/api/v1/articles?author=" + strangerID, make: theirs,
 			want: byRole{401, 200, 200, 200, 200}, shows: [5]string{"", `"items":[]`, `"items":[]`, `"id":"{id}"`, `"id":"{id}"`}},
 
