@@ -33,12 +33,13 @@ type ArticleUpdate struct {
 // and publishedVersion are listed before they are served, so that the
 // round trip keeps working when they are.
 var articleReadOnly = web.ReadOnlyMembers(
-	"id", "version", "author", "updatedBy", "createdAt", "updatedAt",
+	"id", "version", "updatedBy", "createdAt", "updatedAt",
 	"changedFields", "lastTransition", "publishedAt",
 	"bodyHtml", "sanitizerVersion", "excerpt", "wordCount", "readingTimeMinutes", "hasAffiliateLinks",
 	"hasUnpublishedChanges", "publishedVersion",
 ).With("status", "read-only; use POST .../submit, .../publish or .../unpublish").
-	With("publishAt", "read-only; use POST .../publish with publishAt")
+	With("publishAt", "read-only; use POST .../publish with publishAt").
+	With("author", "read-only; send authorId to give the article another author")
 
 // CoverImageUpdate merges into CoverImage.
 type CoverImageUpdate struct {
