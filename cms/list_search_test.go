@@ -16,19 +16,7 @@ import (
 // listTitles is the titles of an authoring list page, joined by |.
 func listTitles(t *testing.T, s *testenv.Server, token, query string) string {
 	t.Helper()
-	r := testenv.Call(t, s, token, "GET", "/api/v1/articles"+query, nil)
-	testenv.WantStatus(t, r, http.StatusOK)
-	var page struct {
-		Items []struct {
-			Title string `json:"title"`
-		} `json:"items"`
-	}
-	r.JSON(t, &page)
-	var out []string
-	for _, it := range page.Items {
-		out = append(out, it.Title)
-	}
-	return strings.Join(out, "|")
+	return strings.Join(testenv.ListField(t, s, token, "/api/v1/articles"+query, "title"), "|")
 }
 
 // TestListSearchesWhatSearchFinds: q of the authoring list matches the

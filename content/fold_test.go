@@ -1,7 +1,6 @@
 package content_test
 
 import (
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -23,19 +22,7 @@ func TestOneFold(t *testing.T) {
 	}
 	authoring := func(q string) string {
 		t.Helper()
-		r := testenv.Call(t, s, token, "GET", "/api/v1/articles?q="+url.QueryEscape(q), nil)
-		testenv.WantStatus(t, r, http.StatusOK)
-		var page struct {
-			Items []struct {
-				Slug string `json:"slug"`
-			} `json:"items"`
-		}
-		r.JSON(t, &page)
-		var out []string
-		for _, it := range page.Items {
-			out = append(out, it.Slug)
-		}
-		return strings.Join(out, ",")
+		return strings.Join(testenv.ListField(t, s, token, "/api/v1/articles?q="+url.QueryEscape(q), "slug"), ",")
 	}
 	public := func(q string) string {
 		t.Helper()

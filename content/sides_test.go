@@ -31,18 +31,7 @@ func TestBothListsAgree(t *testing.T) {
 
 	authoring := func(query string) []string {
 		t.Helper()
-		r := testenv.Call(t, s, ed, "GET", "/api/v1/articles"+query, nil)
-		testenv.WantStatus(t, r, http.StatusOK)
-		var page struct {
-			Items []struct {
-				Slug string `json:"slug"`
-			} `json:"items"`
-		}
-		r.JSON(t, &page)
-		var out []string
-		for _, it := range page.Items {
-			out = append(out, it.Slug)
-		}
+		out := testenv.ListField(t, s, ed, "/api/v1/articles"+query, "slug")
 		slices.Sort(out)
 		return out
 	}

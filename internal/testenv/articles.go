@@ -71,3 +71,20 @@ func PatchArticle(t testing.TB, s *Server, token string, a *cms.Article, patch m
 
 // ETag is the authoring API's entity tag of an article version.
 func ETag(version int64) string { return fmt.Sprintf(`"%d"`, version) }
+
+// ListField reads a list page (GET path as token's holder, "" for none)
+// and returns the string member field of each item, in order.
+func ListField(t testing.TB, s *Server, token, path, field string) []string {
+	t.Helper()
+	r := Call(t, s, token, "GET", path, nil)
+	WantStatus(t, r, http.StatusOK)
+	var page struct {
+		Items []map[string]any `json:"items"`
+	}
+	r.JSON(t, &page)
+	out := make([]string, len(page.Items))
+	for i, it := range page.Items {
+		out[i], _ = it[field].(string)
+	}
+	return out
+}
