@@ -181,22 +181,15 @@ func productCursor(q web.Query, f *problem.Fields, scope string) string {
 }
 
 func (s *Service) handleUpdateProduct(c *gin.Context) error {
-	if _, err := web.ParseQuery(c); err != nil {
-		return err
-	}
-	at, err := web.IfMatch(c, false, "product")
-	if err != nil {
-		return err
-	}
 	var u ProductUpdate
-	current := func() (any, error) {
+	at, err := web.ReadUpdate(c, "product", &u, productReadOnly, func() (any, int64, error) {
 		p, err := s.Product(c.Request.Context(), auth.Caller(c), c.Param("code"))
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		return s.view(p), at.Check("product", p.Version)
-	}
-	if err := web.DecodeUpdate(c, &u, productReadOnly, current); err != nil {
+		return s.view(p), p.Version, nil
+	})
+	if err != nil {
 		return err
 	}
 	p, err := s.UpdateProduct(c.Request.Context(), auth.Caller(c), c.Param("code"), at, &u)
@@ -254,28 +247,22 @@ func (s *Service) handleGetSettings(c *gin.Context) error {
 	return nil
 }
 
-// currentSettings is the settings a PUT or PATCH under at changes, for
-// web.DecodeUpdate.
-func (s *Service) currentSettings(c *gin.Context, at web.Precondition) func() (any, error) {
-	return func() (any, error) {
+// currentSettings loads the settings a PUT or PATCH changes, for
+// web.ReadUpdate.
+func (s *Service) currentSettings(c *gin.Context) func() (any, int64, error) {
+	return func() (any, int64, error) {
 		st, err := s.Settings(c.Request.Context(), auth.Caller(c))
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		return st, at.Check("settings", st.Version)
+		return st, st.Version, nil
 	}
 }
 
 func (s *Service) handlePutSettings(c *gin.Context) error {
-	if _, err := web.ParseQuery(c); err != nil {
-		return err
-	}
-	at, err := web.IfMatch(c, false, "settings")
-	if err != nil {
-		return err
-	}
 	var in settingsInput
-	if err := web.DecodeUpdate(c, &in, settingsReadOnly, s.currentSettings(c, at)); err != nil {
+	at, err := web.ReadUpdate(c, "settings", &in, settingsReadOnly, s.currentSettings(c))
+	if err != nil {
 		return err
 	}
 	var f problem.Fields
@@ -301,15 +288,9 @@ func (s *Service) handlePutSettings(c *gin.Context) error {
 }
 
 func (s *Service) handlePatchSettings(c *gin.Context) error {
-	if _, err := web.ParseQuery(c); err != nil {
-		return err
-	}
-	at, err := web.IfMatch(c, false, "settings")
-	if err != nil {
-		return err
-	}
 	var u SettingsUpdate
-	if err := web.DecodeUpdate(c, &u, settingsReadOnly, s.currentSettings(c, at)); err != nil {
+	at, err := web.ReadUpdate(c, "settings", &u, settingsReadOnly, s.currentSettings(c))
+	if err != nil {
 		return err
 	}
 	st, err := s.PatchSettings(c.Request.Context(), auth.Caller(c), at, &u)

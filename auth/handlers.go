@@ -236,19 +236,15 @@ func (s *Service) handleUpdateUser(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	at, err := web.IfMatch(c, false, "user")
-	if err != nil {
-		return err
-	}
 	var in UserUpdate
-	current := func() (any, error) {
+	at, err := web.ReadUpdate(c, "user", &in, userReadOnly, func() (any, int64, error) {
 		u, err := s.store.FindUserByID(c.Request.Context(), id)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		return u.View(), at.Check("user", u.Version)
-	}
-	if err := web.DecodeUpdate(c, &in, userReadOnly, current); err != nil {
+		return u.View(), u.Version, nil
+	})
+	if err != nil {
 		return err
 	}
 	u, err := s.UpdateUserAt(c.Request.Context(), id, at, in)

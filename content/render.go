@@ -49,30 +49,21 @@ type seoView struct {
 // field from the article, so a field added to Article never reaches
 // readers by accident.
 type articleView struct {
-	Slug               string             `json:"slug"`
-	Title              string             `json:"title"`
-	Summary            string             `json:"summary"`
-	HTML               string             `json:"html"`
-	CoverImage         *cms.CoverImage    `json:"coverImage"`
-	Tags               []string           `json:"tags"`
-	Category           string             `json:"category"`
-	Author             authorView         `json:"author"`
-	PublishedAt        *time.Time         `json:"publishedAt"`
-	UpdatedAt          time.Time          `json:"updatedAt"`
-	ReadingTimeMinutes int                `json:"readingTimeMinutes"`
-	SEO                seoView            `json:"seo"`
-	MedicalReview      *cms.MedicalReview `json:"medicalReview"`
-	Sources            []cms.Source       `json:"sources"`
-	CTA                *cms.CTA           `json:"cta"`
-	Products           []ProductView      `json:"products"`
-	Disclosure         *Disclosure        `json:"disclosure"`
-	JSONLD             json.RawMessage    `json:"jsonLd"`
-	JSONLDScript       string             `json:"jsonLdScript"`
+	cardView
+	HTML          string             `json:"html"`
+	SEO           seoView            `json:"seo"`
+	MedicalReview *cms.MedicalReview `json:"medicalReview"`
+	Sources       []cms.Source       `json:"sources"`
+	CTA           *cms.CTA           `json:"cta"`
+	Products      []ProductView      `json:"products"`
+	Disclosure    *Disclosure        `json:"disclosure"`
+	JSONLD        json.RawMessage    `json:"jsonLd"`
+	JSONLDScript  string             `json:"jsonLdScript"`
 }
 
-// listItemView is an article in a list: no body, nothing a list page does
-// not show.
-type listItemView struct {
+// cardView is what an article and its list item both show: everything a
+// card of the article needs, no body.
+type cardView struct {
 	Slug               string          `json:"slug"`
 	Title              string          `json:"title"`
 	Summary            string          `json:"summary"`
@@ -83,7 +74,21 @@ type listItemView struct {
 	PublishedAt        *time.Time      `json:"publishedAt"`
 	UpdatedAt          time.Time       `json:"updatedAt"`
 	ReadingTimeMinutes int             `json:"readingTimeMinutes"`
-	HasAffiliateLinks  bool            `json:"hasAffiliateLinks"`
+}
+
+func newCardView(a *cms.Article, publishedAt *time.Time) cardView {
+	return cardView{
+		Slug: a.Slug, Title: a.Title, Summary: a.Excerpt, CoverImage: a.CoverImage,
+		Tags: nonNil(a.Tags), Category: a.Category, Author: authorView{Name: a.Author.Name},
+		PublishedAt: publishedAt, UpdatedAt: a.UpdatedAt, ReadingTimeMinutes: a.ReadingTimeMinutes,
+	}
+}
+
+// listItemView is an article in a list: no body, nothing a list page does
+// not show.
+type listItemView struct {
+	cardView
+	HasAffiliateLinks bool `json:"hasAffiliateLinks"`
 }
 
 // Schema.org vocabulary for jsonLd.
@@ -197,19 +202,16 @@ func (api *API) renderArticle(a *cms.Article, publishedAt *time.Time) []byte {
 	disclosure := api.disclosure(a, products)
 	ld := api.jsonLD(a, publishedAt)
 	v := articleView{
-		Slug: a.Slug, Title: a.Title, Summary: a.Excerpt, HTML: a.BodyHTML,
-		CoverImage: a.CoverImage, Tags: nonNil(a.Tags), Category: a.Category,
-		Author:      authorView{Name: a.Author.Name},
-		PublishedAt: publishedAt, UpdatedAt: a.UpdatedAt,
-		ReadingTimeMinutes: a.ReadingTimeMinutes,
-		SEO:                api.seo(a),
-		MedicalReview:      a.MedicalReview,
-		Sources:            nonNil(a.Sources),
-		CTA:                a.CTA,
-		Products:           nonNil(products),
-		Disclosure:         disclosure,
-		JSONLD:             ld,
-		JSONLDScript:       string(ld),
+		cardView:      newCardView(a, publishedAt),
+		HTML:          a.BodyHTML,
+		SEO:           api.seo(a),
+		MedicalReview: a.MedicalReview,
+		Sources:       nonNil(a.Sources),
+		CTA:           a.CTA,
+		Products:      nonNil(products),
+		Disclosure:    disclosure,
+		JSONLD:        ld,
+		JSONLDScript:  string(ld),
 	}
 	return marshalPlain(v)
 }
@@ -230,9 +232,7 @@ func (api *API) seo(a *cms.Article) seoView {
 // renderListItem is the JSON of an article in a list.
 func renderListItem(a *cms.Article, publishedAt *time.Time) []byte {
 	return marshalPlain(listItemView{
-		Slug: a.Slug, Title: a.Title, Summary: a.Excerpt, CoverImage: a.CoverImage,
-		Tags: nonNil(a.Tags), Category: a.Category, Author: authorView{Name: a.Author.Name},
-		PublishedAt: publishedAt, UpdatedAt: a.UpdatedAt, ReadingTimeMinutes: a.ReadingTimeMinutes,
+		cardView: newCardView(a, publishedAt),
 		// A front end shows a disclosure badge for either kind of
 		// affiliate content.
 		HasAffiliateLinks: a.HasAffiliateLinks || len(a.Products) > 0,

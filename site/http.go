@@ -30,22 +30,12 @@ func (s *Service) handleGet(c *gin.Context) error {
 }
 
 func (s *Service) handlePatch(c *gin.Context) error {
-	if _, err := web.ParseQuery(c); err != nil {
-		return err
-	}
-	at, err := web.IfMatch(c, false, "site settings")
-	if err != nil {
-		return err
-	}
 	var p Patch
-	current := func() (any, error) {
+	at, err := web.ReadUpdate(c, "site settings", &p, readOnly, func() (any, int64, error) {
 		st, err := s.Get(c.Request.Context(), auth.Caller(c))
-		if err != nil {
-			return nil, err
-		}
-		return st, at.Check("site settings", st.Version)
-	}
-	if err := web.DecodeUpdate(c, &p, readOnly, current); err != nil {
+		return st, st.Version, err
+	})
+	if err != nil {
 		return err
 	}
 	st, err := s.Update(c.Request.Context(), auth.Caller(c), &p, at)

@@ -167,3 +167,27 @@ func sameJSON(a, b any) bool {
 		return a == b
 	}
 }
+
+// ReadUpdate reads a write to a versioned resource: a request with no
+// query, its If-Match (optional) and its body into dst (DecodeUpdate with
+// ro). load reads the resource as its GET answer encodes it, with its
+// version; it runs only when the body carries members of ro, and a stale
+// If-Match is then the 412 it is, not a 400 about those members. noun
+// names the resource in messages ("product").
+func ReadUpdate(c *gin.Context, noun string, dst any, ro ReadOnly, load func() (any, int64, error)) (Precondition, error) {
+	if _, err := ParseQuery(c); err != nil {
+		return Precondition{}, err
+	}
+	at, err := IfMatch(c, false, noun)
+	if err != nil {
+		return Precondition{}, err
+	}
+	err = DecodeUpdate(c, dst, ro, func() (any, error) {
+		v, version, err := load()
+		if err != nil {
+			return nil, err
+		}
+		return v, at.Check(noun, version)
+	})
+	return at, err
+}
