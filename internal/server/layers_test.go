@@ -17,6 +17,7 @@ var layers = map[string]int{
 	"internal/problem": 0, "internal/search": 0,
 	"internal/mongodb": 1, "internal/web": 1,
 	"internal/changefeed": 2,
+	"internal/openapi":    2,
 	"auth":                3,
 	"webhook":             4, "affiliate": 4,
 	"cms": 5, "site": 5,

@@ -19,6 +19,7 @@ import (
 	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/mongodb"
+	"github.com/wellness/cms/internal/openapi"
 	"github.com/wellness/cms/internal/problem"
 	"github.com/wellness/cms/internal/web"
 )
@@ -124,6 +125,10 @@ func New(ctx context.Context, cfg Options, db *mongodb.DB) (*Server, error) {
 	if cfg.Keys == nil {
 		return nil, errors.New("server: no token signing keys configured")
 	}
+	doc, err := openapi.Load()
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{cfg: cfg, db: db, metrics: newMetrics(), log: cfg.Logger, rules: auth.NewRules()}
 	e := newEngine(cfg.Logger)
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
@@ -157,6 +162,10 @@ func New(ctx context.Context, cfg Options, db *mongodb.DB) (*Server, error) {
 	if cfg.MetricsToken != "" {
 		root.GET("/metrics", auth.Public, requireToken(cfg.MetricsToken), s.metrics.handler())
 	}
+	// The API description is public, like the API it describes.
+	serveDoc := web.Handle(doc.Serve)
+	root.GET(openapi.Path, auth.Public, web.NoQuery, serveDoc)
+	root.HEAD(openapi.Path, auth.Public, web.NoQuery, serveDoc)
 	api := root.Group("/api/v1")
 	svc.Auth.Register(api)
 	svc.Webhooks.Register(api)
