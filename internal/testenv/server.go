@@ -61,7 +61,8 @@ func NewServerOn(t testing.TB, db *mongodb.DB, opts ...func(*server.Options)) *S
 	if err != nil {
 		t.Fatalf("build server: %v", err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	// Every answer is validated against the OpenAPI document.
+	hs := httptest.NewServer(validateResponses(t, srv.Engine()))
 	ms := httptest.NewServer(srv.MetricsHandler())
 	t.Cleanup(func() {
 		hs.Close()
