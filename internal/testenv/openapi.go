@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
+	"github.com/pb33f/libopenapi-validator/config"
 	"github.com/pb33f/libopenapi-validator/responses"
 	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
 
@@ -53,7 +54,7 @@ func loadOpenAPI() (*openAPISpec, error) {
 			return
 		}
 		s := &openAPISpec{paths: map[string]*v3.PathItem{},
-			responses: validator.NewValidatorFromV3Model(&m.Model).GetResponseBodyValidator()}
+			responses: validator.NewValidatorFromV3Model(&m.Model, config.WithFormatAssertions()).GetResponseBodyValidator()}
 		for path, item := range m.Model.Paths.PathItems.FromOldest() {
 			s.paths[path] = item
 		}
