@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/openapi"
 	"github.com/wellness/cms/internal/server"
 	"github.com/wellness/cms/internal/testenv"
@@ -14,7 +15,8 @@ import (
 
 // TestOpenAPICoversEveryRoute compares the router's routes with the
 // document's paths and methods, both ways: a route the document does not
-// describe fails, and so does an operation nothing serves. /metrics is
+// describe fails, and so does an operation nothing serves. Each
+// operation's security must match its route's access rule. /metrics is
 // routed on the main listener only with CMS_METRICS_TOKEN, so the server
 // here has one.
 func TestOpenAPICoversEveryRoute(t *testing.T) {
@@ -34,13 +36,34 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	described := map[string]bool{}
+	bearer := map[string]bool{} // operations whose security is the access token
 	for path, item := range doc.Paths {
-		for method := range item {
+		for method, raw := range item {
 			// A path item's other members (parameters, summary, ...)
 			// are not operations.
-			if m := strings.ToUpper(method); slices.Contains(httpMethods, m) {
-				described[m+" "+path] = true
+			m := strings.ToUpper(method)
+			if !slices.Contains(httpMethods, m) {
+				continue
 			}
+			described[m+" "+path] = true
+			var op struct {
+				Security []map[string][]string `json:"security"`
+			}
+			if err := json.Unmarshal(raw, &op); err != nil {
+				t.Fatalf("%s %s: %v", m, path, err)
+			}
+			bearer[m+" "+path] = len(op.Security) == 1 && len(op.Security[0]) == 1 && op.Security[0]["bearerAuth"] != nil
+		}
+	}
+	// The document's security follows each route's access rule: a route
+	// that needs a signed-in user takes the bearer access token, a public
+	// one does not (it may check a token of its own, as /metrics and a
+	// preview do).
+	for _, r := range s.Engine().Routes() {
+		a, ok := s.Rules().Lookup(r.Method, r.Path)
+		op := r.Method + " " + openAPIPath(r.Path)
+		if ok && described[op] && (a == auth.Public) == bearer[op] {
+			t.Errorf("%s is %s but its security in the document is not %s", op, a, map[bool]string{true: "none", false: "bearerAuth"}[a == auth.Public])
 		}
 	}
 	t.Logf("%d routes, %d operations", len(routed), len(described))
