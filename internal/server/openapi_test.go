@@ -63,7 +63,7 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 		a, ok := s.Rules().Lookup(r.Method, r.Path)
 		op := r.Method + " " + openAPIPath(r.Path)
 		if ok && described[op] && (a == auth.Public) == bearer[op] {
-			t.Errorf("%s is %s but its security in the document is not %s", op, a, map[bool]string{true: "none", false: "bearerAuth"}[a == auth.Public])
+			t.Errorf("%s is %s: its security in the document must be %s", op, a, map[bool]string{true: "none", false: "bearerAuth alone"}[a == auth.Public])
 		}
 	}
 	t.Logf("%d routes, %d operations", len(routed), len(described))
