@@ -88,44 +88,52 @@ func routesOf(e *gin.Engine) []route {
 }
 
 // match finds the route serving method and path as Gin does: static
-// segments equal, a :param any non-empty segment, a *catch-all the rest.
+// segments equal, a :param any non-empty segment, a *catch-all the rest;
+// where several match, the one with the most static segments, as Gin
+// prefers /a/b to /a/:x.
 func match(routes []route, method, path string) (route, bool) {
 	segs := strings.Split(path, "/")
+	best, found, bestStatic := route{}, false, -1
 	for _, r := range routes {
 		if r.method != method {
 			continue
 		}
-		if matches(r.segments, segs) {
-			return r, true
+		if n, ok := matches(r.segments, segs); ok && n > bestStatic {
+			best, found, bestStatic = r, true, n
 		}
 	}
-	return route{}, false
+	return best, found
 }
 
-func matches(pattern, segs []string) bool {
+// matches reports whether pattern matches segs, and with how many static
+// segments.
+func matches(pattern, segs []string) (static int, ok bool) {
 	for i, p := range pattern {
 		if p != "" && p[0] == '*' {
-			return true
+			return static, true
 		}
 		if i >= len(segs) {
-			return false
+			return 0, false
 		}
-		if p != "" && p[0] == ':' {
+		switch {
+		case p != "" && p[0] == ':':
 			if segs[i] == "" {
-				return false
+				return 0, false
 			}
-		} else if p != segs[i] {
-			return false
+		case p != segs[i]:
+			return 0, false
+		default:
+			static++
 		}
 	}
-	return len(pattern) == len(segs)
+	return static, len(pattern) == len(segs)
 }
 
 // maxRecorded bounds the body a check keeps; nothing the API answers is
 // bigger (articles are at most a few MiB).
 const maxRecorded = 16 << 20
 
-// validateResponses wraps h so that every answer it gives is checked
+// validateResponses serves e so that every answer it gives is checked
 // against the OpenAPI document: the operation (method and path) must be
 // described, its status code declared, its content type declared for that
 // code, and its body valid under the schema. A failure is t.Errorf naming
@@ -163,7 +171,7 @@ func (s *openAPISpec) check(rt route, r *http.Request, rec *recorder) string {
 		return "the route " + rt.template + " is not in the document"
 	}
 	if rec.overflow {
-		return "" // too big to keep; the document still covers its status via other tests
+		return "" // too big to keep, so not checked
 	}
 	body := rec.body.Bytes()
 	if rec.Header().Get("Content-Encoding") == "gzip" && len(body) > 0 {

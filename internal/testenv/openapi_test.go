@@ -38,6 +38,14 @@ func gzipped(s string) []byte {
 	return b.Bytes()
 }
 
+const userID = "0123456789abcdef01234567"
+
+// user is a user's JSON with role and createdAt.
+func user(role, createdAt string) []byte {
+	return []byte(`{"id":"` + userID + `","email":"a@clinic.example","name":"A","role":"` + role +
+		`","disabled":false,"createdAt":"` + createdAt + `","updatedAt":"2026-01-02T03:04:05Z"}`)
+}
+
 // TestRecorderCatchesDrift: the recorder passes an answer the document
 // describes and reports one that drifts from it, by what drifted; the
 // router's own 404 is not checked.
@@ -63,6 +71,9 @@ func TestRecorderCatchesDrift(t *testing.T) {
 			[]byte(`{"type":"https://wellness-cms.dev/problems/unavailable","title":"Service unavailable","status":503}`), "detail"},
 		{"problem", "/readyz", 503, "application/problem+json", "",
 			[]byte(`{"type":"https://wellness-cms.dev/problems/unavailable","title":"Service unavailable","status":503,"detail":"the database does not answer"}`), ""},
+		{"path parameter", "/api/v1/users/" + userID, 200, "application/json", "", user("admin", "2026-01-02T03:04:05Z"), ""},
+		{"not in an enum", "/api/v1/users/" + userID, 200, "application/json", "", user("owner", "2026-01-02T03:04:05Z"), "role"},
+		{"not a date-time", "/api/v1/users/" + userID, 200, "application/json", "", user("admin", "yesterday"), "createdAt"},
 		{"unrouted", "/nowhere", 404, "text/plain", "", []byte("404 page not found"), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,6 +86,7 @@ func TestRecorderCatchesDrift(t *testing.T) {
 			e := gin.New()
 			e.GET("/healthz", answer)
 			e.GET("/readyz", answer)
+			e.GET("/api/v1/users/:id", answer)
 			rt := &errorsOf{TB: t}
 			validateResponses(rt, e).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, tc.path, nil))
 			switch {
