@@ -57,23 +57,10 @@ type createRequest struct {
 	AuthorID *string `json:"authorId"`
 }
 
-// unembed makes a decoding error of a createRequest name the member by
-// its JSON path: encoding/json puts the embedded struct's Go name in front
-// of it ("Content.tags").
-func unembed(err error) error {
-	var pe *problem.Error
-	if errors.As(err, &pe) {
-		for i := range pe.Fields {
-			pe.Fields[i].Field = strings.TrimPrefix(pe.Fields[i].Field, "Content.")
-		}
-	}
-	return err
-}
-
 func (s *Service) handleCreate(c *gin.Context) error {
 	var in createRequest
 	if err := web.Decode(c, &in); err != nil {
-		return unembed(err)
+		return err
 	}
 	a, err := s.CreateFor(c.Request.Context(), auth.Caller(c), in.Content, in.AuthorID)
 	if err != nil {
