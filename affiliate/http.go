@@ -140,17 +140,12 @@ func (s *Service) handleListProducts(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	next := ""
-	if len(ps) > want {
-		ps = ps[:want]
-		next = encodeProductCursor(scope, ps[want-1].Code)
-	}
 	items := make([]productView, len(ps))
 	for i := range ps {
 		items[i] = s.view(&ps[i])
 	}
 	noStore(c)
-	c.JSON(http.StatusOK, gin.H{"items": items, "nextCursor": next})
+	c.JSON(http.StatusOK, web.NewPage(items, want, func(p productView) string { return encodeProductCursor(scope, p.Code) }))
 	return nil
 }
 

@@ -165,19 +165,12 @@ func (s *Service) handleListUsers(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out := struct {
-		Items      []UserView `json:"items"`
-		NextCursor string     `json:"nextCursor,omitempty"`
-	}{Items: []UserView{}}
+	views := make([]UserView, len(users))
 	for i := range users {
-		if i == limit {
-			out.NextCursor = web.EncodeCursor(usersScope, users[i-1].ID)
-			break
-		}
-		out.Items = append(out.Items, users[i].View())
+		views[i] = users[i].View()
 	}
 	noStore(c)
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, web.NewPage(views, limit, func(u UserView) string { return web.EncodeCursor(usersScope, u.ID) }))
 	return nil
 }
 
