@@ -71,7 +71,7 @@ func (a *Article) Served() *Article {
 // ChangesPublishAt is when the scheduler publishes the staged changes of a
 // published article, or nil when none are scheduled.
 func (a *Article) ChangesPublishAt() *time.Time {
-	if a.Status != StatusPublished {
+	if a.Status != StatusPublished || !a.HasUnpublishedChanges {
 		return nil
 	}
 	return a.PublishAt
@@ -96,14 +96,18 @@ func (a *Article) settle() {
 		return
 	}
 	if a.Live == nil {
+		// What it holds is what readers get. (Articles published by the
+		// scheduler before staged changes kept their publishAt.)
 		v := a.Version
 		a.PublishedVersion = &v
-		a.HasUnpublishedChanges, a.ChangesInReview = false, false
+		a.HasUnpublishedChanges, a.ChangesInReview, a.PublishAt = false, false, nil
 		return
 	}
 	a.HasUnpublishedChanges = len(a.Content.Changed(&a.Live.Content)) > 0 || a.Author != a.Live.Author
 	if !a.HasUnpublishedChanges {
-		a.ChangesInReview = false
+		// Edited back to what readers get: nothing left to review or
+		// to publish at the scheduled time.
+		a.ChangesInReview, a.PublishAt = false, nil
 	}
 }
 

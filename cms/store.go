@@ -239,10 +239,14 @@ func (s *store) FindArticles(ctx context.Context, f ArticleFilter) ([]*Article, 
 // FindDueArticles returns up to limit scheduled articles, and published
 // ones with scheduled changes, whose time has come.
 func (s *store) FindDueArticles(ctx context.Context, now time.Time, limit int) ([]*Article, error) {
-	return s.findArticlesWhere(ctx, "find due articles", bson.D{
-		{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{string(StatusScheduled), string(StatusPublished)}}}},
-		{Key: "publishAt", Value: bson.D{{Key: "$lte", Value: now}}},
-	}, options.Find().SetLimit(int64(limit)))
+	due := bson.D{{Key: "$lte", Value: now}}
+	return s.findArticlesWhere(ctx, "find due articles", bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "status", Value: string(StatusScheduled)}, {Key: "publishAt", Value: due}},
+		// Articles the scheduler published before staged changes existed
+		// kept their publishAt; hasUnpublishedChanges leaves them out.
+		bson.D{{Key: "status", Value: string(StatusPublished)}, {Key: "publishAt", Value: due},
+			{Key: "hasUnpublishedChanges", Value: true}},
+	}}}, options.Find().SetLimit(int64(limit)))
 }
 
 // FindPublishedArticlesByProduct returns up to limit published articles

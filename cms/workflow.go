@@ -154,7 +154,8 @@ func (a *Article) Step(act Action, by Person, now time.Time, d PublishDates) err
 // moment the scheduler got to it, so it does not depend on which instance
 // polled first. The transition is stamped with whoever scheduled it.
 func (a *Article) publishDue(now time.Time) bool {
-	if (a.Status != StatusScheduled && a.Status != StatusPublished) || a.PublishAt == nil || a.PublishAt.After(now) {
+	if a.PublishAt == nil || a.PublishAt.After(now) ||
+		(a.Status != StatusScheduled && (a.Status != StatusPublished || !a.HasUnpublishedChanges)) {
 		return false
 	}
 	by := a.UpdatedBy
@@ -166,7 +167,7 @@ func (a *Article) publishDue(now time.Time) bool {
 		a.publishChanges()
 	} else {
 		t := *a.PublishAt
-		a.Status, a.PublishedAt = StatusPublished, &t
+		a.Status, a.PublishAt, a.PublishedAt = StatusPublished, nil, &t
 	}
 	a.LastTransition = &Transition{From: from, To: StatusPublished, By: by, At: now}
 	return true

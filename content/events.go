@@ -60,10 +60,14 @@ func (api *API) report(ctx context.Context, c cms.Change) {
 	if api.emit == nil || event == "" {
 		return
 	}
-	// What readers get, not a draft's slug (cms.Article.Served).
-	next := c.Next.Served()
-	data := ArticleEvent{ID: next.ID, Slug: next.Slug, Status: next.Status, URL: api.pageURL(next)}
-	if c.Prev != nil && c.Prev.Served().Slug != next.Slug {
+	// The page readers get (cms.Article.Served), not a draft's slug; the
+	// page they had when the article leaves them.
+	page := c.Next.Served()
+	if c.Next.Status != cms.StatusPublished && c.Prev != nil {
+		page = c.Prev.Served()
+	}
+	data := ArticleEvent{ID: page.ID, Slug: page.Slug, Status: c.Next.Status, URL: api.pageURL(page)}
+	if c.Prev != nil && c.Prev.Served().Slug != page.Slug {
 		data.PreviousSlug = c.Prev.Served().Slug
 	}
 	if err := api.emit(ctx, event, data); err != nil {
