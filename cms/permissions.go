@@ -18,7 +18,7 @@ const (
 	// discarding its changes: that changes only its draft (staged.go), so
 	// readers get nothing new until someone who may publish it does.
 	// Hence contributors may prepare changes to their own live articles.
-	ActionStage Action = "stage"
+	ActionStage   Action = "stage"
 	ActionPreview Action = "preview" // a link that shows it before publication
 	// ActionAssignAuthor names someone else as the author (authorId on
 	// create and PATCH): posting for a therapist, handing a departed
@@ -50,11 +50,11 @@ type rule struct {
 // article, say) is the state machine's concern (Step), not a permission.
 var rules = map[Action]rule{
 	//                own               other        own live          other live
-	ActionCreate:    {auth.Contributor, "", "", ""}, // a new article is the caller's own draft
-	ActionRead:      {auth.Contributor, auth.Editor, auth.Contributor, auth.Editor},
-	ActionPreview:   {auth.Contributor, auth.Editor, auth.Contributor, auth.Editor},
-	ActionEdit:      {auth.Contributor, auth.Editor, auth.Author, auth.Editor},
-	ActionRestore:   {auth.Contributor, auth.Editor, auth.Author, auth.Editor},
+	ActionCreate:  {auth.Contributor, "", "", ""}, // a new article is the caller's own draft
+	ActionRead:    {auth.Contributor, auth.Editor, auth.Contributor, auth.Editor},
+	ActionPreview: {auth.Contributor, auth.Editor, auth.Contributor, auth.Editor},
+	ActionEdit:    {auth.Contributor, auth.Editor, auth.Author, auth.Editor},
+	ActionRestore: {auth.Contributor, auth.Editor, auth.Author, auth.Editor},
 	// Only published articles are staged; a scheduled one is edited
 	// directly (contentAction), so it stays behind the right to publish.
 	ActionStage:     {auth.Contributor, auth.Editor, auth.Contributor, auth.Editor},

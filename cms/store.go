@@ -250,11 +250,15 @@ func (s *store) FindDueArticles(ctx context.Context, now time.Time, limit int) (
 }
 
 // FindPublishedArticlesByProduct returns up to limit published articles
-// that attach the product code.
+// that attach the product code, in their draft or in the version readers
+// get (live).
 func (s *store) FindPublishedArticlesByProduct(ctx context.Context, code string, limit int) ([]*Article, error) {
 	return s.findArticlesWhere(ctx, "find articles using a product", bson.D{
 		{Key: "status", Value: StatusPublished},
-		{Key: "products.code", Value: code},
+		{Key: "$or", Value: bson.A{
+			bson.D{{Key: "products.code", Value: code}},
+			bson.D{{Key: "live.products.code", Value: code}},
+		}},
 	}, options.Find().SetLimit(int64(limit)))
 }
 
@@ -310,10 +314,10 @@ type Revision struct {
 	// Published is whether this version was what readers got when it was
 	// replaced: false for a draft, a staged change or a scheduled article
 	// not yet due. Revisions written before staged changes say false.
-	Published bool     `json:"published" bson:"published"`
-	Article   *Article `json:"article,omitempty" bson:"article,omitempty"`
-	Next          *Article  `json:"-" bson:"next,omitempty"`
-	ClaimedAt     time.Time `json:"-" bson:"claimedAt"`
+	Published bool      `json:"published" bson:"published"`
+	Article   *Article  `json:"article,omitempty" bson:"article,omitempty"`
+	Next      *Article  `json:"-" bson:"next,omitempty"`
+	ClaimedAt time.Time `json:"-" bson:"claimedAt"`
 }
 
 func revisionID(articleID string, version int64) string {
