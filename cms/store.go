@@ -270,7 +270,12 @@ func (s *store) FindArticleIDs(ctx context.Context, after string, olderThan, lim
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}})
 	}
 	if olderThan > 0 {
-		filter = append(filter, bson.E{Key: "sanitizerVersion", Value: bson.D{{Key: "$lt", Value: olderThan}}})
+		older := bson.D{{Key: "$lt", Value: olderThan}}
+		// The live copy of a published article is served too.
+		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "sanitizerVersion", Value: older}},
+			bson.D{{Key: "live.sanitizerVersion", Value: older}},
+		}})
 	}
 	docs, err := mongodb.FindAll[struct {
 		ID string `bson:"_id"`
