@@ -20,8 +20,11 @@ import (
 	"github.com/wellness/cms/internal/problem"
 )
 
-// Limits on article fields. They keep one article well inside a 16 MiB
-// database document even with its revision's copy of the previous state.
+// Limits on article fields. They keep one article inside a 16 MiB
+// database document even with its revision's copy of the previous state
+// and a published article's live copy (staged.go): an article holds at
+// most two copies of body and HTML (10 MiB), a revision three (15 MiB,
+// the previous version's live copy without its bodies).
 const (
 	MaxTitle       = 200
 	MaxSummary     = 500
