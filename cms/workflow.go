@@ -150,9 +150,11 @@ func (a *Article) Step(act Action, by Person, now time.Time, d PublishDates) err
 }
 
 // publishDue turns a scheduled article whose time has come into a
-// published one, or publishes the scheduled changes of a published one. The publication date is the scheduled time, not the
-// moment the scheduler got to it, so it does not depend on which instance
-// polled first. The transition is stamped with whoever scheduled it.
+// published one, or publishes the scheduled changes of a published one
+// (which keeps its publication date). The publication date is the
+// scheduled time, not the moment the scheduler got to it, so it does not
+// depend on which instance polled first. The transition is stamped with
+// whoever scheduled it.
 func (a *Article) publishDue(now time.Time) bool {
 	if a.PublishAt == nil || a.PublishAt.After(now) ||
 		(a.Status != StatusScheduled && (a.Status != StatusPublished || !a.HasUnpublishedChanges)) {
