@@ -145,7 +145,7 @@ func (s *Service) handleListProducts(c *gin.Context) error {
 		items[i] = s.view(&ps[i])
 	}
 	noStore(c)
-	c.JSON(http.StatusOK, web.NewPage(items, want, func(last productView) string { return encodeProductCursor(scope, last.Code) }))
+	c.JSON(http.StatusOK, web.NewPage(items, want, func(p productView) string { return encodeProductCursor(scope, p.Code) }))
 	return nil
 }
 

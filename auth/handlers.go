@@ -170,7 +170,7 @@ func (s *Service) handleListUsers(c *gin.Context) error {
 		views[i] = users[i].View()
 	}
 	noStore(c)
-	c.JSON(http.StatusOK, web.NewPage(views, limit, func(last UserView) string { return web.EncodeCursor(usersScope, last.ID) }))
+	c.JSON(http.StatusOK, web.NewPage(views, limit, func(u UserView) string { return web.EncodeCursor(usersScope, u.ID) }))
 	return nil
 }
 

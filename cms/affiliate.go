@@ -61,7 +61,7 @@ func (s *Service) PublishedSlugsUsing(ctx context.Context, code string) ([]strin
 	}
 	slugs := make([]string, len(list))
 	for i, a := range list {
-		slugs[i] = a.Slug
+		slugs[i] = a.Served().Slug
 	}
 	return slugs, nil
 }

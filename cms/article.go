@@ -20,8 +20,11 @@ import (
 	"github.com/wellness/cms/internal/problem"
 )
 
-// Limits on article fields. They keep one article well inside a 16 MiB
-// database document even with its revision's copy of the previous state.
+// Limits on article fields. They keep one article inside a 16 MiB
+// database document even with its revision's copy of the previous state
+// and a published article's live copy (staged.go): an article holds at
+// most two copies of body and HTML (10 MiB), a revision three (15 MiB,
+// the previous version's live copy without its bodies).
 const (
 	MaxTitle       = 200
 	MaxSummary     = 500
@@ -181,6 +184,15 @@ type Article struct {
 	PublishAt      *time.Time  `json:"publishAt" bson:"publishAt"`
 	PublishedAt    *time.Time  `json:"publishedAt" bson:"publishedAt"`
 	LastTransition *Transition `json:"lastTransition" bson:"lastTransition,omitempty"`
+
+	// Staged changes of a published article (staged.go). Live is the
+	// version readers get while the fields above hold a draft of changes
+	// not yet published; nil while the fields above are what readers get.
+	// The flags are derived by settle on every write.
+	Live                  *Published `json:"-" bson:"live,omitempty"`
+	HasUnpublishedChanges bool       `json:"hasUnpublishedChanges" bson:"hasUnpublishedChanges,omitempty"`
+	PublishedVersion      *int64     `json:"publishedVersion" bson:"publishedVersion,omitempty"`
+	ChangesInReview       bool       `json:"changesInReview" bson:"changesInReview,omitempty"`
 }
 
 // ETag is the strong entity tag of this version.
@@ -204,6 +216,15 @@ func (a *Article) Clone() *Article {
 	if a.LastTransition != nil {
 		t := *a.LastTransition
 		b.LastTransition = &t
+	}
+	if a.PublishedVersion != nil {
+		v := *a.PublishedVersion
+		b.PublishedVersion = &v
+	}
+	if a.Live != nil {
+		l := *a.Live
+		l.Content = a.Live.Content.clone()
+		b.Live = &l
 	}
 	return &b
 }

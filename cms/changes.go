@@ -103,6 +103,27 @@ func (s *Service) changed(ctx context.Context, prev, next *Article) {
 // either version is readable. Only such changes are announced.
 func (c Change) Visible() bool { return c.Prev.Readable() || c.Next.Readable() }
 
+// ServedChanged reports whether what readers get of the article changed:
+// not for a staged edit of a published article (its live copy stays),
+// but for publishing changes, a new publication and anything that
+// changes a served version. Served versions are told apart by their
+// published version and their updatedAt, which every change of what
+// readers get moves.
+func (c Change) ServedChanged() bool {
+	if c.Prev == nil {
+		return true
+	}
+	p, n := c.Prev.Served(), c.Next.Served()
+	return p.Status != n.Status || !p.UpdatedAt.Equal(n.UpdatedAt) || !equalVersion(p.PublishedVersion, n.PublishedVersion)
+}
+
+func equalVersion(a, b *int64) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
 // FeedEntry names the change on the articles' change feed: the article and
 // its new version, so that a replayed change (an interrupted one finished
 // by another writer) is the same entry.
@@ -162,7 +183,7 @@ func (s *store) findReadableArticles(ctx context.Context) ([]*Article, error) {
 	defer cancel()
 	return s.findArticlesWhere(ctx, "find readable articles",
 		bson.D{{Key: "status", Value: bson.D{{Key: "$in", Value: bson.A{string(StatusPublished), string(StatusScheduled)}}}}},
-		options.Find().SetProjection(bson.D{{Key: "body", Value: 0}, {Key: "searchWords", Value: 0}}))
+		options.Find().SetProjection(bson.D{{Key: "body", Value: 0}, {Key: "searchWords", Value: 0}, {Key: "live.body", Value: 0}}))
 }
 
 // findSlugHistory returns every reserved slug and the article it names.

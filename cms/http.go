@@ -35,6 +35,7 @@ func (s *Service) Register(r *auth.Router) {
 	r.POST("/articles/:id/submit", gate(ActionSubmit), none, web.Handle(s.handleTransition(ActionSubmit)))
 	r.POST("/articles/:id/publish", gate(ActionPublish), none, web.Handle(s.handleTransition(ActionPublish)))
 	r.POST("/articles/:id/unpublish", gate(ActionUnpublish), none, web.Handle(s.handleTransition(ActionUnpublish)))
+	r.POST("/articles/:id/discard-changes", gate(ActionStage), none, web.Handle(s.handleDiscard))
 	r.GET("/articles/:id/revisions", gate(ActionRead), web.Handle(s.handleRevisions))
 	r.GET("/articles/:id/revisions/:n", gate(ActionRead), none, web.Handle(s.handleRevision))
 	r.POST("/articles/:id/revisions/:n/restore", gate(ActionRestore), none, web.Handle(s.handleRestore))
@@ -57,23 +58,10 @@ type createRequest struct {
 	AuthorID *string `json:"authorId"`
 }
 
-// unembed makes a decoding error of a createRequest name the member by
-// its JSON path: encoding/json puts the embedded struct's Go name in front
-// of it ("Content.tags").
-func unembed(err error) error {
-	var pe *problem.Error
-	if errors.As(err, &pe) {
-		for i := range pe.Fields {
-			pe.Fields[i].Field = strings.TrimPrefix(pe.Fields[i].Field, "Content.")
-		}
-	}
-	return err
-}
-
 func (s *Service) handleCreate(c *gin.Context) error {
 	var in createRequest
 	if err := web.Decode(c, &in); err != nil {
-		return unembed(err)
+		return err
 	}
 	a, err := s.CreateFor(c.Request.Context(), auth.Caller(c), in.Content, in.AuthorID)
 	if err != nil {
@@ -116,6 +104,24 @@ func (s *Service) handleUpdate(c *gin.Context) error {
 		return err
 	}
 	a, err := s.Update(c.Request.Context(), auth.Caller(c), c.Param("id"), v, &u)
+	if err != nil {
+		return err
+	}
+	writeArticle(c, http.StatusOK, a)
+	return nil
+}
+
+// handleDiscard needs If-Match, as PATCH does: it throws work away, so
+// the client must have seen the draft it discards.
+func (s *Service) handleDiscard(c *gin.Context) error {
+	v, err := ifMatch(c, true)
+	if errors.Is(err, problem.PreconditionRequired) {
+		return s.ifMatchMissing(c)
+	}
+	if err != nil {
+		return err
+	}
+	a, err := s.DiscardChanges(c.Request.Context(), auth.Caller(c), c.Param("id"), v)
 	if err != nil {
 		return err
 	}

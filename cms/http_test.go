@@ -319,7 +319,8 @@ func TestWorkflowByRole(t *testing.T) {
 		})
 	}
 
-	// A contributor cannot change an article an editor has published.
+	// A contributor's change to an article an editor has published is
+	// staged (see staged_test.go); the contributor cannot remove it.
 	ct := tokens[auth.Contributor]
 	a := testenv.CreateArticle(t, s, ct, map[string]any{"title": "Reviewed"})
 	testenv.WantStatus(t, testenv.Call(t, s, ct, "POST", "/api/v1/articles/"+a.ID+"/submit", nil), 200)
@@ -330,7 +331,11 @@ func TestWorkflowByRole(t *testing.T) {
 		t.Errorf("published article: %+v %+v", p, p.LastTransition)
 	}
 	r = testenv.Call(t, s, ct, "PATCH", "/api/v1/articles/"+a.ID, map[string]any{"title": "Sneaky"}, "If-Match", testenv.ETag(p.Version))
-	testenv.WantStatus(t, r, http.StatusForbidden)
+	testenv.WantStatus(t, r, http.StatusOK)
+	if e := testenv.ArticleOf(t, r); !e.HasUnpublishedChanges || e.PublishedVersion == nil || *e.PublishedVersion != p.Version {
+		t.Errorf("contributor's edit of a published article: %+v", e)
+	}
+	testenv.WantStatus(t, testenv.Call(t, s, ct, "POST", "/api/v1/articles/"+a.ID+"/publish", nil), http.StatusForbidden)
 	testenv.WantStatus(t, testenv.Call(t, s, ct, "DELETE", "/api/v1/articles/"+a.ID, nil), http.StatusForbidden)
 	// Workflow routes honour an If-Match when one is sent.
 	r = testenv.Call(t, s, tokens[auth.Editor], "POST", "/api/v1/articles/"+a.ID+"/unpublish", nil, "If-Match", testenv.ETag(1))

@@ -14,6 +14,11 @@ const (
 	ActionRead    Action = "read"    // the article, its revisions, the list
 	ActionEdit    Action = "edit"    // PATCH: a merge patch of the content
 	ActionRestore Action = "restore" // the content of a revision as the next version
+	// ActionStage is editing or restoring a published article, and
+	// discarding its changes: that changes only its draft (staged.go), so
+	// readers get nothing new until someone who may publish it does.
+	// Hence contributors may prepare changes to their own live articles.
+	ActionStage   Action = "stage"
 	ActionPreview Action = "preview" // a link that shows it before publication
 	// ActionAssignAuthor names someone else as the author (authorId on
 	// create and PATCH): posting for a therapist, handing a departed
@@ -29,8 +34,9 @@ const (
 // rule is one row of the permission table: the least role that may take
 // an action on the caller's own article and on anyone else's, once while
 // the article is not live (draft, in review, archived) and once while it
-// is (published or scheduled), since changing a live article changes what
-// readers get. Roles are ordered (auth.Role.AtLeast): a role may do
+// is (published or scheduled), since acting on a live article may change
+// what readers get. (Content changes of a published article do not: they
+// are ActionStage.) Roles are ordered (auth.Role.AtLeast): a role may do
 // whatever the ones below it may. "" means nobody.
 type rule struct {
 	own, other         auth.Role
@@ -44,11 +50,14 @@ type rule struct {
 // article, say) is the state machine's concern (Step), not a permission.
 var rules = map[Action]rule{
 	//                own               other        own live          other live
-	ActionCreate:    {auth.Contributor, "", "", ""}, // a new article is the caller's own draft
-	ActionRead:      {auth.Contributor, auth.Editor, auth.Contributor, auth.Editor},
-	ActionPreview:   {auth.Contributor, auth.Editor, auth.Contributor, auth.Editor},
-	ActionEdit:      {auth.Contributor, auth.Editor, auth.Author, auth.Editor},
-	ActionRestore:   {auth.Contributor, auth.Editor, auth.Author, auth.Editor},
+	ActionCreate:  {auth.Contributor, "", "", ""}, // a new article is the caller's own draft
+	ActionRead:    {auth.Contributor, auth.Editor, auth.Contributor, auth.Editor},
+	ActionPreview: {auth.Contributor, auth.Editor, auth.Contributor, auth.Editor},
+	ActionEdit:    {auth.Contributor, auth.Editor, auth.Author, auth.Editor},
+	ActionRestore: {auth.Contributor, auth.Editor, auth.Author, auth.Editor},
+	// Only published articles are staged; a scheduled one is edited
+	// directly (contentAction), so it stays behind the right to publish.
+	ActionStage:     {auth.Contributor, auth.Editor, auth.Contributor, auth.Editor},
 	ActionSubmit:    {auth.Contributor, auth.Editor, auth.Contributor, auth.Editor},
 	ActionPublish:   {auth.Author, auth.Editor, auth.Author, auth.Editor}, // and schedule
 	ActionUnpublish: {auth.Author, auth.Editor, auth.Author, auth.Editor},
@@ -129,6 +138,15 @@ func gate(act Action) auth.Access {
 		}
 	}
 	panic(fmt.Sprintf("cms: no role may %s", act))
+}
+
+// contentAction is the action a change of content (act: edit or restore)
+// takes on a: on a published article it is staged (ActionStage).
+func contentAction(act Action, a *Article) Action {
+	if a.Status == StatusPublished {
+		return ActionStage
+	}
+	return act
 }
 
 // live reports whether readers can see the article now or will without

@@ -85,6 +85,11 @@ func (s *Service) resanitizeOne(ctx context.Context, id string, dryRun bool) (bo
 			return false, fmt.Errorf("re-rendering article %s would drop its affiliate links; is the link rewriter configured?", id)
 		}
 		changed := derivedChanges(cur, next)
+		if live, err := s.rederiveLive(ctx, next, s.clock()); err != nil {
+			return false, fmt.Errorf("article %s: %w", id, err)
+		} else if live {
+			changed = append(changed, "live")
+		}
 		if len(changed) == 0 || dryRun {
 			return len(changed) > 0, nil
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wellness/cms/cms"
 	"github.com/wellness/cms/internal/testenv"
+	"github.com/wellness/cms/internal/web"
 )
 
 // TestResanitize stores an article as an older, looser policy would have
@@ -94,5 +95,49 @@ func TestResanitizeKeepsAffiliateLinks(t *testing.T) {
 	}
 	if rep, err := tagging.Resanitize(ctx, cms.ResanitizeOptions{All: true}); err != nil || rep != (cms.ResanitizeReport{Checked: 1}) {
 		t.Errorf("run with the rewriter = %+v, %v", rep, err)
+	}
+}
+
+// TestResanitizeLiveCopy: the version readers get of a published article
+// with staged changes is cleaned by a new policy too, dated anew so that
+// readers (and webhooks) learn of it.
+func TestResanitizeLiveCopy(t *testing.T) {
+	db := testenv.DB(t)
+	svc := newService(t, db, newClock())
+	ctx := context.Background()
+	a, err := svc.Create(ctx, writer, cms.Content{Title: "Live", Body: "<p>live</p>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err = svc.Transition(ctx, editor, a.ID, cms.ActionPublish, 0, cms.PublishDates{}); err != nil {
+		t.Fatal(err)
+	}
+	if a, err = svc.Update(ctx, editor, a.ID, a.Version, &cms.ArticleUpdate{Title: web.Optional[string]{Set: true, Value: "Draft"}}); err != nil {
+		t.Fatal(err)
+	}
+	if a.Live == nil || !a.HasUnpublishedChanges {
+		t.Fatalf("staged edit: live %v changes %v", a.Live, a.HasUnpublishedChanges)
+	}
+	_, err = db.Collection("articles").UpdateOne(ctx, bson.D{{Key: "_id", Value: a.ID}}, bson.D{{Key: "$set", Value: bson.D{
+		{Key: "live.sanitizerVersion", Value: 0},
+		{Key: "live.bodyHtml", Value: `<p onclick="x()">live</p>`},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := svc.Resanitize(ctx, cms.ResanitizeOptions{})
+	if err != nil || rep != (cms.ResanitizeReport{Checked: 1, Changed: 1}) {
+		t.Fatalf("run = %+v, %v", rep, err)
+	}
+	got, err := svc.Get(ctx, editor, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := got.Served()
+	if v.BodyHTML != "<p>live</p>" || v.SanitizerVersion != cms.SanitizerVersion || v.Title != "Live" {
+		t.Errorf("served after resanitize: %q v%d %q", v.BodyHTML, v.SanitizerVersion, v.Title)
+	}
+	if got.Title != "Draft" || !got.HasUnpublishedChanges {
+		t.Errorf("draft after resanitize: %q %v", got.Title, got.HasUnpublishedChanges)
 	}
 }

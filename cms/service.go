@@ -395,7 +395,8 @@ func (s *Service) claimSlug(ctx context.Context, slug, articleID string, current
 }
 
 // Update applies a merge patch to the article's content and, with
-// authorId, its author (see assignAuthor). ifMatch is the version the
+// authorId, its author (see assignAuthor). On a published article it
+// changes the draft only (see stage). ifMatch is the version the
 // client last saw: a different current version is PreconditionFailed, and
 // so is losing a race for the next version. A patch that changes nothing
 // returns the article unchanged.
@@ -407,7 +408,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 	if err != nil {
 		return nil, err
 	}
-	if err := may(p, ActionEdit, cur); err != nil {
+	if err := may(p, contentAction(ActionEdit, cur), cur); err != nil {
 		return nil, err
 	}
 	if cur.Version != ifMatch {
@@ -442,6 +443,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 	if err := s.derive(ctx, next, render); err != nil {
 		return nil, err
 	}
+	next.stage(cur)
 	return s.commit(ctx, cur, next, person(p), changed)
 }
 
@@ -463,6 +465,7 @@ func (s *Service) commit(ctx context.Context, prev, next *Article, by Person, ch
 	now := s.clock()
 	next.Version = prev.Version + 1
 	next.UpdatedAt, next.UpdatedBy, next.ChangedFields = now, by, changed
+	next.settle()
 	if next.Slug != prev.Slug {
 		if err := s.claimSlug(ctx, next.Slug, next.ID, false, now); err != nil {
 			return nil, err
@@ -474,7 +477,8 @@ func (s *Service) commit(ctx context.Context, prev, next *Article, by Person, ch
 	rev := &Revision{
 		ID: revisionID(prev.ID, prev.Version), ArticleID: prev.ID, Version: prev.Version,
 		By: prev.UpdatedBy, At: prev.UpdatedAt, ChangedFields: prev.ChangedFields,
-		Article: prev, Next: next, ClaimedAt: now,
+		Published: prev.Status == StatusPublished && prev.Live == nil,
+		Article:   prev.forRevision(), Next: next, ClaimedAt: now,
 	}
 	if err := s.store.InsertRevision(ctx, rev); err != nil {
 		if !errors.Is(err, problem.Conflict) {
@@ -652,16 +656,17 @@ func (s *Service) revision(ctx context.Context, a *Article, n int64) (*Revision,
 	return r, nil
 }
 
-// Restore makes the content of revision n the article's next version. The
-// slug stays as it is, so restoring never moves a published URL; the
-// workflow status stays too. Restoring content equal to the current one
+// Restore makes the content of revision n the article's next version
+// (on a published article, its draft: see stage). The slug stays as it
+// is, so restoring never moves a published URL; the workflow status stays
+// too. Restoring content equal to the current one
 // changes nothing.
 func (s *Service) Restore(ctx context.Context, p *auth.Principal, id string, n, ifMatch int64) (*Article, error) {
 	cur, err := s.load(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := may(p, ActionRestore, cur); err != nil {
+	if err := may(p, contentAction(ActionRestore, cur), cur); err != nil {
 		return nil, err
 	}
 	if ifMatch != 0 && ifMatch != cur.Version {
@@ -685,6 +690,7 @@ func (s *Service) Restore(ctx context.Context, p *auth.Principal, id string, n, 
 	if err := s.derive(ctx, next, true); err != nil {
 		return nil, err
 	}
+	next.stage(cur)
 	return s.commit(ctx, cur, next, person(p), changed)
 }
 

@@ -26,7 +26,11 @@ func articleSize(a *Article) int {
 	if a == nil {
 		return 0
 	}
-	return len(a.Body) + len(a.BodyHTML)
+	n := len(a.Body) + len(a.BodyHTML)
+	if a.Live != nil {
+		n += len(a.Live.Body) + len(a.Live.BodyHTML)
+	}
+	return n
 }
 
 // store is the articles' persistence. It knows the driver and nothing of
@@ -115,6 +119,14 @@ func fixTimes(a *Article) {
 	if a.LastTransition != nil {
 		a.LastTransition.At = a.LastTransition.At.UTC()
 	}
+	if a.Live != nil {
+		a.Live.UpdatedAt = a.Live.UpdatedAt.UTC()
+	}
+	if a.PublishedVersion == nil && a.Live == nil && a.Status == StatusPublished {
+		// Stored before staged changes: what it holds is what readers get.
+		v := a.Version
+		a.PublishedVersion = &v
+	}
 	if a.Tags == nil {
 		a.Tags = []string{}
 	}
@@ -141,7 +153,8 @@ func (s *store) FindArticleByID(ctx context.Context, id string) (*Article, error
 	if !idPattern.MatchString(id) {
 		return nil, problem.New(problem.NotFound, "")
 	}
-	ctx, cancel := context.WithTimeout(ctx, sizedTimeout(MaxBody+MaxBodyHTML))
+	// Twice the bulk: a published article may hold its live copy too.
+	ctx, cancel := context.WithTimeout(ctx, sizedTimeout(2*(MaxBody+MaxBodyHTML)))
 	defer cancel()
 	a, err := mongodb.FindByID[Article](ctx, s.articles, "find article", id)
 	if err != nil {
@@ -182,7 +195,7 @@ type ArticleFilter struct {
 
 // listProjection leaves out the bodies and the search words, which lists
 // do not show and which are most of an article's size.
-var listProjection = bson.D{{Key: "body", Value: 0}, {Key: "bodyHtml", Value: 0}, {Key: "searchWords", Value: 0}}
+var listProjection = bson.D{{Key: "body", Value: 0}, {Key: "bodyHtml", Value: 0}, {Key: "searchWords", Value: 0}, {Key: "live", Value: 0}}
 
 // FindArticles lists articles matching f, newest first. Every filter is
 // one an index serves on MongoDB (author_id, authorSlug_id,
@@ -223,21 +236,29 @@ func (s *store) FindArticles(ctx context.Context, f ArticleFilter) ([]*Article, 
 		SetProjection(listProjection))
 }
 
-// FindDueArticles returns up to limit scheduled articles whose time has
-// come.
+// FindDueArticles returns up to limit scheduled articles, and published
+// ones with scheduled changes, whose time has come.
 func (s *store) FindDueArticles(ctx context.Context, now time.Time, limit int) ([]*Article, error) {
-	return s.findArticlesWhere(ctx, "find due articles", bson.D{
-		{Key: "status", Value: string(StatusScheduled)},
-		{Key: "publishAt", Value: bson.D{{Key: "$lte", Value: now}}},
-	}, options.Find().SetLimit(int64(limit)))
+	due := bson.D{{Key: "$lte", Value: now}}
+	return s.findArticlesWhere(ctx, "find due articles", bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "status", Value: string(StatusScheduled)}, {Key: "publishAt", Value: due}},
+		// Articles the scheduler published before staged changes existed
+		// kept their publishAt; hasUnpublishedChanges leaves them out.
+		bson.D{{Key: "status", Value: string(StatusPublished)}, {Key: "publishAt", Value: due},
+			{Key: "hasUnpublishedChanges", Value: true}},
+	}}}, options.Find().SetLimit(int64(limit)))
 }
 
 // FindPublishedArticlesByProduct returns up to limit published articles
-// that attach the product code.
+// that attach the product code, in their draft or in the version readers
+// get (live).
 func (s *store) FindPublishedArticlesByProduct(ctx context.Context, code string, limit int) ([]*Article, error) {
 	return s.findArticlesWhere(ctx, "find articles using a product", bson.D{
 		{Key: "status", Value: StatusPublished},
-		{Key: "products.code", Value: code},
+		{Key: "$or", Value: bson.A{
+			bson.D{{Key: "products.code", Value: code}},
+			bson.D{{Key: "live.products.code", Value: code}},
+		}},
 	}, options.Find().SetLimit(int64(limit)))
 }
 
@@ -249,7 +270,12 @@ func (s *store) FindArticleIDs(ctx context.Context, after string, olderThan, lim
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}})
 	}
 	if olderThan > 0 {
-		filter = append(filter, bson.E{Key: "sanitizerVersion", Value: bson.D{{Key: "$lt", Value: olderThan}}})
+		older := bson.D{{Key: "$lt", Value: olderThan}}
+		// The live copy of a published article is served too.
+		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "sanitizerVersion", Value: older}},
+			bson.D{{Key: "live.sanitizerVersion", Value: older}},
+		}})
 	}
 	docs, err := mongodb.FindAll[struct {
 		ID string `bson:"_id"`
@@ -290,9 +316,13 @@ type Revision struct {
 	By            Person    `json:"by" bson:"by"`
 	At            time.Time `json:"at" bson:"at"`
 	ChangedFields []string  `json:"changedFields" bson:"changedFields"`
-	Article       *Article  `json:"article,omitempty" bson:"article,omitempty"`
-	Next          *Article  `json:"-" bson:"next,omitempty"`
-	ClaimedAt     time.Time `json:"-" bson:"claimedAt"`
+	// Published is whether this version was what readers got when it was
+	// replaced: false for a draft, a staged change or a scheduled article
+	// not yet due. Revisions written before staged changes say false.
+	Published bool      `json:"published" bson:"published"`
+	Article   *Article  `json:"article,omitempty" bson:"article,omitempty"`
+	Next      *Article  `json:"-" bson:"next,omitempty"`
+	ClaimedAt time.Time `json:"-" bson:"claimedAt"`
 }
 
 func revisionID(articleID string, version int64) string {
@@ -322,8 +352,9 @@ func fixRevision(r *Revision) {
 
 // FindRevisionByID returns the revision holding version, or NotFound.
 func (s *store) FindRevisionByID(ctx context.Context, articleID string, version int64) (*Revision, error) {
-	// A revision may hold two versions of a 2 MiB article.
-	ctx, cancel := context.WithTimeout(ctx, sizedTimeout(2*(MaxBody+MaxBodyHTML)))
+	// A revision may hold two versions of a 2 MiB article, the next one
+	// with its live copy.
+	ctx, cancel := context.WithTimeout(ctx, sizedTimeout(3*(MaxBody+MaxBodyHTML)))
 	defer cancel()
 	r, err := mongodb.FindByID[Revision](ctx, s.revisions, "find revision", revisionID(articleID, version))
 	if err != nil {

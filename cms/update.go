@@ -36,7 +36,7 @@ var articleReadOnly = web.ReadOnlyMembers(
 	"id", "version", "updatedBy", "createdAt", "updatedAt",
 	"changedFields", "lastTransition", "publishedAt",
 	"bodyHtml", "sanitizerVersion", "excerpt", "wordCount", "readingTimeMinutes", "hasAffiliateLinks",
-	"hasUnpublishedChanges", "publishedVersion",
+	"hasUnpublishedChanges", "publishedVersion", "changesInReview",
 ).With("status", "read-only; use POST .../submit, .../publish or .../unpublish").
 	With("publishAt", "read-only; use POST .../publish with publishAt").
 	With("author", "read-only; send authorId to give the article another author")

@@ -14,9 +14,13 @@ type Action string
 
 // The workflow actions and where they lead:
 //
-//	submit     draft → in_review
+//	submit     draft → in_review; on a published article with
+//	           unpublished changes, marks the changes in review
 //	publish    draft, in_review, scheduled → published (dated now, or
-//	           publishedAt when backdated), or scheduled for publishAt
+//	           publishedAt when backdated), or scheduled for publishAt;
+//	           on a published article with unpublished changes, publishes
+//	           them now (keeping publishedAt unless one is sent) or at
+//	           publishAt (readers keep the published version until then)
 //	unpublish  in_review, scheduled, published, archived → draft
 //	archive    any → archived (DELETE)
 const (
@@ -84,15 +88,25 @@ func (a *Article) Step(act Action, by Person, now time.Time, d PublishDates) err
 	var to Status
 	switch act {
 	case ActionSubmit:
-		if from != StatusDraft {
+		switch {
+		case from == StatusPublished && a.ChangesInReview:
+			return problem.New(problem.Conflict, "the article's unpublished changes are already in review")
+		case from == StatusPublished && a.HasUnpublishedChanges:
+			to, a.ChangesInReview = StatusPublished, true
+		case from == StatusPublished:
+			return problem.New(problem.Conflict, "the article is published and has no unpublished changes to submit")
+		case from != StatusDraft:
 			return problem.New(problem.Conflict, "only a draft can be submitted for review; this article is %s", from)
+		default:
+			to = StatusInReview
 		}
-		to = StatusInReview
 	case ActionPublish:
 		switch from {
 		case StatusDraft, StatusInReview, StatusScheduled:
 		case StatusPublished:
-			return problem.New(problem.Conflict, "the article is already published")
+			if !a.HasUnpublishedChanges {
+				return problem.New(problem.Conflict, "the article is already published and has no unpublished changes")
+			}
 		default:
 			return problem.New(problem.Conflict, "an archived article must be unpublished to a draft before it is published again")
 		}
@@ -100,9 +114,21 @@ func (a *Article) Step(act Action, by Person, now time.Time, d PublishDates) err
 		if err != nil {
 			return err
 		}
-		if scheduled {
+		switch {
+		case from == StatusPublished && scheduled:
+			// Readers keep the published version until the scheduler
+			// publishes the changes (publishDue).
+			to, a.PublishAt = StatusPublished, &t
+		case from == StatusPublished:
+			// The publication date stays unless a backdate is sent.
+			to = StatusPublished
+			a.publishChanges()
+			if d.PublishedAt != nil {
+				a.PublishedAt = &t
+			}
+		case scheduled:
 			to, a.PublishAt, a.PublishedAt = StatusScheduled, &t, nil
-		} else {
+		default:
 			to, a.PublishAt, a.PublishedAt = StatusPublished, nil, &t
 		}
 	case ActionUnpublish:
@@ -124,19 +150,27 @@ func (a *Article) Step(act Action, by Person, now time.Time, d PublishDates) err
 }
 
 // publishDue turns a scheduled article whose time has come into a
-// published one. The publication date is the scheduled time, not the
-// moment the scheduler got to it, so it does not depend on which instance
-// polled first. The transition is stamped with whoever scheduled it.
+// published one, or publishes the scheduled changes of a published one
+// (which keeps its publication date). The publication date is the
+// scheduled time, not the moment the scheduler got to it, so it does not
+// depend on which instance polled first. The transition is stamped with
+// whoever scheduled it.
 func (a *Article) publishDue(now time.Time) bool {
-	if a.Status != StatusScheduled || a.PublishAt == nil || a.PublishAt.After(now) {
+	if a.PublishAt == nil || a.PublishAt.After(now) ||
+		(a.Status != StatusScheduled && (a.Status != StatusPublished || !a.HasUnpublishedChanges)) {
 		return false
 	}
 	by := a.UpdatedBy
 	if a.LastTransition != nil {
 		by = a.LastTransition.By
 	}
-	t := *a.PublishAt
-	a.Status, a.PublishedAt = StatusPublished, &t
-	a.LastTransition = &Transition{From: StatusScheduled, To: StatusPublished, By: by, At: now}
+	from := a.Status
+	if from == StatusPublished {
+		a.publishChanges()
+	} else {
+		t := *a.PublishAt
+		a.Status, a.PublishAt, a.PublishedAt = StatusPublished, nil, &t
+	}
+	a.LastTransition = &Transition{From: from, To: StatusPublished, By: by, At: now}
 	return true
 }

@@ -184,7 +184,9 @@ func TestContentWebhooks(t *testing.T) {
 	a := testenv.CreateArticle(t, s, admin, map[string]any{"title": "Hooked article"})
 	a = testenv.PatchArticle(t, s, admin, a, map[string]any{"summary": "Draft edits send nothing."})
 	a = testenv.Transition(t, s, admin, a, "publish", nil)
+	// Staged: the change is sent when it is published, not when saved.
 	a = testenv.PatchArticle(t, s, admin, a, map[string]any{"slug": "hooked-and-moved"})
+	a = testenv.Transition(t, s, admin, a, "publish", nil)
 	a = testenv.Transition(t, s, admin, a, "unpublish", nil)
 	a = testenv.Transition(t, s, admin, a, "publish", nil)
 	testenv.WantStatus(t, testenv.Call(t, s, admin, "DELETE", "/api/v1/articles/"+a.ID, nil), http.StatusNoContent)

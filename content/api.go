@@ -480,6 +480,10 @@ type entry struct {
 	// the publishAt of a scheduled one.
 	at        time.Time
 	scheduled bool
+	// changesDue is when the scheduler publishes the staged changes of a
+	// published article (zero: none scheduled). Readers keep this entry
+	// until then; the scheduler's commit replaces it.
+	changesDue time.Time
 	// Filter keys: the slugs of the author's name and of the category.
 	authorSlug, categorySlug string
 
@@ -489,14 +493,19 @@ type entry struct {
 	item     []byte
 }
 
+// newEntry holds a as readers get it (cms.Article.Served): a published
+// article's staged changes never reach the content API through it.
 func (api *API) newEntry(a *cms.Article) *entry {
-	b := a.Clone()
+	b := a.Served().Clone()
 	b.Body, b.SearchWords = "", nil // the index has the words
 	e := &entry{a: b, authorSlug: b.Author.Slug(), categorySlug: cms.Slugify(b.Category)}
 	if b.Status == cms.StatusScheduled && b.PublishAt != nil {
 		e.at, e.scheduled = *b.PublishAt, true
 	} else if b.PublishedAt != nil {
 		e.at = *b.PublishedAt
+	}
+	if t := a.ChangesPublishAt(); t != nil {
+		e.changesDue = *t
 	}
 	return e
 }
@@ -531,7 +540,8 @@ type snapshot struct {
 	// nextDue is when the next scheduled article appears; zero if none.
 	nextDue time.Time
 	// firstScheduled is the earliest publication time of a scheduled
-	// article, visible or not: the scheduler has work once it has passed.
+	// article, visible or not, or of scheduled changes: the scheduler has
+	// work once it has passed.
 	firstScheduled time.Time
 
 	lists     sync.Map // normalized list query → *rendered
@@ -551,6 +561,9 @@ func buildSnapshot(entries map[string]*entry, slugs cms.SlugHistory, versions ma
 	for _, e := range entries {
 		if e.scheduled && (s.firstScheduled.IsZero() || e.at.Before(s.firstScheduled)) {
 			s.firstScheduled = e.at
+		}
+		if !e.changesDue.IsZero() && (s.firstScheduled.IsZero() || e.changesDue.Before(s.firstScheduled)) {
+			s.firstScheduled = e.changesDue
 		}
 		if !e.scheduled || !e.at.After(now) {
 			s.visible = append(s.visible, e)

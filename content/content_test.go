@@ -313,7 +313,7 @@ func TestContentFormerSlugRedirects(t *testing.T) {
 	a := testenv.CreateArticle(t, s, token, map[string]any{"title": "First name"})
 	a = testenv.PatchArticle(t, s, token, a, map[string]any{"slug": "second-name"})
 	a = testenv.Transition(t, s, token, a, "publish", nil)
-	a = testenv.PatchArticle(t, s, token, a, map[string]any{"slug": "third-name"})
+	a = testenv.PublishChanges(t, s, token, a, map[string]any{"slug": "third-name"})
 
 	for _, old := range []string{"first-name", "second-name"} {
 		r := get(t, s, contentPath+old)
@@ -638,7 +638,7 @@ func TestContentInvalidation(t *testing.T) {
 		t.Fatalf("after publish, in list/tags/feed/sitemap = %v", got)
 	}
 	// edit
-	a = testenv.PatchArticle(t, s, token, a, map[string]any{"title": "Edited title", "tags": []string{"beta"}})
+	a = testenv.PublishChanges(t, s, token, a, map[string]any{"title": "Edited title", "tags": []string{"beta"}})
 	if _, title := contentTitle(t, s, a.Slug); title != "Edited title" {
 		t.Fatalf("after edit: %q", title)
 	}
@@ -648,12 +648,13 @@ func TestContentInvalidation(t *testing.T) {
 	}
 	// restore (a new version with old content)
 	a = testenv.Transition(t, s, token, a, "revisions/1/restore", nil)
+	a = testenv.Transition(t, s, token, a, "publish", nil)
 	if _, title := contentTitle(t, s, a.Slug); title != "Original title" {
 		t.Fatalf("after restore: %q", title)
 	}
 	// slug change
 	old := a.Slug
-	a = testenv.PatchArticle(t, s, token, a, map[string]any{"slug": "brand-new-slug"})
+	a = testenv.PublishChanges(t, s, token, a, map[string]any{"slug": "brand-new-slug"})
 	if st, _ := contentTitle(t, s, old); st != http.StatusMovedPermanently {
 		t.Fatalf("old slug after a slug change: %d", st)
 	}
@@ -748,7 +749,7 @@ func TestContentTwoInstances(t *testing.T) {
 	a := testenv.Publish(t, one, token, map[string]any{"title": "Shared article", "tags": []string{"shared"}})
 	waitFor(two, "publish on one, read on two", func() bool { st, _ := contentTitle(t, two, a.Slug); return st == 200 })
 
-	a = testenv.PatchArticle(t, two, token, a, map[string]any{"title": "Edited on two", "slug": "edited-on-two"})
+	a = testenv.PublishChanges(t, two, token, a, map[string]any{"title": "Edited on two", "slug": "edited-on-two"})
 	if _, title := contentTitle(t, two, a.Slug); title != "Edited on two" {
 		t.Fatal("the writing instance does not see its own edit at once")
 	}

@@ -31,16 +31,19 @@ type ArticleEvent struct {
 }
 
 // eventOf names the webhook event of a change, or "" when readers cannot
-// see the difference (a draft edited, an article scheduled). Archiving is
-// article.deleted: the content API stops serving the article for good.
+// see the difference (a draft edited, an article scheduled, changes to a
+// published article staged or scheduled). Archiving is article.deleted:
+// the content API stops serving the article for good.
 func eventOf(c cms.Change) string {
 	was := c.Prev != nil && c.Prev.Status == cms.StatusPublished
 	is := c.Next.Status == cms.StatusPublished
 	switch {
 	case !was && is:
 		return EventArticlePublished
-	case was && is:
+	case was && is && c.ServedChanged():
 		return EventArticleUpdated
+	case was && is:
+		return ""
 	case was && c.Next.Status == cms.StatusArchived:
 		return EventArticleDeleted
 	case was:
@@ -57,8 +60,16 @@ func (api *API) report(ctx context.Context, c cms.Change) {
 	if api.emit == nil || event == "" {
 		return
 	}
-	data := ArticleEvent{ID: c.Next.ID, Slug: c.Next.Slug, Status: c.Next.Status, URL: api.pageURL(c.Next)}
-	data.PreviousSlug = c.PreviousSlug()
+	// The page readers get (cms.Article.Served), not a draft's slug; the
+	// page they had when the article leaves them.
+	page := c.Next.Served()
+	if c.Next.Status != cms.StatusPublished && c.Prev != nil {
+		page = c.Prev.Served()
+	}
+	data := ArticleEvent{ID: page.ID, Slug: page.Slug, Status: c.Next.Status, URL: api.pageURL(page)}
+	if c.Prev != nil && c.Prev.Served().Slug != page.Slug {
+		data.PreviousSlug = c.Prev.Served().Slug
+	}
 	if err := api.emit(ctx, event, data); err != nil {
 		api.log.Error("could not queue a webhook event", "event", event, "article", c.Next.ID, "err", err)
 	}

@@ -21,11 +21,22 @@ import (
 // FeedItems is how many articles the RSS feed lists.
 const FeedItems = 50
 
-// articleLink is an article's page on the site: <public URL>/articles/<slug>.
+// articleLink is an article's page on the site: <site url>/articles/<slug>.
 // Feeds and the sitemap list the site's own pages, whatever canonical URL
 // an author set.
 func (api *API) articleLink(a *cms.Article) string {
-	return api.publicURL + "/articles/" + a.Slug
+	return api.siteURL() + "/articles/" + a.Slug
+}
+
+// siteURL is where readers read the site, from the site settings (by
+// default CMS_PUBLIC_URL): a front end may serve the pages on another
+// host than the one this service answers on, which keeps the feeds, the
+// sitemap files and /go/ links.
+func (api *API) siteURL() string {
+	if u := strings.TrimRight(api.siteSettings().URL, "/"); u != "" {
+		return u
+	}
+	return api.publicURL
 }
 
 // RSS 2.0, with the atom:link to itself that validators ask for and
@@ -84,7 +95,7 @@ func (api *API) renderFeed(s *snapshot, f feedFilter) *rendered {
 		title, desc = api.feedTitle(s, st.Name, f)
 	}
 	ch := rssChannel{
-		Title: feedText(title), Link: api.publicURL + "/",
+		Title: feedText(title), Link: api.siteURL() + "/",
 		Description: feedHTML(desc), Language: st.Locale,
 		Self:      rssSelf{Href: api.publicURL + "/feed.xml" + f.query(), Rel: "self", Type: "application/rss+xml"},
 		Generator: "wellness-cms",

@@ -136,13 +136,13 @@ type (
 )
 
 // pageURL is the canonical address of an article's page: the author's
-// seo.canonicalUrl, else <public URL>/articles/<slug>, the path front ends
+// seo.canonicalUrl, else <site url>/articles/<slug>, the path front ends
 // are expected to serve articles at.
 func (api *API) pageURL(a *cms.Article) string {
 	if a.SEO != nil && a.SEO.CanonicalURL != "" {
 		return a.SEO.CanonicalURL
 	}
-	return api.publicURL + "/articles/" + a.Slug
+	return api.articleLink(a)
 }
 
 // trackingURL is <public URL>/go/{code}?a={slug}.

@@ -154,3 +154,39 @@ func TestFeedFilters(t *testing.T) {
 		t.Errorf("the new tag's feed lacks its article: %s", r.Body)
 	}
 }
+
+// TestSiteURLInPageLinks: the site settings' url is where readers read
+// the pages, so the article's canonical URL, its JSON-LD page, the feed's
+// links and the sitemap's locations follow it, while the links this
+// service answers itself (/go/, the sitemap files, the feed's self link)
+// stay on CMS_PUBLIC_URL.
+func TestSiteURLInPageLinks(t *testing.T) {
+	s, _ := newContentAPI(t)
+	admin, _ := s.User(t, auth.Admin)
+	editor, _ := s.User(t, auth.Editor)
+	a := testenv.Publish(t, s, editor, map[string]any{"title": "Knee pain"})
+	testenv.WantStatus(t, testenv.Call(t, s, admin, "PATCH", "/api/v1/settings/site",
+		map[string]any{"url": "https://movewell.example"}), http.StatusOK)
+
+	page := "https://movewell.example/articles/" + a.Slug
+	var art struct {
+		SEO    struct{ CanonicalURL string }
+		JSONLD map[string]any
+	}
+	get(t, s, contentPath+a.Slug).JSON(t, &art)
+	if ent, _ := art.JSONLD["mainEntityOfPage"].(map[string]any); art.SEO.CanonicalURL != page || ent["@id"] != page {
+		t.Errorf("seo.canonicalUrl %q, mainEntityOfPage %v; want %s", art.SEO.CanonicalURL, art.JSONLD["mainEntityOfPage"], page)
+	}
+	r := get(t, s, "/feed.xml")
+	var feed rssFeed
+	parseXML(t, r, &feed)
+	if feed.Channel.Link != "https://movewell.example/" || !strings.Contains(string(r.Body), "<link>"+page+"</link>") ||
+		!strings.Contains(string(r.Body), `href="http://cms.test/feed.xml"`) {
+		t.Errorf("feed links: %s", r.Body)
+	}
+	var sm sitemapDoc
+	parseXML(t, get(t, s, "/sitemap.xml"), &sm)
+	if len(sm.URLs) != 1 || sm.URLs[0].Loc != page {
+		t.Errorf("sitemap = %+v, want %s", sm, page)
+	}
+}

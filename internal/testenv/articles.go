@@ -88,3 +88,11 @@ func ListField(t testing.TB, s *Server, token, path, field string) []string {
 	}
 	return out
 }
+
+// PublishChanges applies a merge patch to version a of a published
+// article and publishes the change: edits of a published article are
+// staged until then.
+func PublishChanges(t testing.TB, s *Server, token string, a *cms.Article, patch map[string]any) *cms.Article {
+	t.Helper()
+	return Transition(t, s, token, PatchArticle(t, s, token, a, patch), "publish", nil)
+}

@@ -47,7 +47,7 @@ func (o *Optional[T]) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if err := json.Unmarshal(b, &o.Value); err != nil {
-		path, msg, ok := memberError(err)
+		path, msg, ok := memberError(err, reflect.TypeFor[T]())
 		if !ok {
 			msg = "is not valid JSON"
 		}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/wellness/cms/internal/problem"
@@ -50,6 +51,11 @@ func TestDecodeNamesPaths(t *testing.T) {
 		{"optional unknown", `{"patch":{"x":1}}`, "patch.x", "unknown field"},
 		{"optional deep unknown", `{"patch":{"deep":{"url":"u","y":1}}}`, "patch.deep.y", "unknown field"},
 		{"optional deep type", `{"patch":{"deep":{"url":true}}}`, "patch.deep.url", "must be a string"},
+		{"every wrong type: the first", `{"title":5,"list":{},"cover":{"url":[1]}}`, "title", "must be a string"},
+		{"every wrong type: a second", `{"title":5,"list":{},"cover":{"url":[1]}}`, "list", "must be an array"},
+		{"every wrong type: a nested one", `{"title":5,"list":{},"cover":{"url":[1]}}`, "cover.url", "must be a string"},
+		{"wrong type in an array", `{"title":"t","list":[{"url":"a"},{"url":2}]}`, "list.url", "must be a string"},
+		{"wrong type of the body", `[]`, "(body)", "must be an object"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +72,27 @@ func TestDecodeNamesPaths(t *testing.T) {
 			}
 			t.Errorf("fields %v, want %s: %s", pe.Fields, tt.field, tt.msg)
 		})
+	}
+}
+
+// TestDecodeEveryWrongType: one answer names each wrong member once, in
+// document order, as encoding/json alone would name only the first (and
+// a member of an embedded struct under the struct's Go name).
+func TestDecodeEveryWrongType(t *testing.T) {
+	var b pathBody
+	err := DecodeBytes([]byte(`{"note":5,"title":5,"cover":{"url":true},"list":"x","patch":{"alt":1},"zz":1}`), &b)
+	var pe *problem.Error
+	if !errors.As(err, &pe) {
+		t.Fatalf("error %v, want a problem", err)
+	}
+	var got []string
+	for _, f := range pe.Fields {
+		got = append(got, f.Field+": "+f.Message)
+	}
+	want := []string{"note: must be a string", "title: must be a string", "cover.url: must be a string", "list: must be an array",
+		"patch.alt: must be a string", "zz: unknown field"}
+	if !slices.Equal(got, want) {
+		t.Errorf("fields\n%q\nwant\n%q", got, want)
 	}
 }
 

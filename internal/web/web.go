@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -139,7 +140,7 @@ func decodeBody(data []byte, dst any) (f problem.Fields, unknown []unknownMember
 		return nil, nil, false, problem.New(problem.BadRequest, "the body is empty; a JSON object is expected")
 	}
 	// Not DisallowUnknownFields: it reports only the first one, and
-	// unknownMembers finds them all below.
+	// walkBody finds them all below.
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(dst); err != nil {
 		var syn *json.SyntaxError
@@ -149,7 +150,7 @@ func decodeBody(data []byte, dst any) (f problem.Fields, unknown []unknownMember
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return nil, nil, false, problem.New(problem.BadRequest, "the JSON body ends early")
 		}
-		path, msg, ok := memberError(err)
+		path, msg, ok := memberError(err, reflect.TypeOf(dst))
 		if !ok {
 			return nil, nil, false, problem.Wrap(problem.BadRequest, err, "the body is not valid JSON for this endpoint")
 		}
@@ -164,11 +165,20 @@ func decodeBody(data []byte, dst any) (f problem.Fields, unknown []unknownMember
 	// Optional members decode without failing; report their failures the
 	// way a top-level failure is, all at once.
 	f = append(f, memberErrors(dst)...)
-	unknown, more, err = unknownMembers(data, reflect.TypeOf(dst))
+	unknown, wrong, more, err := walkBody(data, reflect.TypeOf(dst))
 	if err != nil {
 		// dec accepted data as one JSON value, so this is a bug here.
 		return nil, nil, false, fmt.Errorf("find unknown members: %w", err)
 	}
+	// encoding/json reported the first wrong type only; the walk finds
+	// them all, in document order. What only encoding/json saw (1.5 for
+	// an integer) follows.
+	for _, e := range f {
+		if !slices.ContainsFunc(wrong, func(g problem.FieldError) bool { return g.Field == e.Field }) {
+			wrong = append(wrong, e)
+		}
+	}
+	f = wrong
 	return f, unknown, more, nil
 }
 
@@ -189,12 +199,12 @@ func checkJSONMediaType(ct string) error {
 // memberError is the one mapping of an encoding/json error to the member
 // it concerns: its JSON path relative to the value decoded and a message
 // for the client. ok is false for errors no member owns.
-func memberError(err error) (path, msg string, ok bool) {
+func memberError(err error, t reflect.Type) (path, msg string, ok bool) {
 	var typ *json.UnmarshalTypeError
 	if errors.As(err, &typ) {
-		// Field is already the dotted path from the root (array indexes
-		// are left out).
-		return typ.Field, "must be " + jsonKind(typ.Type), true
+		// Field is the dotted path from the root (array indexes are left
+		// out), but with embedded structs' Go names in it.
+		return jsonPath(t, typ.Field), "must be " + jsonKind(typ.Type), true
 	}
 	return "", "", false
 }
