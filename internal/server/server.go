@@ -155,8 +155,8 @@ func New(ctx context.Context, cfg Options, db *mongodb.DB) (*Server, error) {
 	s.OnShutdown(svc.Affiliate.Close)
 
 	root := auth.NewRouter(&e.RouterGroup, s.rules, svc.Auth.Authenticate)
-	root.GET("/healthz", auth.Public, func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	root.GET("/readyz", auth.Public, web.Handle(s.readyz))
+	root.GET("/healthz", auth.Public, web.NoQuery, func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	root.GET("/readyz", auth.Public, web.NoQuery, web.Handle(s.readyz))
 	// /metrics is not public: it lives on a listener of its own
 	// (ServeMetrics), and on this one only behind a bearer token.
 	if cfg.MetricsToken != "" {

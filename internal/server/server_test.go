@@ -53,6 +53,8 @@ func TestProblemResponses(t *testing.T) {
 	}{
 		{"unknown route", testenv.Request{Path: "/nope"}, 404, ""},
 		{"wrong method", testenv.Request{Method: "DELETE", Path: "/healthz"}, 405, ""},
+		{"probe with a query", testenv.Request{Path: "/healthz?verbose=1"}, 400, "verbose"},
+		{"readiness with a query", testenv.Request{Path: "/readyz?x=1"}, 400, "x"},
 		{"panic", testenv.Request{Path: "/test/panic"}, 500, ""},
 		{"oversize body", testenv.Request{Method: "POST", Path: "/test/echo", Body: big}, 413, ""},
 		{"malformed json", testenv.Request{Method: "POST", Path: "/test/echo", Body: `{"name":`}, 400, ""},
