@@ -52,8 +52,11 @@ type deadLinkPage struct {
 
 // wantsHTML reports whether the request is a browser's navigation: its
 // Accept header names text/html (and does not refuse it with q=0).
-// Link checkers, curl and API clients keep problem+json.
+// Link checkers, curl and API clients keep problem+json, and so does HEAD.
 func wantsHTML(r *http.Request) bool {
+	if r.Method != http.MethodGet {
+		return false // HEAD keeps the problem's headers, without a body
+	}
 	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
 		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
 		if err != nil || (mt != "text/html" && mt != "application/xhtml+xml") {
