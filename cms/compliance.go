@@ -33,17 +33,16 @@ const (
 
 // The rule IDs, stable for clients that switch on them.
 const (
-	RuleLinkUntagged        = "affiliate-link-untagged"
-	RuleProductUntagged     = "product-untagged"
-	RuleDisclosureMissing   = "disclosure-missing"
-	RuleDisclosureStatement = "disclosure-amazon-statement"
-	RuleProductArchived     = "product-archived"
-	RuleReviewMissing       = "medical-review-missing"
-	RuleReviewDue           = "medical-review-due"
-	RuleSourcesMissing      = "sources-missing"
-	RulePriceNearLink       = "price-near-affiliate-link"
-	RuleAmazonImage         = "amazon-image-hotlink"
-	RuleHealthClaim         = "health-claim-absolute"
+	RuleLinkUntagged      = "affiliate-link-untagged"
+	RuleProductUntagged   = "product-untagged"
+	RuleDisclosureMissing = "disclosure-missing"
+	RuleProductArchived   = "product-archived"
+	RuleReviewMissing     = "medical-review-missing"
+	RuleReviewDue         = "medical-review-due"
+	RuleSourcesMissing    = "sources-missing"
+	RulePriceNearLink     = "price-near-affiliate-link"
+	RuleAmazonImage       = "amazon-image-hotlink"
+	RuleHealthClaim       = "health-claim-absolute"
 )
 
 // ComplianceRule is one rule of the report.
@@ -58,8 +57,7 @@ var ComplianceRules = []ComplianceRule{
 	{RuleLinkUntagged, SeverityError, "An Amazon link in the body goes to a store with no associate tag in the affiliate settings: it earns nothing."},
 	{RuleProductUntagged, SeverityError, "An attached product is on an Amazon store with no associate tag: its link earns nothing."},
 	{RuleProductArchived, SeverityError, "An attached product is archived or deleted: readers would find a dead link."},
-	{RuleDisclosureMissing, SeverityError, "The article has affiliate links but the disclosure text in the affiliate settings is empty (FTC endorsement guides)."},
-	{RuleDisclosureStatement, SeverityError, "The article has Amazon links but the disclosure text lacks Amazon's required statement, \"" + affiliate.DefaultDisclosure + "\""},
+	{RuleDisclosureMissing, SeverityError, "The article has affiliate links but the disclosure text in the affiliate settings is empty (FTC endorsement guides) or, for Amazon links, lacks Amazon's required statement \"" + affiliate.DefaultDisclosure + "\""},
 	{RuleReviewMissing, SeverityWarning, "No medical review: health content should name a qualified reviewer."},
 	{RuleReviewDue, SeverityWarning, "The medical review is more than a year old: the article is due for another."},
 	{RuleSourcesMissing, SeverityWarning, "No sources: health claims should cite their evidence."},
@@ -183,7 +181,7 @@ func (s *Service) checkCompliance(a *Article) Compliance {
 		case text == "" && (amazon || a.HasAffiliateLinks || len(a.Products) > 0):
 			add(RuleDisclosureMissing, disclosureField, "the article has affiliate links but the disclosure text is empty: set one in the affiliate settings")
 		case amazon && !hasAmazonStatement(text):
-			add(RuleDisclosureStatement, disclosureField, "the disclosure text lacks Amazon's required statement %q: add it in the affiliate settings", affiliate.DefaultDisclosure)
+			add(RuleDisclosureMissing, disclosureField, "the disclosure text lacks Amazon's required statement %q: add it in the affiliate settings", affiliate.DefaultDisclosure)
 		}
 	}
 
