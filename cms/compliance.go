@@ -249,8 +249,8 @@ func foldSpaces(s string) string { return strings.ToLower(strings.Join(strings.F
 var (
 	// priceOrRating finds a price ($19.99, 19,99 €, 20 USD) or a star
 	// rating (4.5 stars, 4/5, ★★★★).
-	priceOrRating = regexp.MustCompile(`(?i)[$€£¥]\s?\d|\b\d+(?:[.,]\d{1,2})?\s?(?:€|£|usd|eur|gbp|dollars?|euros?)|` +
-		`\b\d(?:[.,]\d)?\s?(?:out of (?:5|five)\s)?stars?\b|\b\d(?:[.,]\d)?\s?/\s?5\b|[★☆⭐]`)
+	priceOrRating = regexp.MustCompile(`(?i)[$€£¥]\s?\d+(?:[.,]\d{1,2})?|\b\d+(?:[.,]\d{1,2})?\s?(?:€|£|usd|eur|gbp|dollars?|euros?)|` +
+		`\b\d(?:[.,]\d)?\s?(?:out of (?:5|five)\s)?stars?\b|\b\d(?:[.,]\d)?\s?/\s?5\b|[★☆⭐]+`)
 	// healthClaim finds the absolute claims the FTC asks to substantiate;
 	// a short list, a prompt to check rather than a verdict.
 	healthClaim = regexp.MustCompile(`(?i)\b(?:cures?|cured|guaranteed|guarantees?|miracle|clinically proven|` +
