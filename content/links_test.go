@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/cms"
 	"github.com/wellness/cms/content"
 	"github.com/wellness/cms/internal/server"
 	"github.com/wellness/cms/internal/testenv"
@@ -275,5 +276,40 @@ func TestLinkModeRedirect(t *testing.T) {
 	testenv.WantStatus(t, patchSettings(t, s, admin, map[string]any{"linkMode": "ping"}), http.StatusOK)
 	if h := servedHTML(t, s, a.Slug); !strings.Contains(h, `href="https://www.amazon.com/dp/B000123456?tag=clinic-20" ping=`) {
 		t.Errorf("back in ping mode html = %s", h)
+	}
+}
+
+// TestResanitizeRecordsBodyLinks: an article stored before body links
+// were recorded is served as stored (with its save-time tag) until
+// cms resanitize records its links; from then on it carries the current
+// tag and the ping.
+func TestResanitizeRecordsBodyLinks(t *testing.T) {
+	s := linkServer(t)
+	admin, _ := s.User(t, auth.Admin)
+	a := testenv.Publish(t, s, admin, map[string]any{"title": "Rolling out",
+		"body": `<p><a href="https://www.amazon.com/dp/B000123456">roller</a></p>`})
+	ctx := context.Background()
+	_, err := s.DB.Database.Collection("articles").UpdateOne(ctx, bson.D{{Key: "_id", Value: a.ID}}, bson.D{
+		{Key: "$set", Value: bson.D{{Key: "sanitizerVersion", Value: 3}}},
+		{Key: "$unset", Value: bson.D{{Key: "bodyLinks", Value: ""}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A fresh instance loads it as stored.
+	s = testenv.NewServerOn(t, s.DB, func(c *server.Options) {
+		c.AmazonTags = map[string]string{"amazon.com": "clinic-20"}
+	})
+	svc := s.Services()
+	admin, _ = s.User(t, auth.Admin)
+	testenv.WantStatus(t, patchSettings(t, s, admin, map[string]any{"tags": map[string]any{"amazon.com": "clinic-99"}}), http.StatusOK)
+	if h := servedHTML(t, s, a.Slug); !strings.Contains(h, `href="https://www.amazon.com/dp/B000123456?tag=clinic-20" rel=`) {
+		t.Fatalf("before resanitize html = %s, want the stored link", h)
+	}
+	rep, err := svc.Articles.Resanitize(ctx, cms.ResanitizeOptions{})
+	if err != nil || rep.Changed != 1 {
+		t.Fatalf("resanitize = %+v, %v", rep, err)
+	}
+	if h := servedHTML(t, s, a.Slug); !strings.Contains(h, `href="https://www.amazon.com/dp/B000123456?tag=clinic-99" ping=`) {
+		t.Errorf("after resanitize html = %s", h)
 	}
 }
