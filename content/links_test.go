@@ -3,8 +3,10 @@ package content_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -312,4 +314,39 @@ func TestResanitizeRecordsBodyLinks(t *testing.T) {
 	if h := servedHTML(t, s, a.Slug); !strings.Contains(h, `href="https://www.amazon.com/dp/B000123456?tag=clinic-99" ping=`) {
 		t.Errorf("after resanitize html = %s", h)
 	}
+}
+
+// TestBodyLinkProductCreatedOnce: two instances saving articles that link
+// the same new ASIN at once tie both links to one product, created once.
+func TestBodyLinkProductCreatedOnce(t *testing.T) {
+	a := linkServer(t)
+	b := testenv.NewServerOn(t, a.DB, func(c *server.Options) {
+		c.AmazonTags = map[string]string{"amazon.com": "clinic-20"}
+	})
+	tokA, _ := a.User(t, auth.Editor)
+	tokB, _ := b.User(t, auth.Editor)
+	body := map[string]any{"body": `<p><a href="https://www.amazon.com/dp/B0RACE0001">pad</a></p>`}
+	var wg sync.WaitGroup
+	status := make([]int, 4)
+	for i := range status {
+		wg.Go(func() {
+			s, tok := a, tokA
+			if i%2 == 1 {
+				s, tok = b, tokB
+			}
+			in := map[string]any{"title": fmt.Sprintf("Race %d", i), "body": body["body"]}
+			status[i] = s.Do(testenv.Request{Method: "POST", Path: "/api/v1/articles", Token: tok, Body: in}).Status
+		})
+	}
+	wg.Wait()
+	for i, st := range status {
+		if st != http.StatusCreated {
+			t.Errorf("save %d: %d", i, st)
+		}
+	}
+	n, err := a.DB.Database.Collection("products").CountDocuments(context.Background(), bson.D{})
+	if err != nil || n != 1 {
+		t.Errorf("%d products, %v; want 1", n, err)
+	}
+	testenv.WantStatus(t, testenv.Call(t, a, tokA, "GET", "/api/v1/products/amazon-com-b0race0001", nil), http.StatusOK)
 }
