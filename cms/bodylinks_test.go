@@ -37,6 +37,8 @@ func TestPipelineRecordsBodyLinks(t *testing.T) {
 		{"attributes first, entities, a search link", `<p title="a &quot;b&quot; href=&quot;x&quot;"><a title='x href="' rel="external" href="https://www.amazon.co.uk/s?k=a&amp;b=c">s</a>` +
 			` <a href="https://www.amazon.co.uk/x/dp/B00000000X">x</a></p>`, cms.FormatHTML,
 			[]cms.BodyLink{{Position: 1, Marketplace: "amazon.co.uk"}, {Position: 2, Product: "amazon-co-uk-b00000000x", Marketplace: "amazon.co.uk", ASIN: "B00000000X"}}},
+		{"an attribute value ending in href=", `<p><a title="a href=" href="https://www.amazon.com/dp/B000123456">x</a></p>`, cms.FormatHTML,
+			[]cms.BodyLink{{Position: 1, Product: "amazon-com-b000123456", Marketplace: "amazon.com", ASIN: "B000123456"}}},
 		{"markdown", "See [the mat](https://www.amazon.com/dp/B000TEST01) or [a partner](https://partner.example/x).", cms.FormatMarkdown,
 			[]cms.BodyLink{{Position: 1, Product: "amazon-com-b000test01", Marketplace: "amazon.com", ASIN: "B000TEST01"}}},
 	} {

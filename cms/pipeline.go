@@ -270,10 +270,6 @@ func (p *Pipeline) Render(ctx context.Context, body string, format BodyFormat) (
 	}, nil
 }
 
-// hrefAttr is how the HTML renderer writes an href: the value in double
-// quotes, escaped, so that it holds no quote.
-const hrefAttr = ` href="`
-
 // findBodyLinks records the Amazon links of sanitized, settled HTML, with
 // the byte offsets of their href values: what the content API splices the
 // currently tagged URL into, so a change of the associate tags needs no
@@ -298,16 +294,11 @@ func findBodyLinks(out string, tagged map[string]Link) []BodyLink {
 		if name, _ := z.TagName(); string(name) != "a" {
 			continue
 		}
-		i := strings.Index(string(raw), hrefAttr)
-		if i < 0 {
+		vs, ve, ok := hrefValue(string(raw))
+		if !ok {
 			continue
 		}
-		vs := i + len(hrefAttr)
-		n := strings.IndexByte(string(raw[vs:]), '"')
-		if n < 0 {
-			continue
-		}
-		href := html.UnescapeString(string(raw[vs : vs+n]))
+		href := html.UnescapeString(string(raw[vs:ve]))
 		l, ok := tagged[href]
 		if !ok {
 			continue
@@ -318,8 +309,31 @@ func findBodyLinks(out string, tagged map[string]Link) []BodyLink {
 		}
 		_, asin, _ := affiliate.AmazonProductOf(href)
 		links = append(links, BodyLink{Position: len(links) + 1, Product: l.Product, Marketplace: mp, ASIN: asin,
-			Start: start + vs, End: start + vs + n})
+			Start: start + vs, End: start + ve})
 	}
+}
+
+// hrefValue finds the href value in a start tag as the HTML renderer
+// writes it, `<a key="value" key="value">`, attribute by attribute (a
+// value may itself end in ` href=`), and returns its offsets.
+func hrefValue(tag string) (start, end int, ok bool) {
+	i := strings.IndexByte(tag, ' ')
+	for i >= 0 && i < len(tag) && tag[i] == ' ' {
+		eq := strings.IndexByte(tag[i:], '=')
+		if eq < 0 || i+eq+1 >= len(tag) || tag[i+eq+1] != '"' {
+			return 0, 0, false
+		}
+		vs := i + eq + 2
+		n := strings.IndexByte(tag[vs:], '"')
+		if n < 0 {
+			return 0, 0, false
+		}
+		if tag[i+1:i+eq] == "href" {
+			return vs, vs + n, true
+		}
+		i = vs + n + 1
+	}
+	return 0, 0, false
 }
 
 // prepare parses the HTML once to run the link rewriter on every <a href>,
