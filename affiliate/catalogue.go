@@ -15,7 +15,12 @@ type catalogue struct {
 	products map[string]*entry
 	settings Settings
 	allowed  map[string]bool
+	// byASIN finds the product of a body link: marketplace/ASIN -> code,
+	// an active product before an archived one, then the lowest code.
+	byASIN map[string]string
 }
+
+func asinKey(marketplace, asin string) string { return marketplace + "/" + asin }
 
 // entry is a product with its redirect target worked out once per
 // snapshot.
@@ -32,8 +37,16 @@ func buildCatalogue(products []Product, st Settings) *catalogue {
 		products: make(map[string]*entry, len(products)),
 		settings: st,
 		allowed:  st.allowSet(),
+		byASIN:   map[string]string{},
 	}
 	for _, p := range products {
+		if p.ASIN != "" && p.Marketplace != "" {
+			k := asinKey(p.Marketplace, p.ASIN)
+			if prev, ok := c.products[c.byASIN[k]]; !ok || (prev.product.Archived && !p.Archived) ||
+				(prev.product.Archived == p.Archived && p.Code < prev.product.Code) {
+				c.byASIN[k] = p.Code
+			}
+		}
 		e := &entry{product: p}
 		if t, err := p.target(&c.settings, c.allowed); err != nil {
 			e.why = err.Error()
@@ -61,8 +74,15 @@ func (c *catalogue) diff(next *catalogue) CatalogueChange {
 	}
 	slices.Sort(ch.Products)
 	a, b := &c.settings, &next.settings
-	ch.Settings = a.DisclosureText != b.DisclosureText || !maps.Equal(a.Tags, b.Tags) ||
-		!slices.Equal(a.AllowedHosts, b.AllowedHosts)
+	for _, mp := range marketplaces {
+		if a.Tags[mp] != b.Tags[mp] {
+			ch.Tags = append(ch.Tags, mp)
+		}
+	}
+	ch.Disclosure = a.DisclosureText != b.DisclosureText
+	ch.Hosts = !slices.Equal(a.AllowedHosts, b.AllowedHosts)
+	ch.LinkMode = a.LinkMode != b.LinkMode
+	ch.Settings = ch.Disclosure || ch.Hosts || ch.LinkMode || !maps.Equal(a.Tags, b.Tags)
 	return ch
 }
 

@@ -38,6 +38,7 @@ func (s *Service) RegisterRedirect(r *auth.Router) {
 	h := web.Handle(s.handleRedirect)
 	r.GET("/go/:code", auth.Public, h)
 	r.HEAD("/go/:code", auth.Public, h)
+	r.POST("/go/:code/ping", auth.Public, web.Handle(s.handlePing)) // body links (ping.go)
 }
 
 // productView is a product as the API shows it, with the redirect target
@@ -238,6 +239,8 @@ type settingsInput struct {
 	Tags           *map[string]string `json:"tags"`
 	DisclosureText *string            `json:"disclosureText"`
 	AllowedHosts   *[]string          `json:"allowedHosts"`
+	// LinkMode may be left out: it then returns to the default, ping.
+	LinkMode string `json:"linkMode"`
 }
 
 func (s *Service) handleGetSettings(c *gin.Context) error {
@@ -286,7 +289,7 @@ func (s *Service) handlePutSettings(c *gin.Context) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	st := &Settings{Tags: *in.Tags, DisclosureText: *in.DisclosureText, AllowedHosts: *in.AllowedHosts}
+	st := &Settings{Tags: *in.Tags, DisclosureText: *in.DisclosureText, AllowedHosts: *in.AllowedHosts, LinkMode: in.LinkMode}
 	st, err = s.UpdateSettings(c.Request.Context(), auth.Caller(c), at, st)
 	if err != nil {
 		return err

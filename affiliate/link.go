@@ -290,3 +290,45 @@ func isAmazonHost(host string) bool {
 	}
 	return amazonShortHosts[host]
 }
+
+// asinPath finds the ASIN in the paths of Amazon product pages:
+// /dp/ASIN, /Some-Title/dp/ASIN, /gp/product/ASIN, /gp/aw/d/ASIN and
+// /exec/obidos/ASIN/ASIN.
+var asinPath = regexp.MustCompile(`(?:^|/)(?:dp|gp/product|gp/aw/d|exec/obidos/ASIN)/([A-Z0-9]{10})(?:[/?]|$)`)
+
+// AmazonProductOf returns the marketplace and ASIN of a link to an Amazon
+// product page, and false for any other link (a search, a store front, a
+// short link): only a product page names the product a click is for.
+func AmazonProductOf(href string) (marketplace, asin string, ok bool) {
+	u, err := url.Parse(strings.TrimSpace(href))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", "", false
+	}
+	mp, ok := marketplaceOf(strings.ToLower(u.Hostname()))
+	if !ok {
+		return "", "", false
+	}
+	m := asinPath.FindStringSubmatch(u.EscapedPath())
+	if m == nil {
+		return "", "", false
+	}
+	return mp, m[1], true
+}
+
+// autoCode is the code of the product created for a body link to the ASIN
+// on the marketplace: derived from both, so that every instance creating
+// it at once inserts the same _id and exactly one insert wins, the only
+// race the embedded engine arbitrates (see internal/mongodb).
+func autoCode(marketplace, asin string) string {
+	return strings.ReplaceAll(marketplace, ".", "-") + "-" + strings.ToLower(asin)
+}
+
+// MarketplaceOfLink returns the Amazon marketplace an http(s) link goes
+// to, and false for a link anywhere else.
+func MarketplaceOfLink(href string) (string, bool) {
+	host, ok := linkHost(href)
+	if !ok {
+		return "", false
+	}
+	return marketplaceOf(host)
+}

@@ -34,9 +34,13 @@ type Product struct {
 	Merchant string `bson:"merchant" json:"merchant"`
 	// Archived products stay in the catalogue, so old links answer 410
 	// Gone instead of 404, but no longer redirect.
-	Archived  bool      `bson:"archived" json:"archived"`
-	CreatedAt time.Time `bson:"createdAt" json:"createdAt"`
-	UpdatedAt time.Time `bson:"updatedAt" json:"updatedAt"`
+	Archived bool `bson:"archived" json:"archived"`
+	// AutoCreated marks a product the service created for an Amazon link
+	// in an article body that no product named yet, so that the link's
+	// clicks are counted; an editor may give it a better title.
+	AutoCreated bool      `bson:"autoCreated,omitempty" json:"autoCreated"`
+	CreatedAt   time.Time `bson:"createdAt" json:"createdAt"`
+	UpdatedAt   time.Time `bson:"updatedAt" json:"updatedAt"`
 	// Version counts the product's writes and is its ETag; products
 	// stored before versions existed are at version 0.
 	Version int64 `bson:"version" json:"-"`
@@ -83,7 +87,7 @@ func (in ProductInput) Product() *Product {
 // productReadOnly are the members of a product's JSON (productView) that
 // the server derives or keeps; code is in ProductUpdate, which refuses a
 // different one with its own message.
-var productReadOnly = web.ReadOnlyMembers("merchant", "createdAt", "updatedAt", "target", "link").
+var productReadOnly = web.ReadOnlyMembers("merchant", "autoCreated", "createdAt", "updatedAt", "target", "link").
 	With("warnings", web.Volatile) // follow the settings, not the product's version
 
 // ProductUpdate is a JSON merge patch (RFC 7396) of a product: absent

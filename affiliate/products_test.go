@@ -396,7 +396,7 @@ func TestCatalogueChange(t *testing.T) {
 		{"update", "PATCH", "/api/v1/products/roller", editor, map[string]any{"title": "Foam roller"}, 200, roller("roller")},
 		{"archive", "PATCH", "/api/v1/products/roller", editor, map[string]any{"archived": true}, 200, roller("roller")},
 		{"settings", "PUT", "/api/v1/settings/affiliate", admin, settings, 200,
-			[]affiliate.CatalogueChange{{Settings: true}}},
+			[]affiliate.CatalogueChange{{Settings: true, Disclosure: true, Hosts: true, Local: true}}},
 		{"the same settings again", "PUT", "/api/v1/settings/affiliate", admin, settings, 200, nil},
 		{"delete", "DELETE", "/api/v1/products/band", editor, nil, 204, roller("band")},
 	}
@@ -416,8 +416,14 @@ func TestCatalogueChange(t *testing.T) {
 		if got := localSub.take(); got != nil {
 			t.Errorf("%s: the writing instance reported its own write again from the feed: %+v", tt.name, got)
 		}
-		if got := otherSub.take(); !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("%s: the other instance reported %+v, want %+v", tt.name, got, tt.want)
+		// Only the writer's own settings write is Local.
+		var wantOther []affiliate.CatalogueChange
+		for _, ch := range tt.want {
+			ch.Local = false
+			wantOther = append(wantOther, ch)
+		}
+		if got := otherSub.take(); !reflect.DeepEqual(got, wantOther) {
+			t.Errorf("%s: the other instance reported %+v, want %+v", tt.name, got, wantOther)
 		}
 	}
 }

@@ -113,6 +113,10 @@ type Service struct {
 
 	subsMu sync.Mutex
 	subs   []func(context.Context, CatalogueChange)
+
+	// bodyLinks is the content API's answer to which link an article
+	// shows at a position (SetBodyLinks); nil refuses every ping.
+	bodyLinks func(slug string, position int) (BodyLink, bool)
 }
 
 // New builds the service. Start must run before it serves.
@@ -192,9 +196,18 @@ type CatalogueChange struct {
 	// Products are the codes of the products added, removed or changed
 	// in any field (archived included), sorted.
 	Products []string
-	// Settings reports a change of the tags, the disclosure text or the
-	// allowed hosts.
+	// Settings reports a change of the tags, the disclosure text, the
+	// allowed hosts or the link mode; the fields below say which.
 	Settings bool
+	// Tags are the marketplaces whose associate tag changed, sorted.
+	Tags []string
+	// Disclosure, Hosts and LinkMode report a change of the disclosure
+	// text, the allowed hosts and the link mode.
+	Disclosure, Hosts, LinkMode bool
+	// Local is set when the change is this instance's own settings
+	// write: the one instance that reports it further (webhooks), where
+	// every instance renders again.
+	Local bool
 }
 
 // OnCatalogueChange registers fn to run after every reload of this
@@ -284,6 +297,12 @@ func (s *Service) MaxQueueDepth() int {
 func (s *Service) reload(ctx context.Context) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
+	return s.reloadLocked(ctx, false)
+}
+
+// reloadLocked is reload with reloadMu held; local marks the change as
+// this instance's own write (CatalogueChange.Local).
+func (s *Service) reloadLocked(ctx context.Context, local bool) error {
 	st, err := s.store.FindSettings(ctx)
 	if err != nil {
 		return fmt.Errorf("load affiliate settings: %w", err)
@@ -306,6 +325,7 @@ func (s *Service) reload(ctx context.Context) error {
 	if len(ch.Products) == 0 && !ch.Settings {
 		return nil
 	}
+	ch.Local = local
 	s.subsMu.Lock()
 	subs := s.subs
 	s.subsMu.Unlock()
@@ -586,7 +606,7 @@ func (s *Service) Settings(ctx context.Context, by *auth.Principal) (*Settings, 
 // first).
 func (s *Service) UpdateSettings(ctx context.Context, by *auth.Principal, at web.Precondition, st *Settings) (*Settings, error) {
 	return s.changeSettings(ctx, by, at, func(cur *Settings) error {
-		*cur = Settings{Tags: st.Tags, DisclosureText: st.DisclosureText, AllowedHosts: st.AllowedHosts, Version: cur.Version}
+		*cur = Settings{Tags: st.Tags, DisclosureText: st.DisclosureText, AllowedHosts: st.AllowedHosts, LinkMode: st.LinkMode, Version: cur.Version}
 		return nil
 	})
 }
@@ -614,10 +634,21 @@ func (s *Service) changeSettings(ctx context.Context, by *auth.Principal, at web
 		return nil, err
 	}
 	st.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
+	// Reloads wait from the write until this instance's own reload has
+	// seen it, so that it is this reload, marked Local, that reports the
+	// change: otherwise a poll in between could take the difference and
+	// no instance would send the webhooks of the articles it changes.
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 	if err := s.store.ReplaceSettings(ctx, st, st.Version); err != nil {
 		return nil, err
 	}
-	s.changed(ctx, settingsKey)
+	if err := s.reloadLocked(ctx, true); err != nil {
+		s.log.Error("could not reload the catalogue after a change", "err", err)
+	}
+	if err := s.feed.Publish(ctx, "", settingsKey); err != nil {
+		s.log.Error("could not announce a catalogue change; other instances catch up within minutes", "err", err)
+	}
 	return st, nil
 }
 

@@ -24,11 +24,23 @@ type Settings struct {
 	// DisclosureText is shown before the first affiliate link.
 	DisclosureText string `json:"disclosureText"`
 	// AllowedHosts are the exact host names product targets may use.
-	AllowedHosts []string  `json:"allowedHosts"`
-	UpdatedAt    time.Time `json:"updatedAt"`
+	AllowedHosts []string `json:"allowedHosts"`
+	// LinkMode is how the Amazon links of article bodies are counted:
+	// LinkModePing (the default) keeps the tagged store URL as href and
+	// counts follows by the HTML ping attribute; LinkModeRedirect sends
+	// them through /go/ instead, which counts every browser but hides the
+	// store behind this site's address until the redirect.
+	LinkMode  string    `json:"linkMode"`
+	UpdatedAt time.Time `json:"updatedAt"`
 	// Version counts the writes of the settings and is their ETag.
 	Version int64 `json:"-"`
 }
+
+// The link modes of Settings.LinkMode.
+const (
+	LinkModePing     = "ping"
+	LinkModeRedirect = "redirect"
+)
 
 // ETag is the strong entity tag of this version.
 func (s *Settings) ETag() string { return web.ETag(s.Version) }
@@ -46,6 +58,7 @@ type SettingsUpdate struct {
 	Tags           web.Optional[map[string]*string] `json:"tags"`
 	DisclosureText web.Optional[string]             `json:"disclosureText"`
 	AllowedHosts   web.Optional[[]string]           `json:"allowedHosts"`
+	LinkMode       web.Optional[string]             `json:"linkMode"`
 }
 
 // Apply changes st in place (not yet validated). A null on a member that
@@ -55,6 +68,7 @@ func (u *SettingsUpdate) Apply(st *Settings) error {
 	web.RefuseNull(&f, "tags", u.Tags)
 	web.RefuseNull(&f, "disclosureText", u.DisclosureText)
 	web.RefuseNull(&f, "allowedHosts", u.AllowedHosts)
+	web.RefuseNull(&f, "linkMode", u.LinkMode)
 	if err := f.Err(); err != nil {
 		return err
 	}
@@ -74,6 +88,7 @@ func (u *SettingsUpdate) Apply(st *Settings) error {
 	}
 	u.DisclosureText.Merge(&st.DisclosureText)
 	u.AllowedHosts.Merge(&st.AllowedHosts)
+	u.LinkMode.Merge(&st.LinkMode)
 	return nil
 }
 
@@ -82,7 +97,7 @@ func (u *SettingsUpdate) Apply(st *Settings) error {
 func DefaultSettings(tags map[string]string) Settings {
 	t := make(map[string]string, len(tags))
 	maps.Copy(t, tags)
-	return Settings{Tags: t, DisclosureText: DefaultDisclosure, AllowedHosts: DefaultAllowedHosts()}
+	return Settings{Tags: t, DisclosureText: DefaultDisclosure, AllowedHosts: DefaultAllowedHosts(), LinkMode: LinkModePing}
 }
 
 // TagProblem says what is wrong with tag as the associate tag of the
@@ -157,6 +172,13 @@ func (s *Settings) Validate() error {
 	}
 	slices.Sort(hosts)
 	s.AllowedHosts = slices.Compact(hosts)
+	switch s.LinkMode {
+	case "":
+		s.LinkMode = LinkModePing
+	case LinkModePing, LinkModeRedirect:
+	default:
+		f.Add("linkMode", "must be %s or %s", LinkModePing, LinkModeRedirect)
+	}
 	return f.Err()
 }
 

@@ -128,6 +128,7 @@ type settingsDoc struct {
 	Tags           []tagDoc  `bson:"tags"`
 	DisclosureText string    `bson:"disclosureText"`
 	AllowedHosts   []string  `bson:"allowedHosts"`
+	LinkMode       string    `bson:"linkMode,omitempty"`
 	UpdatedAt      time.Time `bson:"updatedAt"`
 	Version        int64     `bson:"version"`
 }
@@ -138,7 +139,7 @@ type tagDoc struct {
 }
 
 func newSettingsDoc(st *Settings) settingsDoc {
-	d := settingsDoc{ID: settingsID, DisclosureText: st.DisclosureText, AllowedHosts: st.AllowedHosts, UpdatedAt: st.UpdatedAt, Version: st.Version}
+	d := settingsDoc{ID: settingsID, DisclosureText: st.DisclosureText, AllowedHosts: st.AllowedHosts, LinkMode: st.LinkMode, UpdatedAt: st.UpdatedAt, Version: st.Version}
 	for _, mp := range slices.Sorted(maps.Keys(st.Tags)) {
 		d.Tags = append(d.Tags, tagDoc{Marketplace: mp, Tag: st.Tags[mp]})
 	}
@@ -150,7 +151,10 @@ func newSettingsDoc(st *Settings) settingsDoc {
 
 func (d *settingsDoc) settings() *Settings {
 	st := &Settings{Tags: make(map[string]string, len(d.Tags)), DisclosureText: d.DisclosureText,
-		AllowedHosts: d.AllowedHosts, UpdatedAt: d.UpdatedAt, Version: d.Version}
+		AllowedHosts: d.AllowedHosts, LinkMode: d.LinkMode, UpdatedAt: d.UpdatedAt, Version: d.Version}
+	if st.LinkMode == "" { // stored before link modes existed
+		st.LinkMode = LinkModePing
+	}
 	for _, t := range d.Tags {
 		st.Tags[t.Marketplace] = t.Tag
 	}

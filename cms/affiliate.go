@@ -14,10 +14,19 @@ import (
 // Amazon attributes sales by the referring site). An Amazon link that
 // cannot be tagged (a short link such as amzn.to, or a store the owner has
 // not allowed) fails the save: published, it would earn nothing.
+//
+// A link to an Amazon product page is tied to its catalogue product (one
+// with the same ASIN and marketplace, else one created now with
+// autoCreated set), so that its follows are counted for it.
 func affiliateRewriter(aff *affiliate.Service) LinkRewriter {
-	return func(_ context.Context, l *Link) error {
+	return func(ctx context.Context, l *Link) error {
 		if tagged, ok := aff.TagLink(l.Href); ok {
 			l.Href, l.Rel, l.Affiliate = tagged, affiliate.RelFor(l.Rel), true
+			code, err := aff.ProductForLink(ctx, tagged, l.Text)
+			if err != nil {
+				return fmt.Errorf("tie a body link to its product: %w", err)
+			}
+			l.Product = code
 			return nil
 		}
 		if affiliate.IsAmazonLink(l.Href) {

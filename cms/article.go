@@ -143,6 +143,20 @@ type Content struct {
 	Products      []ProductRef   `json:"products" bson:"products"`
 }
 
+// BodyLink is an Amazon link of an article's sanitized HTML, derived by
+// the pipeline: where its href value lies in the HTML (the bytes
+// [Start, End), escaped as in an attribute), its 1-based position among
+// the article's Amazon links, its store and ASIN, and the catalogue
+// product its follows count for ("" for a link to no product page).
+type BodyLink struct {
+	Position    int    `json:"position" bson:"position"`
+	Product     string `json:"product,omitempty" bson:"product,omitempty"`
+	Marketplace string `json:"marketplace" bson:"marketplace"`
+	ASIN        string `json:"asin,omitempty" bson:"asin,omitempty"`
+	Start       int    `json:"start" bson:"start"`
+	End         int    `json:"end" bson:"end"`
+}
+
 // Transition records a workflow step: who moved the article, from where to
 // where, and when.
 type Transition struct {
@@ -167,6 +181,10 @@ type Article struct {
 	WordCount          int    `json:"wordCount" bson:"wordCount"`
 	ReadingTimeMinutes int    `json:"readingTimeMinutes" bson:"readingTimeMinutes"`
 	HasAffiliateLinks  bool   `json:"hasAffiliateLinks" bson:"hasAffiliateLinks"`
+	// BodyLinks are the Amazon links of BodyHTML (since SanitizerVersion
+	// 4), which the content API serves with the associate tags configured
+	// at the time of the request.
+	BodyLinks []BodyLink `json:"-" bson:"bodyLinks,omitempty"`
 	// The authoring list's filter keys (deriveKeys): the distinct folded
 	// words of what search finds (SearchDoc), which q matches, so that
 	// "creme" finds "Crème" in a draft's body; and the slug of the
@@ -205,6 +223,7 @@ func (a *Article) Clone() *Article {
 	b.Content = a.Content.clone()
 	b.ChangedFields = slices.Clone(a.ChangedFields)
 	b.SearchWords = slices.Clone(a.SearchWords)
+	b.BodyLinks = slices.Clone(a.BodyLinks)
 	if a.PublishAt != nil {
 		t := *a.PublishAt
 		b.PublishAt = &t
@@ -224,6 +243,7 @@ func (a *Article) Clone() *Article {
 	if a.Live != nil {
 		l := *a.Live
 		l.Content = a.Live.Content.clone()
+		l.BodyLinks = slices.Clone(a.Live.BodyLinks)
 		b.Live = &l
 	}
 	return &b

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
+	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/internal/problem"
 )
 
@@ -23,7 +24,9 @@ import (
 // `cms resanitize` so stored articles follow. Version 2 stores the HTML as
 // a browser's parser reads it (see settle); version 3 also only HTML the
 // policy itself leaves as it is.
-const SanitizerVersion = 3
+// Version 4 records the Amazon links of the HTML (Article.BodyLinks),
+// which the content API tags with the current associate tags.
+const SanitizerVersion = 4
 
 // MaxDepth bounds how deeply a body nests: elements inside elements, or
 // Markdown block quotes and list items inside each other. Real articles
@@ -49,6 +52,11 @@ type Link struct {
 	// sponsored, ugc.
 	Rel       string
 	Affiliate bool
+	// Text is the link's text, for a product created for it (its title).
+	Text string
+	// Product is the catalogue product the rewriter tied an affiliate
+	// link to, if any: its follows are counted for that product.
+	Product string
 }
 
 // LinkRewriter is the pipeline's extension point for links, run on every
@@ -64,6 +72,8 @@ type Rendered struct {
 	WordCount          int
 	ReadingTimeMinutes int
 	HasAffiliateLinks  bool
+	// Links are the Amazon links of HTML, in document order.
+	Links []BodyLink
 }
 
 // Pipeline turns an article body into the HTML that is stored and served:
@@ -236,7 +246,7 @@ func (p *Pipeline) Render(ctx context.Context, body string, format BodyFormat) (
 	if htmlTooDeep(src) {
 		return Rendered{}, errTooDeep()
 	}
-	prepared, affiliate, err := p.prepare(ctx, src)
+	prepared, tagged, err := p.prepare(ctx, src)
 	if err != nil {
 		return Rendered{}, err
 	}
@@ -245,14 +255,85 @@ func (p *Pipeline) Render(ctx context.Context, body string, format BodyFormat) (
 		return Rendered{}, err
 	}
 	words, excerpt := measure(out)
+	var links []BodyLink
+	if len(tagged) > 0 {
+		links = findBodyLinks(out, tagged)
+	}
 	return Rendered{
 		HTML:               out,
 		SanitizerVersion:   SanitizerVersion,
 		Excerpt:            excerpt,
 		WordCount:          words,
 		ReadingTimeMinutes: max(1, (words+WordsPerMinute-1)/WordsPerMinute),
-		HasAffiliateLinks:  affiliate,
+		HasAffiliateLinks:  len(tagged) > 0,
+		Links:              links,
 	}, nil
+}
+
+// findBodyLinks records the Amazon links of sanitized, settled HTML, with
+// the byte offsets of their href values: what the content API splices the
+// currently tagged URL into, so a change of the associate tags needs no
+// re-sanitizing. tagged maps each href the link rewriter tagged to what
+// it said of the link. out is in the renderer's form (settle), in which an
+// attribute is written as ` key="value"` and a value never holds a quote.
+func findBodyLinks(out string, tagged map[string]Link) []BodyLink {
+	var links []BodyLink
+	z := html.NewTokenizer(strings.NewReader(out))
+	off := 0
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return links // io.EOF
+		}
+		raw := z.Raw()
+		start := off
+		off += len(raw)
+		if tt != html.StartTagToken {
+			continue
+		}
+		if name, _ := z.TagName(); string(name) != "a" {
+			continue
+		}
+		vs, ve, ok := hrefValue(string(raw))
+		if !ok {
+			continue
+		}
+		href := html.UnescapeString(string(raw[vs:ve]))
+		l, ok := tagged[href]
+		if !ok {
+			continue
+		}
+		mp, ok := affiliate.MarketplaceOfLink(href)
+		if !ok {
+			continue // an allowed host that is not Amazon: no tag to apply
+		}
+		_, asin, _ := affiliate.AmazonProductOf(href)
+		links = append(links, BodyLink{Position: len(links) + 1, Product: l.Product, Marketplace: mp, ASIN: asin,
+			Start: start + vs, End: start + ve})
+	}
+}
+
+// hrefValue finds the href value in a start tag as the HTML renderer
+// writes it, `<a key="value" key="value">`, attribute by attribute (a
+// value may itself end in ` href=`), and returns its offsets.
+func hrefValue(tag string) (start, end int, ok bool) {
+	i := strings.IndexByte(tag, ' ')
+	for i >= 0 && i < len(tag) && tag[i] == ' ' {
+		eq := strings.IndexByte(tag[i:], '=')
+		if eq < 0 || i+eq+1 >= len(tag) || tag[i+eq+1] != '"' {
+			return 0, 0, false
+		}
+		vs := i + eq + 2
+		n := strings.IndexByte(tag[vs:], '"')
+		if n < 0 {
+			return 0, 0, false
+		}
+		if tag[i+1:i+eq] == "href" {
+			return vs, vs + n, true
+		}
+		i = vs + n + 1
+	}
+	return 0, 0, false
 }
 
 // prepare parses the HTML once to run the link rewriter on every <a href>,
@@ -261,15 +342,15 @@ func (p *Pipeline) Render(ctx context.Context, body string, format BodyFormat) (
 // whole instead of staying as an empty frame, and an allowed one gets the
 // sandbox the player needs. Iframe content (fallback text that browsers
 // never show) is dropped too.
-func (p *Pipeline) prepare(ctx context.Context, src string) (string, bool, error) {
+func (p *Pipeline) prepare(ctx context.Context, src string) (string, map[string]Link, error) {
 	if p.rewrite == nil && !containsFold(src, "<iframe") && !containsFold(src, "rel") {
-		return src, false, nil
+		return src, nil, nil
 	}
 	nodes, err := parseBody(src)
 	if err != nil {
-		return "", false, err
+		return "", nil, err
 	}
-	affiliate := false
+	var tagged map[string]Link // the affiliate links, by the href written
 	var walk func(n *html.Node) error
 	walk = func(n *html.Node) error {
 		for c := n.FirstChild; c != nil; {
@@ -290,7 +371,7 @@ func (p *Pipeline) prepare(ctx context.Context, src string) (string, bool, error
 					}
 				case atom.A:
 					if p.rewrite != nil && hasAttr(c, "href") {
-						l := Link{Href: attr(c, "href"), Rel: attr(c, "rel")}
+						l := Link{Href: attr(c, "href"), Rel: attr(c, "rel"), Text: textOf(c)}
 						if err := p.rewrite(ctx, &l); err != nil {
 							return fmt.Errorf("rewrite link: %w", err)
 						}
@@ -298,7 +379,14 @@ func (p *Pipeline) prepare(ctx context.Context, src string) (string, bool, error
 						if l.Rel != "" {
 							setAttr(c, "rel", l.Rel)
 						}
-						affiliate = affiliate || l.Affiliate
+						if l.Affiliate {
+							if tagged == nil {
+								tagged = map[string]Link{}
+							}
+							if prev, ok := tagged[l.Href]; !ok || prev.Product == "" {
+								tagged[l.Href] = l
+							}
+						}
 					}
 					filterRel(c)
 				}
@@ -316,15 +404,34 @@ func (p *Pipeline) prepare(ctx context.Context, src string) (string, bool, error
 		root := &html.Node{Type: html.DocumentNode}
 		root.AppendChild(n)
 		if err := walk(root); err != nil {
-			return "", false, err
+			return "", nil, err
 		}
 		for c := root.FirstChild; c != nil; c = c.NextSibling {
 			if err := html.Render(&b, c); err != nil {
-				return "", false, fmt.Errorf("render body html: %w", err)
+				return "", nil, fmt.Errorf("render body html: %w", err)
 			}
 		}
 	}
-	return b.String(), affiliate, nil
+	return b.String(), tagged, nil
+}
+
+// maxLinkText bounds the text read from a link, for a product title.
+const maxLinkText = 1000
+
+// textOf is the text inside n, up to about maxLinkText bytes.
+func textOf(n *html.Node) string {
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil && b.Len() < maxLinkText; c = c.NextSibling {
+			if c.Type == html.TextNode {
+				b.WriteString(c.Data)
+			}
+			walk(c)
+		}
+	}
+	walk(n)
+	return b.String()
 }
 
 // filterRel keeps the rel tokens the policy allows and drops the rest, so

@@ -115,6 +115,7 @@ func derivedChanges(a, b *Article) []string {
 	add(a.WordCount != b.WordCount, "wordCount")
 	add(a.ReadingTimeMinutes != b.ReadingTimeMinutes, "readingTimeMinutes")
 	add(a.HasAffiliateLinks != b.HasAffiliateLinks, "hasAffiliateLinks")
+	add(!slices.Equal(a.BodyLinks, b.BodyLinks), "bodyLinks")
 	add(!slices.Equal(a.SearchWords, b.SearchWords), "searchWords")
 	add(a.AuthorSlug != b.AuthorSlug, "authorSlug")
 	return out

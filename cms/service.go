@@ -256,7 +256,7 @@ func (s *Service) derive(ctx context.Context, a *Article, render bool) error {
 		}
 		a.BodyHTML, a.SanitizerVersion = r.HTML, r.SanitizerVersion
 		a.WordCount, a.ReadingTimeMinutes = r.WordCount, r.ReadingTimeMinutes
-		a.HasAffiliateLinks = r.HasAffiliateLinks
+		a.HasAffiliateLinks, a.BodyLinks = r.HasAffiliateLinks, r.Links
 		paragraph = r.Excerpt
 	} else {
 		_, paragraph = measure(a.BodyHTML)

@@ -3,6 +3,7 @@ package cms
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/wellness/cms/auth"
@@ -29,14 +30,15 @@ import (
 // PublishedAt and its version PublishedVersion.
 type Published struct {
 	Content            `bson:",inline"`
-	BodyHTML           string    `bson:"bodyHtml"`
-	SanitizerVersion   int       `bson:"sanitizerVersion"`
-	Excerpt            string    `bson:"excerpt"`
-	WordCount          int       `bson:"wordCount"`
-	ReadingTimeMinutes int       `bson:"readingTimeMinutes"`
-	HasAffiliateLinks  bool      `bson:"hasAffiliateLinks"`
-	Author             Person    `bson:"author"`
-	UpdatedAt          time.Time `bson:"updatedAt"`
+	BodyHTML           string     `bson:"bodyHtml"`
+	SanitizerVersion   int        `bson:"sanitizerVersion"`
+	Excerpt            string     `bson:"excerpt"`
+	WordCount          int        `bson:"wordCount"`
+	ReadingTimeMinutes int        `bson:"readingTimeMinutes"`
+	HasAffiliateLinks  bool       `bson:"hasAffiliateLinks"`
+	BodyLinks          []BodyLink `bson:"bodyLinks,omitempty"`
+	Author             Person     `bson:"author"`
+	UpdatedAt          time.Time  `bson:"updatedAt"`
 }
 
 // freeze is a's top level as readers' copy.
@@ -44,7 +46,7 @@ func (a *Article) freeze() *Published {
 	return &Published{
 		Content: a.Content.clone(), BodyHTML: a.BodyHTML, SanitizerVersion: a.SanitizerVersion,
 		Excerpt: a.Excerpt, WordCount: a.WordCount, ReadingTimeMinutes: a.ReadingTimeMinutes,
-		HasAffiliateLinks: a.HasAffiliateLinks, Author: a.Author, UpdatedAt: a.UpdatedAt,
+		HasAffiliateLinks: a.HasAffiliateLinks, BodyLinks: a.BodyLinks, Author: a.Author, UpdatedAt: a.UpdatedAt,
 	}
 }
 
@@ -62,6 +64,7 @@ func (a *Article) Served() *Article {
 	b.Content = l.Content
 	b.BodyHTML, b.SanitizerVersion, b.Excerpt = l.BodyHTML, l.SanitizerVersion, l.Excerpt
 	b.WordCount, b.ReadingTimeMinutes, b.HasAffiliateLinks = l.WordCount, l.ReadingTimeMinutes, l.HasAffiliateLinks
+	b.BodyLinks = l.BodyLinks
 	b.Author, b.UpdatedAt = l.Author, l.UpdatedAt
 	b.AuthorSlug, b.SearchWords = l.Author.Slug(), nil
 	b.PublishAt, b.Live, b.HasUnpublishedChanges, b.ChangesInReview = nil, nil, false, false
@@ -126,7 +129,7 @@ func (a *Article) forRevision() *Article {
 	}
 	b := *a
 	l := *a.Live
-	l.Body, l.BodyHTML = "", ""
+	l.Body, l.BodyHTML, l.BodyLinks = "", "", nil
 	b.Live = &l
 	return &b
 }
@@ -154,6 +157,7 @@ func (s *Service) DiscardChanges(ctx context.Context, p *auth.Principal, id stri
 	next.Content = l.Content.clone()
 	next.BodyHTML, next.SanitizerVersion, next.Excerpt = l.BodyHTML, l.SanitizerVersion, l.Excerpt
 	next.WordCount, next.ReadingTimeMinutes, next.HasAffiliateLinks = l.WordCount, l.ReadingTimeMinutes, l.HasAffiliateLinks
+	next.BodyLinks = slices.Clone(l.BodyLinks)
 	next.Author, next.PublishAt, next.ChangesInReview = l.Author, nil, false
 	next.deriveKeys()
 	changed := next.Content.Changed(&cur.Content)
@@ -181,7 +185,8 @@ func (s *Service) rederiveLive(ctx context.Context, a *Article, now time.Time) (
 	l := tmp.freeze()
 	if l.BodyHTML == a.Live.BodyHTML && l.SanitizerVersion == a.Live.SanitizerVersion &&
 		l.Excerpt == a.Live.Excerpt && l.WordCount == a.Live.WordCount &&
-		l.ReadingTimeMinutes == a.Live.ReadingTimeMinutes && l.HasAffiliateLinks == a.Live.HasAffiliateLinks {
+		l.ReadingTimeMinutes == a.Live.ReadingTimeMinutes && l.HasAffiliateLinks == a.Live.HasAffiliateLinks &&
+		slices.Equal(l.BodyLinks, a.Live.BodyLinks) {
 		return false, nil
 	}
 	l.UpdatedAt = now

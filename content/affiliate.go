@@ -14,26 +14,33 @@ const DisclosurePlacement = "before-first-affiliate-link"
 // products is what readers see of an article's products: with the
 // catalogue, each active product's title, image and merchant, leaving out
 // products that no longer redirect; without it, each reference's code and
-// note. Every product links through the tracked /go/ redirect.
+// note. Every product links through the tracked /go/ redirect, with its
+// position in the article: the body's Amazon links are 1..n in document
+// order, the products n+1.. in the order the article lists them (a
+// product left out keeps its number free), so that each position names
+// one place on the page.
 func (api *API) products(a *cms.Article) []ProductView {
+	first := len(a.BodyLinks) + 1
 	if api.catalogue == nil {
 		out := make([]ProductView, len(a.Products))
 		for i, r := range a.Products {
-			out[i] = ProductView{Code: r.Code, Note: r.Note, URL: api.trackingURL(r.Code, a.Slug)}
+			out[i] = ProductView{Code: r.Code, Note: r.Note, URL: api.trackingURL(r.Code, a.Slug, first+i)}
 		}
 		return out
 	}
 	codes := make([]string, len(a.Products))
 	notes := make(map[string]string, len(a.Products))
+	place := make(map[string]int, len(a.Products))
 	for i, r := range a.Products {
 		codes[i] = r.Code
 		notes[r.Code] = r.Note
+		place[r.Code] = first + i
 	}
 	cards := api.catalogue.ProductCards(codes)
 	out := make([]ProductView, len(cards))
 	for i, c := range cards {
 		out[i] = ProductView{Code: c.Code, Title: c.Title, ImageURL: c.ImageURL, Merchant: c.Merchant,
-			URL: api.catalogue.TrackingURL(c.Code, a.Slug), Note: notes[c.Code]}
+			URL: api.catalogue.TrackingURLAt(c.Code, a.Slug, place[c.Code]), Note: notes[c.Code]}
 	}
 	return out
 }

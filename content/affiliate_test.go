@@ -44,7 +44,7 @@ func TestContentProductsAndDisclosure(t *testing.T) {
 	p := products[0].(map[string]any)
 	want := map[string]any{"code": "foam-roller", "title": "Foam roller", "merchant": "Amazon", "note": "Use daily",
 		"imageUrl": "https://m.media-amazon.com/images/I/roller.jpg",
-		"url":      "http://cms.test/go/foam-roller?a=" + withProduct.Slug}
+		"url":      "http://cms.test/go/foam-roller?a=" + withProduct.Slug + "&p=1"}
 	for k, v := range want {
 		if p[k] != v {
 			t.Errorf("product %s = %v, want %v", k, p[k], v)

@@ -363,12 +363,20 @@ func (api *API) applyArticles(list []*cms.Article, slugs cms.SlugHistory) {
 
 // CatalogueChanged is the affiliate.Service.OnCatalogueChange listener:
 // it renders again only the articles whose response the change alters,
-// those showing a changed product and, when the settings changed (the
-// disclosure text), those showing a disclosure. Lists and feeds carry no
-// product data, so they stay as they were rendered.
-func (api *API) CatalogueChanged(_ context.Context, ch affiliate.CatalogueChange) {
+// those showing a changed product, those showing a disclosure when the
+// disclosure text changed, and those whose body links a change of the
+// tags, link mode or allowed hosts alters (linksAffected). Rendering is
+// lazy, so the cost of a change is the affected articles' rendering.
+// Lists and feeds carry no product data or tagged links, so they stay as
+// they were rendered. For its own settings write (ch.Local) this
+// instance sends article.updated for the published articles whose links
+// changed; the others only render.
+func (api *API) CatalogueChanged(ctx context.Context, ch affiliate.CatalogueChange) {
 	affected := func(a *cms.Article) bool {
-		if ch.Settings && (a.HasAffiliateLinks || len(a.Products) > 0) {
+		if ch.Disclosure && (a.HasAffiliateLinks || len(a.Products) > 0) {
+			return true
+		}
+		if ch.Settings && linksAffected(a, ch) {
 			return true
 		}
 		for _, r := range a.Products {
@@ -378,8 +386,8 @@ func (api *API) CatalogueChanged(_ context.Context, ch affiliate.CatalogueChange
 		}
 		return false
 	}
+	var changedLinks []*cms.Article
 	api.mu.Lock()
-	defer api.mu.Unlock()
 	cur := api.snap.Load()
 	var entries map[string]*entry
 	for id, e := range cur.entries {
@@ -388,11 +396,16 @@ func (api *API) CatalogueChanged(_ context.Context, ch affiliate.CatalogueChange
 				entries = cloneMap(cur.entries)
 			}
 			entries[id] = api.newEntry(e.a)
+			if ch.Local && ch.Settings && e.a.Status == cms.StatusPublished && linksAffected(e.a, ch) {
+				changedLinks = append(changedLinks, e.a)
+			}
 		}
 	}
 	if entries != nil {
 		api.install(buildSnapshot(entries, cur.slugs, cur.versions, api.now()))
 	}
+	api.mu.Unlock()
+	api.reportLinksChanged(ctx, changedLinks)
 }
 
 // SiteChanged is the site.Service.OnChange listener: the site settings
@@ -489,6 +502,7 @@ type entry struct {
 
 	fullOnce sync.Once
 	full     *rendered
+	links    []servedLink // the body links of full, set with it
 	itemOnce sync.Once
 	item     []byte
 }
@@ -514,7 +528,8 @@ func (api *API) newEntry(a *cms.Article) *entry {
 func (e *entry) article(api *API) *rendered {
 	e.fullOnce.Do(func() {
 		at := e.at
-		e.full = newRendered(jsonType, api.renderArticle(e.a, &at))
+		body, links := api.renderArticle(e.a, &at)
+		e.full, e.links = newRendered(jsonType, body), links
 	})
 	return e.full
 }

@@ -11,7 +11,8 @@ import (
 
 // TestCatalogueChangeRendersAffected: a catalogue change renders again the
 // articles that show a changed product, or a disclosure when the settings
-// changed, and keeps every other article's rendered forms.
+// changed, or body links on a marketplace whose tag changed, and keeps
+// every other article's rendered forms.
 func TestCatalogueChangeRendersAffected(t *testing.T) {
 	now := time.Now().UTC()
 	art := func(id string, products []string, links bool) *cms.Article {
@@ -30,12 +31,19 @@ func TestCatalogueChangeRendersAffected(t *testing.T) {
 	}{
 		{"a product", affiliate.CatalogueChange{Products: []string{"roller"}}, []string{"roller"}},
 		{"two products", affiliate.CatalogueChange{Products: []string{"ball", "roller"}}, []string{"roller", "ball"}},
-		{"the settings", affiliate.CatalogueChange{Settings: true}, []string{"roller", "ball", "link"}},
+		{"the disclosure", affiliate.CatalogueChange{Settings: true, Disclosure: true}, []string{"roller", "ball", "link", "com", "uk"}},
+		{"the amazon.com tag", affiliate.CatalogueChange{Settings: true, Tags: []string{"amazon.com"}}, []string{"com"}},
+		{"the amazon.de tag", affiliate.CatalogueChange{Settings: true, Tags: []string{"amazon.de"}}, nil},
+		{"the link mode", affiliate.CatalogueChange{Settings: true, LinkMode: true}, []string{"com"}},
+		{"the allowed hosts", affiliate.CatalogueChange{Settings: true, Hosts: true}, []string{"com", "uk"}},
 		{"a product nobody shows", affiliate.CatalogueChange{Products: []string{"mat"}}, nil},
 	} {
 		api := New(nil, Options{})
+		com, uk := art("com", nil, true), art("uk", nil, true)
+		com.BodyLinks = []cms.BodyLink{{Position: 1, Product: "amazon-com-b000123456", Marketplace: "amazon.com"}}
+		uk.BodyLinks = []cms.BodyLink{{Position: 1, Marketplace: "amazon.co.uk"}}
 		api.applyArticles([]*cms.Article{art("roller", []string{"roller"}, false), art("ball", []string{"ball"}, false),
-			art("link", nil, true), art("plain", nil, false)}, cms.SlugHistory{})
+			art("link", nil, true), art("plain", nil, false), com, uk}, cms.SlugHistory{})
 		before := api.snap.Load()
 		api.CatalogueChanged(context.Background(), tt.change)
 		after := api.snap.Load()

@@ -221,7 +221,7 @@ func TestContentArticleFields(t *testing.T) {
 	}
 	p := products[0].(map[string]any)
 	if p["code"] != "foam-roller" || p["note"] != "Our pick" ||
-		p["url"] != "http://cms.test/go/foam-roller?a=massage-for-chronic-pain-relief" {
+		p["url"] != "http://cms.test/go/foam-roller?a=massage-for-chronic-pain-relief&p=1" {
 		t.Errorf("product = %v", p)
 	}
 	for _, k := range []string{"title", "imageUrl"} {

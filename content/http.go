@@ -217,7 +217,8 @@ func (api *API) servePreview(c *gin.Context, slug, token string) error {
 	if a.Status == cms.StatusScheduled {
 		at = a.PublishAt
 	}
-	send(c, newRendered(jsonType, api.renderArticle(a, at)), privateNoStore)
+	body, _ := api.renderArticle(a, at)
+	send(c, newRendered(jsonType, body), privateNoStore)
 	return nil
 }
 

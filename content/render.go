@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -145,9 +146,9 @@ func (api *API) pageURL(a *cms.Article) string {
 	return api.articleLink(a)
 }
 
-// trackingURL is <public URL>/go/{code}?a={slug}.
-func (api *API) trackingURL(code, slug string) string {
-	return api.publicURL + "/go/" + url.PathEscape(code) + "?a=" + url.QueryEscape(slug)
+// trackingURL is <public URL>/go/{code}?a={slug}&p={position}.
+func (api *API) trackingURL(code, slug string, position int) string {
+	return api.publicURL + "/go/" + url.PathEscape(code) + "?a=" + url.QueryEscape(slug) + "&p=" + strconv.Itoa(position)
 }
 
 // jsonLD builds the schema.org object of an article: a MedicalWebPage when
@@ -194,16 +195,18 @@ func (api *API) jsonLD(a *cms.Article, publishedAt *time.Time) json.RawMessage {
 	return b
 }
 
-// renderArticle is the JSON body of an article. publishedAt is the
-// publication time readers see (a scheduled article that has come due
-// shows its publishAt); nil for a draft seen through a preview.
-func (api *API) renderArticle(a *cms.Article, publishedAt *time.Time) []byte {
+// renderArticle is the JSON body of an article, with the body links its
+// html carries. publishedAt is the publication time readers see (a
+// scheduled article that has come due shows its publishAt); nil for a
+// draft seen through a preview.
+func (api *API) renderArticle(a *cms.Article, publishedAt *time.Time) ([]byte, []servedLink) {
+	body, links := api.servedBody(a)
 	products := api.products(a)
 	disclosure := api.disclosure(a, products)
 	ld := api.jsonLD(a, publishedAt)
 	v := articleView{
 		cardView:      newCardView(a, publishedAt),
-		HTML:          a.BodyHTML,
+		HTML:          body,
 		SEO:           api.seo(a),
 		MedicalReview: a.MedicalReview,
 		Sources:       nonNil(a.Sources),
@@ -213,7 +216,7 @@ func (api *API) renderArticle(a *cms.Article, publishedAt *time.Time) []byte {
 		JSONLD:        ld,
 		JSONLDScript:  string(ld),
 	}
-	return marshalPlain(v)
+	return marshalPlain(v), links
 }
 
 func (api *API) seo(a *cms.Article) seoView {

@@ -98,6 +98,8 @@ func build(ctx context.Context, db *mongodb.DB, cfg Options, reg prometheus.Regi
 	s.Articles.OnChange(s.Content.ArticleChanged)
 	aff.OnCatalogueChange(s.Content.CatalogueChanged)
 	s.Site.OnChange(s.Content.SiteChanged)
+	// A body link's ping is checked against the article as served.
+	aff.SetBodyLinks(s.Content.BodyLink)
 
 	for _, ensure := range []func(context.Context) error{
 		s.Auth.Store().EnsureIndexes, s.Webhooks.EnsureIndexes, aff.EnsureIndexes, s.Articles.EnsureIndexes,
