@@ -272,6 +272,7 @@ func (c config) serverOptions(logger *slog.Logger) server.Options {
 		Logger:         logger,
 
 		WebhookAllowPrivate: c.WebhookAllowPrivate,
+		Pprof:               c.Pprof,
 		Crawlers:            c.Crawlers,
 		ContentCacheControl: c.ContentCacheControl,
 		MetricsToken:        c.MetricsToken,

@@ -69,6 +69,9 @@ type Options struct {
 	// the main listener to requests bearing it; unset, the main listener
 	// has no /metrics and only ServeMetrics's listener answers it.
 	MetricsToken string
+	// Pprof serves net/http/pprof under /debug/pprof/ on the metrics
+	// listener only (CMS_PPROF), for profiling a running instance.
+	Pprof bool
 	// LogWriter, when the logger writes through one, has its dropped
 	// lines counted in cms_log_lines_dropped_total.
 	LogWriter *LogWriter
