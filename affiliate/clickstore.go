@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -203,13 +204,22 @@ func (s *ClickStore) ClaimVisitors(ctx context.Context, clicks []Click) (map[str
 	return unique, nil
 }
 
-// rollupKey names one rollup document: a day, a product and an article
-// ("" for links without one).
+// rollupKey names one rollup document: a day, a product, an article
+// ("" for links without one) and the link's position in it (0 for none).
 type rollupKey struct {
 	Day, Product, Article string
+	Position              int
 }
 
-func (k rollupKey) id() string { return k.Day + "|" + k.Product + "|" + k.Article }
+// id is the rollup's _id. Clicks without a position keep the form rollups
+// had before positions were counted, so their documents go on growing.
+func (k rollupKey) id() string {
+	id := k.Day + "|" + k.Product + "|" + k.Article
+	if k.Position > 0 {
+		id += "|" + strconv.Itoa(k.Position)
+	}
+	return id
+}
 
 // Counts are click counters: Clicks are people, BotClicks the rest.
 type Counts struct {
@@ -245,6 +255,7 @@ func (s *ClickStore) applyRollups(ctx context.Context, deltas map[rollupKey]Coun
 			}},
 			{Key: "$setOnInsert", Value: bson.D{
 				{Key: "day", Value: k.Day}, {Key: "product", Value: k.Product}, {Key: "article", Value: k.Article},
+				{Key: "position", Value: k.Position},
 			}},
 		}
 		if len(set) > 0 {
@@ -426,13 +437,14 @@ func (s *ClickStore) Prune(ctx context.Context, saltsBefore, claimsBefore string
 	return nil
 }
 
-// Stats sums the rollups the query selects, grouped by its field. It reads
+// Stats sums the rollups the query selects, grouped by its field; only,
+// when not nil, limits them to the clicks of those article slugs. It reads
 // only rollups, so its cost follows days x products x articles, not the
 // number of clicks, and uses $match, $group and $sum alone, which both
 // engines run. It groups once per counter: FerretDB v1.24 returns 0 for
 // every $sum after the first in one $group (measured), so each $group
 // carries a single accumulator.
-func (s *ClickStore) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error) {
+func (s *ClickStore) Stats(ctx context.Context, q StatsQuery, only []string) ([]StatsRow, error) {
 	ctx, cancel := context.WithTimeout(ctx, 3*s.timeout)
 	defer cancel()
 	match := bson.D{{Key: "day", Value: bson.D{{Key: "$gte", Value: q.From}, {Key: "$lte", Value: q.To}}}}
@@ -441,6 +453,8 @@ func (s *ClickStore) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error
 	}
 	if q.Article != "" {
 		match = append(match, bson.E{Key: "article", Value: q.Article})
+	} else if only != nil {
+		match = append(match, bson.E{Key: "article", Value: bson.D{{Key: "$in", Value: only}}})
 	}
 	rows := map[string]*StatsRow{}
 	var order []string
@@ -459,18 +473,19 @@ func (s *ClickStore) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error
 				return nil, fmt.Errorf("aggregate click rollups: %w", err)
 			}
 			var docs []struct {
-				Key string `bson:"_id"`
-				N   int64  `bson:"n"`
+				Key bson.RawValue `bson:"_id"`
+				N   int64         `bson:"n"`
 			}
 			if err := cur.All(ctx, &docs); err != nil {
 				return nil, fmt.Errorf("read click rollups: %w", err)
 			}
 			for _, d := range docs {
-				r := rows[d.Key]
+				key := groupKey(d.Key)
+				r := rows[key]
 				if r == nil {
-					r = &StatsRow{Key: d.Key}
-					rows[d.Key] = r
-					order = append(order, d.Key)
+					r = &StatsRow{Key: key}
+					rows[key] = r
+					order = append(order, key)
 				}
 				switch counter {
 				case "clicks":
@@ -488,6 +503,19 @@ func (s *ClickStore) Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error
 		out[i] = *rows[k]
 	}
 	return out, nil
+}
+
+// groupKey is a group's key as a row shows it: strings as they are,
+// positions in decimal, and "" for rollups without the field (clicks that
+// named no article, or no position, and rollups older than positions).
+func groupKey(v bson.RawValue) string {
+	if s, ok := v.StringValueOK(); ok {
+		return s
+	}
+	if n, ok := v.AsInt64OK(); ok && n > 0 {
+		return strconv.FormatInt(n, 10)
+	}
+	return ""
 }
 
 // months returns the first day of every month from..to touch.

@@ -48,6 +48,9 @@ type productView struct {
 	// redirect (archived, or the target fails the current rules).
 	Target string `json:"target"`
 	Link   string `json:"link"`
+	// Warnings, on write answers only, say what was saved but earns
+	// nothing (a store without an associate tag).
+	Warnings []problem.FieldError `json:"warnings,omitempty"`
 }
 
 func (s *Service) view(p *Product) productView {
@@ -72,6 +75,16 @@ func (s *Service) writeProduct(c *gin.Context, status int, p *Product) {
 	c.JSON(status, s.view(p))
 }
 
+// writeSavedProduct is writeProduct for the answer of a write, which
+// carries the product's warnings.
+func (s *Service) writeSavedProduct(c *gin.Context, status int, p *Product) {
+	v := s.view(p)
+	v.Warnings = s.productWarnings(p)
+	c.Header("ETag", p.ETag())
+	noStore(c)
+	c.JSON(status, v)
+}
+
 // writeSettings answers with the settings and their version as ETag.
 func writeSettings(c *gin.Context, st *Settings) {
 	c.Header("ETag", st.ETag())
@@ -92,7 +105,7 @@ func (s *Service) handleCreateProduct(c *gin.Context) error {
 		return err
 	}
 	c.Header("Location", path.Join(c.Request.URL.Path, p.Code))
-	s.writeProduct(c, http.StatusCreated, p)
+	s.writeSavedProduct(c, http.StatusCreated, p)
 	return nil
 }
 
@@ -191,7 +204,7 @@ func (s *Service) handleUpdateProduct(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	s.writeProduct(c, http.StatusOK, p)
+	s.writeSavedProduct(c, http.StatusOK, p)
 	return nil
 }
 
@@ -338,14 +351,19 @@ func (s *Service) handleRedirect(c *gin.Context) error {
 	code := c.Param("code")
 	snap := s.snapshot()
 	e, ok := snap.products[code]
+	// A person following a dead link gets a page back to the article or
+	// the site (writeDeadLink); programs keep problem+json.
 	switch {
-	case !ok:
+	case !ok, e.target == "": // a failing target is logged once per catalogue load
+		if wantsHTML(c.Request) {
+			return s.writeDeadLink(c, http.StatusNotFound)
+		}
 		return problem.New(problem.NotFound, "no product link with this code")
 	case e.product.Archived:
+		if wantsHTML(c.Request) {
+			return s.writeDeadLink(c, http.StatusGone)
+		}
 		return problem.New(problem.Gone, "this product is no longer available")
-	case e.target == "":
-		// Logged once per catalogue load, not per request.
-		return problem.New(problem.NotFound, "no product link with this code")
 	}
 	// The target was checked when the snapshot was built; check the
 	// exact string once more, so that only what passes the rules now is

@@ -83,7 +83,8 @@ func (in ProductInput) Product() *Product {
 // productReadOnly are the members of a product's JSON (productView) that
 // the server derives or keeps; code is in ProductUpdate, which refuses a
 // different one with its own message.
-var productReadOnly = web.ReadOnlyMembers("merchant", "createdAt", "updatedAt", "target", "link")
+var productReadOnly = web.ReadOnlyMembers("merchant", "createdAt", "updatedAt", "target", "link").
+	With("warnings", web.Volatile) // follow the settings, not the product's version
 
 // ProductUpdate is a JSON merge patch (RFC 7396) of a product: absent
 // members stay, null clears an optional member (asin, marketplace, url,
@@ -214,8 +215,9 @@ func hasControl(s string) bool {
 type action string
 
 const (
-	manageProducts action = "products"           // list, read, create, change, delete
-	readStats      action = "click statistics"   // GET /stats/clicks
+	manageProducts action = "products"         // list, read, create, change, delete
+	readStats      action = "click statistics" // GET /stats/clicks, of one's own articles
+	readAllStats   action = "everyone's click statistics"
 	configure      action = "affiliate settings" // read and replace the settings
 )
 
@@ -224,7 +226,8 @@ const (
 // derived from it (gate). None of it depends on who owns what.
 var leastRole = map[action]auth.Role{
 	manageProducts: auth.Editor,
-	readStats:      auth.Editor,
+	readStats:      auth.Contributor,
+	readAllStats:   auth.Editor,
 	configure:      auth.Admin,
 }
 

@@ -554,7 +554,7 @@ func (r *Recorder) persist(ctx context.Context, batch []Click) error {
 	deltas := map[rollupKey]Counts{}
 	for i := range toRoll {
 		c := &toRoll[i]
-		k := rollupKey{Day: c.Day, Product: c.Product, Article: c.Article}
+		k := rollupKey{Day: c.Day, Product: c.Product, Article: c.Article, Position: c.Position}
 		d := deltas[k]
 		switch {
 		case c.Bot:

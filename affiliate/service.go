@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,6 +54,16 @@ type Options struct {
 	// code; a product in use is deleted only when forced. Nil means no
 	// article uses any product.
 	UsedBy func(ctx context.Context, code string) ([]string, error)
+	// ArticlesOf returns every slug, current or former, of the articles
+	// the user is the author of: the click statistics of callers below
+	// editor are limited to them. Nil limits them to nothing (Forbidden).
+	ArticlesOf func(ctx context.Context, userID string) ([]string, error)
+	// ArticlePage resolves the slug in a dead /go/ link's a to the page
+	// and title of the readable article it names, for the page shown to
+	// browsers; SiteURL is where that page sends them otherwise. Nil
+	// knows no articles, and the site is PublicURL.
+	ArticlePage func(slug string) (pageURL, title string, ok bool)
+	SiteURL     func() string
 	// Registerer receives the click metrics; nil registers none.
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
@@ -610,12 +621,33 @@ func (s *Service) changeSettings(ctx context.Context, by *auth.Principal, at web
 	return st, nil
 }
 
-// ClickStats answers a stats query from the rollups. Errors: Forbidden.
+// ClickStats answers a stats query from the rollups. Editors and admins
+// see every click; anyone else the clicks of their own articles only
+// (Options.ArticlesOf): all of them, or the one article= names. Another
+// author's article is NotFound, as the authoring API answers for it.
+// Errors: Forbidden, NotFound.
 func (s *Service) ClickStats(ctx context.Context, by *auth.Principal, q StatsQuery) (Stats, error) {
 	if err := may(by, readStats); err != nil {
 		return Stats{}, err
 	}
-	rows, err := s.clicks.Stats(ctx, q)
+	var only []string // nil: every article
+	if may(by, readAllStats) != nil {
+		if s.opts.ArticlesOf == nil {
+			return Stats{}, may(by, readAllStats)
+		}
+		own, err := s.opts.ArticlesOf(ctx, by.UserID)
+		if err != nil {
+			return Stats{}, fmt.Errorf("find the articles of %s: %w", by.UserID, err)
+		}
+		if q.Article != "" && !slices.Contains(own, q.Article) {
+			return Stats{}, problem.New(problem.NotFound, "none of your articles has the slug %q", q.Article)
+		}
+		if len(own) == 0 {
+			return q.finish(nil), nil
+		}
+		only = own
+	}
+	rows, err := s.clicks.Stats(ctx, q, only)
 	if err != nil {
 		return Stats{}, err
 	}

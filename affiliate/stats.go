@@ -16,11 +16,11 @@ import (
 const MaxStatsDays = 366
 
 // StatsQuery selects click statistics: UTC days From..To, both inclusive,
-// grouped by day, product or article, optionally for one product and/or
-// one article.
+// grouped by day, product, article or position (the p of the link),
+// optionally for one product and/or one article.
 type StatsQuery struct {
 	From, To string // YYYY-MM-DD
-	GroupBy  string // day, product or article
+	GroupBy  string // day, product, article or position
 	Product  string
 	Article  string
 	// CSV asks for text/csv instead of JSON.
@@ -28,7 +28,8 @@ type StatsQuery struct {
 }
 
 // StatsRow is one group of a stats answer. Key is the day, the product
-// code or the article slug ("" for clicks that named no article).
+// code, the article slug or the position ("" for clicks that named no
+// article, or no position).
 type StatsRow struct {
 	Key string `json:"key"`
 	Counts
@@ -80,10 +81,10 @@ func ParseStatsQuery(v web.Query, accept string, now time.Time) (StatsQuery, err
 	q.From, q.To = from.Format(dayLayout), to.Format(dayLayout)
 	if s, ok := v["groupBy"]; ok {
 		switch s {
-		case "day", "product", "article":
+		case "day", "product", "article", "position":
 			q.GroupBy = s
 		default:
-			f.Add("groupBy", "must be day, product or article")
+			f.Add("groupBy", "must be day, product, article or position")
 		}
 	}
 	if s, ok := v["product"]; ok {
@@ -129,7 +130,7 @@ func acceptsCSV(accept string) bool {
 
 // finish orders the rows and computes the total. Days are listed in order,
 // with the days without clicks filled in so a chart has no gaps; products
-// and articles by clicks, most first.
+// articles and positions by clicks, most first.
 func (q StatsQuery) finish(rows []StatsRow) Stats {
 	if q.GroupBy == "day" {
 		have := make(map[string]StatsRow, len(rows))

@@ -40,6 +40,7 @@ func (s *Service) Register(r *auth.Router) {
 	r.GET("/articles/:id/revisions/:n", gate(ActionRead), none, web.Handle(s.handleRevision))
 	r.POST("/articles/:id/revisions/:n/restore", gate(ActionRestore), none, web.Handle(s.handleRestore))
 	r.POST("/articles/:id/preview-token", gate(ActionPreview), none, web.Handle(s.handlePreviewToken))
+	r.GET("/articles/:id/compliance", gate(ActionRead), none, web.Handle(s.handleCompliance))
 }
 
 // writeArticle answers with the article and its version as ETag. The
@@ -49,6 +50,34 @@ func writeArticle(c *gin.Context, status int, a *Article) {
 	c.Header("Cache-Control", "private, no-cache")
 	// PureJSON: bodyHtml reads as HTML instead of \u003c escapes.
 	c.PureJSON(status, a)
+}
+
+// savedArticle is the answer of a write: the article and, when there are
+// any, its warnings, what was saved but earns nothing (writeWarnings). A
+// client sending the answer back may leave them in: articleReadOnly
+// ignores them.
+type savedArticle struct {
+	*Article
+	Warnings []problem.FieldError `json:"warnings,omitempty"`
+}
+
+// writeSaved is writeArticle for the answer of a write.
+func (s *Service) writeSaved(c *gin.Context, status int, a *Article) {
+	c.Header("ETag", a.ETag())
+	c.Header("Cache-Control", "private, no-cache")
+	c.PureJSON(status, savedArticle{Article: a, Warnings: s.writeWarnings(a)})
+}
+
+func (s *Service) handleCompliance(c *gin.Context) error {
+	r, err := s.Compliance(c.Request.Context(), auth.Caller(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	// It follows the settings and the catalogue as well as the article,
+	// so no ETag could tell a client it is stale.
+	c.Header("Cache-Control", "private, no-store")
+	c.JSON(http.StatusOK, r)
+	return nil
 }
 
 // createRequest is the body of POST /articles: the content, and the
@@ -68,7 +97,7 @@ func (s *Service) handleCreate(c *gin.Context) error {
 		return err
 	}
 	c.Header("Location", path.Join(c.Request.URL.Path, a.ID))
-	writeArticle(c, http.StatusCreated, a)
+	s.writeSaved(c, http.StatusCreated, a)
 	return nil
 }
 
@@ -107,7 +136,7 @@ func (s *Service) handleUpdate(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	writeArticle(c, http.StatusOK, a)
+	s.writeSaved(c, http.StatusOK, a)
 	return nil
 }
 
@@ -125,7 +154,7 @@ func (s *Service) handleDiscard(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	writeArticle(c, http.StatusOK, a)
+	s.writeSaved(c, http.StatusOK, a)
 	return nil
 }
 
@@ -189,7 +218,7 @@ func (s *Service) handleTransition(act Action) web.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		writeArticle(c, http.StatusOK, a)
+		s.writeSaved(c, http.StatusOK, a)
 		return nil
 	}
 }
@@ -338,7 +367,7 @@ func (s *Service) handleRestore(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	writeArticle(c, http.StatusOK, a)
+	s.writeSaved(c, http.StatusOK, a)
 	return nil
 }
 

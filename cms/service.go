@@ -592,6 +592,13 @@ func (s *Service) Transition(ctx context.Context, p *auth.Principal, id string, 
 	if err := next.Step(act, person(p), s.clock(), d); err != nil {
 		return nil, err
 	}
+	if act == ActionPublish {
+		// Now, scheduled or staged changes alike: nothing reaches readers
+		// while a compliance error remains.
+		if err := s.publishable(next); err != nil {
+			return nil, err
+		}
+	}
 	return s.commit(ctx, cur, next, person(p), workflowChanges(cur, next))
 }
 

@@ -39,7 +39,8 @@ var articleReadOnly = web.ReadOnlyMembers(
 	"hasUnpublishedChanges", "publishedVersion", "changesInReview",
 ).With("status", "read-only; use POST .../submit, .../publish or .../unpublish").
 	With("publishAt", "read-only; use POST .../publish with publishAt").
-	With("author", "read-only; send authorId to give the article another author")
+	With("author", "read-only; send authorId to give the article another author").
+	With("warnings", web.Volatile) // of a write answer; they follow the settings
 
 // CoverImageUpdate merges into CoverImage.
 type CoverImageUpdate struct {

@@ -137,6 +137,11 @@ func TestContentArticleFields(t *testing.T) {
 	}
 	testenv.WantStatus(t, testenv.Call(t, s, token, "POST", "/api/v1/products", map[string]any{
 		"code": "foam-roller", "title": "Foam roller", "asin": "B00TEST001", "marketplace": "amazon.com"}), http.StatusCreated)
+	// A product on a store without a tag may not be published (cms's
+	// compliance gate).
+	admin, _ := s.User(t, auth.Admin)
+	testenv.WantStatus(t, testenv.Call(t, s, admin, "PATCH", "/api/v1/settings/affiliate",
+		map[string]any{"tags": map[string]any{"amazon.com": "clinic-20"}}), http.StatusOK)
 	reviewed := clock.Now().Add(-48 * time.Hour).Format(time.DateOnly)
 	a := testenv.Publish(t, s, token, map[string]any{
 		"title":    "Massage for Chronic Pain Relief",

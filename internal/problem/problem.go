@@ -32,6 +32,9 @@ const (
 	PreconditionRequired
 	TooManyRequests
 	Unavailable
+	// Unprocessable is a well-formed request the resource's state refuses,
+	// such as publishing an article with compliance errors.
+	Unprocessable
 )
 
 // kinds maps each kind to its status code and stable title. The type URI is
@@ -52,6 +55,7 @@ var kinds = map[Kind]struct {
 	Gone:                 {http.StatusGone, "gone", "Gone"},
 	PreconditionFailed:   {http.StatusPreconditionFailed, "precondition-failed", "Precondition failed"},
 	TooLarge:             {http.StatusRequestEntityTooLarge, "too-large", "Request body too large"},
+	Unprocessable:        {http.StatusUnprocessableEntity, "unprocessable", "Unprocessable content"},
 	UnsupportedMediaType: {http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type"},
 	PreconditionRequired: {http.StatusPreconditionRequired, "precondition-required", "Precondition required"},
 	TooManyRequests:      {http.StatusTooManyRequests, "rate-limited", "Too many requests"},
@@ -81,6 +85,10 @@ type Error struct {
 	Detail     string
 	Fields     []FieldError
 	RetryAfter time.Duration
+	// Extensions are further members of the problem details (RFC 9457
+	// section 3.2), such as the findings of a refused publication. They
+	// never replace a standard member.
+	Extensions map[string]any
 	Err        error
 }
 

@@ -68,6 +68,9 @@ func Write(w http.ResponseWriter, r *http.Request, requestID string, err error) 
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
 	body, _ := json.Marshal(d)
+	if errors.As(err, &pe) && len(pe.Extensions) > 0 && d.Status != http.StatusInternalServerError {
+		body = withExtensions(body, pe.Extensions)
+	}
 	h := w.Header()
 	h.Set("Content-Type", ContentType)
 	h.Set("Cache-Control", "no-store")
@@ -77,4 +80,27 @@ func Write(w http.ResponseWriter, r *http.Request, requestID string, err error) 
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
+}
+
+// withExtensions adds ext to the JSON object body, leaving the standard
+// members as they are. A member that fails to encode is left out rather
+// than failing the error answer.
+func withExtensions(body []byte, ext map[string]any) []byte {
+	var members map[string]json.RawMessage
+	if json.Unmarshal(body, &members) != nil {
+		return body
+	}
+	for k, v := range ext {
+		if _, taken := members[k]; taken {
+			continue
+		}
+		if raw, err := json.Marshal(v); err == nil {
+			members[k] = raw
+		}
+	}
+	out, err := json.Marshal(members)
+	if err != nil {
+		return body
+	}
+	return out
 }

@@ -62,6 +62,14 @@ func build(ctx context.Context, db *mongodb.DB, cfg Options, reg prometheus.Regi
 		UsedBy: func(ctx context.Context, code string) ([]string, error) {
 			return s.Articles.PublishedSlugsUsing(ctx, code)
 		},
+		// Authors' click statistics cover their own articles.
+		ArticlesOf: func(ctx context.Context, userID string) ([]string, error) {
+			return s.Articles.ArticleSlugsOf(ctx, userID)
+		},
+		// A dead /go/ link shows browsers the way back to the article,
+		// from the content API's snapshot, or to the site.
+		ArticlePage: func(slug string) (string, string, bool) { return s.Content.ArticlePage(slug) },
+		SiteURL:     func() string { return s.Content.SiteURL() },
 	})
 	if err != nil {
 		return nil, err
