@@ -337,10 +337,17 @@ func (s *ClickStore) writeLedger(ctx context.Context, l *ledger) error {
 // applied to it, in the same update as the increment. Only the ledger's
 // own writer applies it, one batch at a time, so reading that field by
 // _id and then updating by _id cannot race with another application of
-// the same ledger.
-func (s *ClickStore) applyLedger(ctx context.Context, l *ledger) error {
+// the same ledger. Only a ledger being finished after a failure can have
+// been applied anywhere, so only then (resumed) are the rollups read.
+func (s *ClickStore) applyLedger(ctx context.Context, l *ledger, resumed bool) error {
 	todo := map[rollupKey]Counts{}
 	for _, d := range l.Deltas {
+		if !resumed {
+			c := todo[d.Key]
+			c.add(d.Counts)
+			todo[d.Key] = c
+			continue
+		}
 		var doc struct {
 			Applied map[string]int64 `bson:"applied"`
 		}

@@ -513,7 +513,7 @@ func (r *Recorder) persist(ctx context.Context, batch []Click) error {
 		}
 		if l != nil {
 			r.ledgerSeq = l.Seq
-			if err := r.finishLedger(ctx, l); err != nil {
+			if err := r.finishLedger(ctx, l, true); err != nil {
 				return err
 			}
 		}
@@ -583,7 +583,7 @@ func (r *Recorder) persist(ctx context.Context, batch []Click) error {
 		return err
 	}
 	r.ledgerSeq = l.Seq
-	if err := r.finishLedger(ctx, l); err != nil {
+	if err := r.finishLedger(ctx, l, false); err != nil {
 		return err
 	}
 	r.needRecover = false
@@ -591,12 +591,12 @@ func (r *Recorder) persist(ctx context.Context, batch []Click) error {
 }
 
 // finishLedger applies a written ledger and inserts its marks; both are
-// safe to repeat.
-func (r *Recorder) finishLedger(ctx context.Context, l *ledger) error {
+// safe to repeat. resumed says the ledger may be partly applied already.
+func (r *Recorder) finishLedger(ctx context.Context, l *ledger, resumed bool) error {
 	if err := r.step("rollup"); err != nil {
 		return err
 	}
-	if err := r.store.applyLedger(ctx, l); err != nil {
+	if err := r.store.applyLedger(ctx, l, resumed); err != nil {
 		return err
 	}
 	if err := r.step("mark"); err != nil {
