@@ -188,7 +188,7 @@ func TestClicksSurviveSIGKILL(t *testing.T) {
 			continue // the test framework's own output
 		}
 		answered = append(answered, line)
-		if len(answered) == 3000 && !killed {
+		if len(answered) == 1500 && !killed {
 			if err := cmd.Process.Kill(); err != nil { // SIGKILL
 				t.Fatal(err)
 			}
@@ -215,11 +215,15 @@ func TestClicksSurviveSIGKILL(t *testing.T) {
 	for _, id := range answered {
 		ids = append(ids, id)
 	}
-	testenv.Eventually(t, "every answered click to be stored", func() bool {
-		return countDocs(t, db, "clicks", bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}) == int64(len(answered))
+	// Counting is cheap; the exact check by ID follows once stored.
+	testenv.Eventually(t, "the replay to store as many clicks as were answered", func() bool {
+		return countDocs(t, db, "clicks", nil) >= int64(len(answered))
 	})
 	if err := rec.Close(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	if got := countDocs(t, db, "clicks", bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); got != int64(len(answered)) {
+		t.Fatalf("%d of the %d answered clicks stored", got, len(answered))
 	}
 	stored := countDocs(t, db, "clicks", nil)
 	if got := countDocs(t, db, "click_rolled", nil); got != stored {
