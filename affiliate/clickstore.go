@@ -37,6 +37,7 @@ type ClickStore struct {
 	rolled   *mongo.Collection
 	visitors *mongo.Collection
 	salts    *mongo.Collection
+	ledgers  *mongo.Collection
 	timeout  time.Duration
 }
 
@@ -52,6 +53,7 @@ func NewClickStore(db *mongo.Database, timeout time.Duration) *ClickStore {
 		rolled:   db.Collection("click_rolled"),
 		visitors: db.Collection("click_visitors"),
 		salts:    db.Collection("click_salts"),
+		ledgers:  db.Collection("click_ledgers"),
 		timeout:  timeout,
 	}
 }
@@ -236,22 +238,31 @@ func (c *Counts) add(o Counts) {
 // _id. On MongoDB two instances may race to create the same document; the
 // loser's duplicate key is retried once, as an update of the winner's.
 func (s *ClickStore) ApplyRollups(ctx context.Context, deltas map[rollupKey]Counts) error {
+	return s.applyRollups(ctx, deltas, nil)
+}
+
+// applyRollups is ApplyRollups with more fields to $set in the same update
+// of every document.
+func (s *ClickStore) applyRollups(ctx context.Context, deltas map[rollupKey]Counts, set bson.D) error {
 	byColl := map[string][]mongo.WriteModel{}
 	for k, d := range deltas {
 		name := s.rollups(k.Day).Name()
+		update := bson.D{
+			{Key: "$inc", Value: bson.D{
+				{Key: "clicks", Value: d.Clicks},
+				{Key: "botClicks", Value: d.BotClicks},
+				{Key: "uniqueClicks", Value: d.UniqueClicks},
+			}},
+			{Key: "$setOnInsert", Value: bson.D{
+				{Key: "day", Value: k.Day}, {Key: "product", Value: k.Product}, {Key: "article", Value: k.Article},
+				{Key: "position", Value: k.Position},
+			}},
+		}
+		if len(set) > 0 {
+			update = append(update, bson.E{Key: "$set", Value: set})
+		}
 		byColl[name] = append(byColl[name], mongo.NewUpdateOneModel().
-			SetFilter(bson.D{{Key: "_id", Value: k.id()}}).
-			SetUpdate(bson.D{
-				{Key: "$inc", Value: bson.D{
-					{Key: "clicks", Value: d.Clicks},
-					{Key: "botClicks", Value: d.BotClicks},
-					{Key: "uniqueClicks", Value: d.UniqueClicks},
-				}},
-				{Key: "$setOnInsert", Value: bson.D{
-					{Key: "day", Value: k.Day}, {Key: "product", Value: k.Product}, {Key: "article", Value: k.Article},
-					{Key: "position", Value: k.Position},
-				}},
-			}).SetUpsert(true))
+			SetFilter(bson.D{{Key: "_id", Value: k.id()}}).SetUpdate(update).SetUpsert(true))
 	}
 	for name, models := range byColl {
 		coll := s.db.Collection(name)
@@ -278,21 +289,108 @@ func (s *ClickStore) ApplyRollups(ctx context.Context, deltas map[rollupKey]Coun
 	return nil
 }
 
+// ledger is a writer's record of the rollup increments of its latest
+// batch, written before any of them is applied (see Recorder). There is
+// one per writer (_id), replaced by every batch: a writer has at most one
+// batch in flight.
+type ledger struct {
+	Writer string        `bson:"_id"`
+	Seq    int64         `bson:"seq"`
+	Deltas []ledgerDelta `bson:"deltas"`
+	Marks  []rolledMark  `bson:"marks"`
+}
+
+type ledgerDelta struct {
+	Key    rollupKey `bson:"key"`
+	Counts Counts    `bson:"counts"`
+}
+
+// appliedField is the rollup field that remembers the last ledger of
+// writer applied to the document. A writer is one instance's data
+// directory, so the number of these fields is the number of instances.
+func appliedField(writer string) string { return "applied." + writer }
+
+// readLedger is writer's last ledger, nil when it has none.
+func (s *ClickStore) readLedger(ctx context.Context, writer string) (*ledger, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	l, err := mongodb.FindByID[ledger](ctx, s.ledgers, "read click ledger", writer)
+	if errors.Is(err, problem.NotFound) {
+		return nil, nil
+	}
+	return l, err
+}
+
+// writeLedger replaces writer's ledger (one document, by _id).
+func (s *ClickStore) writeLedger(ctx context.Context, l *ledger) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	_, err := s.ledgers.ReplaceOne(ctx, bson.D{{Key: "_id", Value: l.Writer}}, l, options.Replace().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("write click ledger %d: %w", l.Seq, err)
+	}
+	return nil
+}
+
+// applyLedger applies l's increments to the rollups that have not had
+// them yet: each rollup document remembers, per writer, the last ledger
+// applied to it, in the same update as the increment. Only the ledger's
+// own writer applies it, one batch at a time, so reading that field by
+// _id and then updating by _id cannot race with another application of
+// the same ledger. Only a ledger being finished after a failure can have
+// been applied anywhere, so only then (resumed) are the rollups read.
+func (s *ClickStore) applyLedger(ctx context.Context, l *ledger, resumed bool) error {
+	todo := map[rollupKey]Counts{}
+	for _, d := range l.Deltas {
+		if !resumed {
+			c := todo[d.Key]
+			c.add(d.Counts)
+			todo[d.Key] = c
+			continue
+		}
+		var doc struct {
+			Applied map[string]int64 `bson:"applied"`
+		}
+		fctx, cancel := context.WithTimeout(ctx, s.timeout)
+		err := s.rollups(d.Key.Day).FindOne(fctx, bson.D{{Key: "_id", Value: d.Key.id()}}).Decode(&doc)
+		cancel()
+		switch {
+		case errors.Is(err, mongo.ErrNoDocuments):
+		case err != nil:
+			return fmt.Errorf("read click rollup %s: %w", d.Key.id(), err)
+		case doc.Applied[l.Writer] >= l.Seq:
+			continue
+		}
+		c := todo[d.Key]
+		c.add(d.Counts)
+		todo[d.Key] = c
+	}
+	return s.applyRollups(ctx, todo, bson.D{{Key: appliedField(l.Writer), Value: l.Seq}})
+}
+
 // rolledMark records that a click is counted in the rollups.
 type rolledMark struct {
-	ID  string `bson:"_id"`
-	Day string `bson:"day"`
+	ID  string `bson:"_id" json:"id"`
+	Day string `bson:"day" json:"day"`
 }
 
 // MarkRolled records the clicks as counted: one inserted mark per click,
 // keyed by the click's _id (see ClickStore for why not an update).
 func (s *ClickStore) MarkRolled(ctx context.Context, clicks []Click) error {
-	if len(clicks) == 0 {
+	marks := make([]rolledMark, len(clicks))
+	for i := range clicks {
+		marks[i] = rolledMark{ID: clicks[i].ID, Day: clicks[i].Day}
+	}
+	return s.markRolled(ctx, marks)
+}
+
+func (s *ClickStore) markRolled(ctx context.Context, marks []rolledMark) error {
+	if len(marks) == 0 {
 		return nil
 	}
-	docs := make([]any, len(clicks))
-	for i := range clicks {
-		docs[i] = rolledMark{ID: clicks[i].ID, Day: clicks[i].Day}
+	docs := make([]any, len(marks))
+	for i := range marks {
+		docs[i] = marks[i]
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()

@@ -15,41 +15,82 @@ import (
 )
 
 // Recorder takes clicks from redirects and stores them without making a
-// redirect wait: a bounded queue feeds one writer goroutine that inserts
-// batches and then updates the daily rollups. Nothing accepted is dropped:
-// when the queue is full or the database does not answer, clicks go to the
-// spill file in the data directory and are replayed once the database is
-// back, or at the next start.
+// redirect wait on the database.
 //
-// Counting rules, and the one window left: raw clicks are exact (each is
-// stored once under its random _id however often it is replayed). A click
-// is added to the rollups only when newly inserted, or when it was stored
-// before but has no rolled mark yet (its first attempt failed after the
-// insert; a mark is a document inserted under the click's _id after the
-// rollups). Unique-visitor claims name the click that made them, so they
-// are replay-safe too. If the process dies, or the database fails, after
-// some of a batch's rollup updates are applied but before its marks are
-// inserted, a replay counts those clicks in the rollups twice. The raw
-// clicks remain the truth to rebuild rollups from.
+// Durability: Record appends the click to the click log in the data
+// directory (one write call; see clickLog) before it returns, that is
+// before the redirect is answered, so a click whose 302 went out is in a
+// file the kernel owns and survives SIGKILL or an OOM kill of the process.
+// The writer fsyncs the log every tick (FlushInterval, 1 s by default), so
+// a power loss or kernel crash can take at most that last tick of clicks;
+// nothing can count those. Only then is the click offered to the bounded
+// in-memory queue, so the queue holds nothing that is not in the log. When
+// the queue is full, or the database does not answer, the click is in the
+// log only, and the writer reads it back from there.
+//
+// The writer stores clicks in log order, from the queue while it keeps
+// up and from the log file where the queue has gaps, and keeps a
+// checkpoint: the place in the log up to which every click is stored.
+// Fully stored segments are deleted. At start the log is replayed from
+// the checkpoint. Clicks are stored once however often they are replayed:
+// each is inserted under its random _id.
+//
+// Rollups, exactly once: a click is counted when newly inserted, or when
+// stored before but not yet marked rolled. Per batch, the writer (one per
+// data directory, named in clicks-writer-id) first writes its ledger, one
+// document under its own _id holding the batch's sequence number, its
+// rollup increments and the marks to insert; then it applies the
+// increments, each rollup document remembering in the same update the
+// last ledger sequence of this writer applied to it (applied.<writer>);
+// then it inserts the marks. After a crash or a database failure at any
+// step, the writer first finishes its last ledger: increments whose
+// rollup already remembers the ledger are skipped, marks already there
+// are duplicates. So no increment is applied twice, and a click is either
+// marked (counted) or not yet counted at all. This uses only inserts and
+// updates by _id, which both engines apply atomically per document.
+//
+// Legacy spill files (clicks-spill*.jsonl, written by earlier versions)
+// are replayed the same way once the database answers.
 type Recorder struct {
-	store *ClickStore
-	spill *spillFile
-	log   *slog.Logger
-	m     *recorderMetrics
-	opts  recorderOptions
+	store  *ClickStore
+	clog   *clickLog
+	spill  *spillFile
+	writer string // this data directory's name in the click ledger
+	log    *slog.Logger
+	m      *recorderMetrics
+	opts   recorderOptions
 
-	queue    chan Click
+	queue    chan queuedClick
 	mu       sync.RWMutex // guards closed and drainCtx against Record
 	closed   bool
+	closing  chan struct{}
 	drainCtx context.Context
 	done     chan struct{}
 	closeErr error
 	maxDepth atomic.Int64
 
 	// Owned by the writer goroutine.
-	healthy   bool
-	nextProbe time.Time
-	carry     []Click // clicks neither stored nor spilled yet (disk errors)
+	healthy     bool
+	nextProbe   time.Time
+	batch       []Click
+	next        logPos // after the last logged click taken into batch
+	stored      logPos // every logged click before it is stored
+	checkpoint  logPos // the stored position last written to disk
+	ledgerSeq   int64
+	needRecover bool // the last ledger may be unfinished
+	unlogged    int  // clicks in batch that are not in the log
+
+	// fault, in tests, fails persist before the named step: a crash
+	// there.
+	fault func(step string) error
+}
+
+// queuedClick is a click in the queue and, when logged, its place in the
+// click log.
+type queuedClick struct {
+	c          Click
+	start, end logPos
+	logged     bool
 }
 
 type recorderOptions struct {
@@ -68,12 +109,12 @@ func newRecorderMetrics(reg prometheus.Registerer, depth, maxDepth func() float6
 		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
 	}
 	m := &recorderMetrics{
-		queued:   counter("affiliate_clicks_queued_total", "Clicks accepted into the in-memory queue."),
+		queued:   counter("affiliate_clicks_queued_total", "Clicks logged and accepted into the in-memory queue."),
 		written:  counter("affiliate_clicks_written_total", "Clicks newly stored in the database."),
-		spilled:  counter("affiliate_clicks_spilled_total", "Clicks written to the spill file because the queue was full or the database did not answer."),
-		replayed: counter("affiliate_clicks_replayed_total", "Clicks read back from the spill file and stored."),
-		corrupt:  counter("affiliate_click_spill_corrupt_lines_total", "Damaged spill file lines skipped during replay."),
-		lost:     counter("affiliate_clicks_lost_total", "Clicks neither stored nor spilled (both the database and the disk failed)."),
+		spilled:  counter("affiliate_clicks_spilled_total", "Clicks logged but not queued (queue full, database down, or closing): stored later from the click log."),
+		replayed: counter("affiliate_clicks_replayed_total", "Clicks read back from the click log or a spill file and stored."),
+		corrupt:  counter("affiliate_click_spill_corrupt_lines_total", "Damaged click log or spill file lines skipped during replay."),
+		lost:     counter("affiliate_clicks_lost_total", "Clicks that could not be appended to the click log (a disk error): kept in memory only, so gone if the process dies before storing them. Clicks lost to a power loss within the last fsync interval cannot be counted."),
 	}
 	if reg == nil {
 		return m, nil
@@ -92,13 +133,34 @@ func newRecorderMetrics(reg prometheus.Registerer, depth, maxDepth func() float6
 	return m, nil
 }
 
-// newRecorder starts the writer; Close stops it.
+// newRecorder opens the click log in the spill file's directory and starts
+// the writer, which first replays what an earlier run left; Close stops it.
 func newRecorder(store *ClickStore, spill *spillFile, opts recorderOptions, reg prometheus.Registerer, log *slog.Logger) (*Recorder, error) {
+	r, err := prepareRecorder(store, spill, opts, reg, log)
+	if err != nil {
+		return nil, err
+	}
+	go r.run()
+	return r, nil
+}
+
+// prepareRecorder is newRecorder without starting the writer.
+func prepareRecorder(store *ClickStore, spill *spillFile, opts recorderOptions, reg prometheus.Registerer, log *slog.Logger) (*Recorder, error) {
+	clog, from, err := openClickLog(spill.dir)
+	if err != nil {
+		return nil, err
+	}
+	writer, err := writerID(spill.dir)
+	if err != nil {
+		return nil, err
+	}
 	r := &Recorder{
-		store: store, spill: spill, log: log, opts: opts,
-		queue:   make(chan Click, opts.QueueSize),
+		store: store, clog: clog, spill: spill, writer: writer, log: log, opts: opts,
+		queue:   make(chan queuedClick, opts.QueueSize),
+		closing: make(chan struct{}),
 		done:    make(chan struct{}),
-		healthy: true,
+		healthy: true, needRecover: true,
+		next: from, stored: from, checkpoint: from,
 	}
 	m, err := newRecorderMetrics(reg, func() float64 { return float64(len(r.queue)) },
 		func() float64 { return float64(r.MaxQueueDepth()) })
@@ -106,34 +168,51 @@ func newRecorder(store *ClickStore, spill *spillFile, opts recorderOptions, reg 
 		return nil, err
 	}
 	r.m = m
-	go r.run()
 	return r, nil
 }
 
-// Record accepts a click. It never blocks on the database: when the queue
-// is full, or the recorder is closing, the click goes to the spill file.
+// Record accepts a click. It never waits on the database: it appends the
+// click to the click log (one write call) and offers it to the queue;
+// when the queue is full the log alone holds it until the writer reads it
+// back. After Close it fsyncs the append, as no writer is left to.
 func (r *Recorder) Record(c Click) {
 	r.mu.RLock()
-	if !r.closed {
-		select {
-		case r.queue <- c:
-			r.mu.RUnlock()
-			r.m.queued.Inc()
-			r.noteDepth(int64(len(r.queue)))
+	closed := r.closed
+	logged, queued := false, false
+	err := r.clog.append(&c, closed, func(start, end logPos) {
+		logged = r.clog.dir != ""
+		if closed {
 			return
+		}
+		select {
+		case r.queue <- queuedClick{c: c, start: start, end: end, logged: logged}:
+			queued = true
+		default:
+		}
+	})
+	if err != nil && !logged && !queued && !closed {
+		// Not in the log: memory is all that is left.
+		select {
+		case r.queue <- queuedClick{c: c}:
+			queued = true
 		default:
 		}
 	}
-	closed := r.closed
 	r.mu.RUnlock()
-	// While running, the writer fsyncs within a tick; once closed there is
-	// no writer left, so the write is made durable now.
-	if err := r.spill.append([]Click{c}, closed); err != nil {
+	switch {
+	case err != nil && !errors.Is(err, errNoSpillDir):
 		r.m.lost.Inc()
-		r.log.Error("click lost: queue full and the spill file cannot be written", "err", err)
-		return
+		r.log.Error("click not durable: the click log cannot be written", "err", err, "queued", queued)
+	case !logged && !queued:
+		r.m.lost.Inc()
+		r.log.Error("click lost: queue full and no data directory for the click log")
 	}
-	r.m.spilled.Inc()
+	if queued {
+		r.m.queued.Inc()
+		r.noteDepth(int64(len(r.queue)))
+	} else if logged {
+		r.m.spilled.Inc()
+	}
 }
 
 func (r *Recorder) noteDepth(d int64) {
@@ -148,16 +227,19 @@ func (r *Recorder) noteDepth(d int64) {
 // MaxQueueDepth is the largest queue depth seen since start.
 func (r *Recorder) MaxQueueDepth() int { return int(r.maxDepth.Load()) }
 
-// Close stops accepting clicks into the queue, writes what is queued (to
-// the database while ctx allows, else to the spill file) and waits for the
-// writer. Clicks that arrive afterwards go straight to the spill file. The
-// error reports clicks that could be neither stored nor spilled.
+// Close stops accepting clicks into the queue, stores what is queued and
+// what the log holds beyond it while ctx allows, and waits for the writer.
+// What it cannot store stays in the click log for the next start. Clicks
+// that arrive afterwards are appended to the log and fsynced. The error
+// reports clicks that were in memory only (see affiliate_clicks_lost_total)
+// and could not be stored.
 func (r *Recorder) Close(ctx context.Context) error {
 	r.mu.Lock()
 	if !r.closed {
 		r.closed = true
 		r.drainCtx = ctx
 		close(r.queue)
+		close(r.closing)
 	}
 	r.mu.Unlock()
 	<-r.done
@@ -175,100 +257,200 @@ func (r *Recorder) opCtx() context.Context {
 	return context.Background()
 }
 
-// run is the writer: batches by size or by time, then maintenance (fsync
-// of overflow spills, probing the database, replaying the spill file).
+// run is the writer: it takes clicks from the queue while the database
+// keeps up, and on every tick fsyncs the log, stores what is batched,
+// reads back from the log what the queue did not hold, writes the
+// checkpoint, and probes a database that failed.
 func (r *Recorder) run() {
 	defer close(r.done)
 	tick := time.NewTicker(r.opts.FlushInterval)
 	defer tick.Stop()
-	batch := make([]Click, 0, r.opts.BatchSize)
+	r.batch = make([]Click, 0, r.opts.BatchSize)
 	for {
+		var queue <-chan queuedClick
+		if r.healthy && len(r.batch) < r.opts.BatchSize {
+			queue = r.queue
+		}
 		select {
-		case c, ok := <-r.queue:
+		case q, ok := <-queue:
 			if !ok {
-				r.flush(batch)
-				r.finish()
+				r.drain()
 				return
 			}
-			batch = append(batch, c)
-			if len(batch) >= r.opts.BatchSize {
-				r.flush(batch)
-				batch = make([]Click, 0, r.opts.BatchSize)
-			}
+			r.accept(q)
 		case <-tick.C:
-			if len(batch) > 0 {
-				r.flush(batch)
-				batch = make([]Click, 0, r.opts.BatchSize)
-			}
 			r.maintain()
-		}
-	}
-}
-
-// flush stores a batch, or spills it when the database is known to be
-// down or fails now.
-func (r *Recorder) flush(batch []Click) {
-	if len(batch) == 0 {
-		return
-	}
-	ctx := r.opCtx()
-	if r.healthy && ctx.Err() == nil {
-		err := r.persist(ctx, batch)
-		if err == nil {
+		case <-r.closing:
+			r.drain()
 			return
 		}
-		r.log.Warn("clicks database unavailable: spilling clicks to disk until it answers", "err", err, "clicks", len(batch))
-		r.healthy = false
-		r.nextProbe = time.Now().Add(r.opts.RetryInterval)
 	}
-	r.spillBatch(batch)
 }
 
-func (r *Recorder) spillBatch(batch []Click) {
-	if err := r.spill.append(batch, true); err != nil {
-		r.log.Error("cannot write the click spill file; keeping clicks in memory", "err", err, "clicks", len(batch))
-		r.carry = append(r.carry, batch...)
-		return
+// accept takes a queued click into the batch, first reading from the log
+// whatever lies between the last click taken and this one (clicks that
+// found the queue full).
+func (r *Recorder) accept(q queuedClick) {
+	if !q.logged {
+		r.batch = append(r.batch, q.c)
+		r.unlogged++
+	} else {
+		if q.start.before(r.next) {
+			return // already read back from the log
+		}
+		if q.start != r.next && !r.catchUp(q.start) {
+			return // still in the log; a later catch-up reads it
+		}
+		if q.start != r.next {
+			return
+		}
+		r.batch = append(r.batch, q.c)
+		r.next = q.end
 	}
-	r.m.spilled.Add(float64(len(batch)))
+	if len(r.batch) >= r.opts.BatchSize {
+		r.flush()
+	}
+}
+
+// catchUp reads the log from r.next to `to` into batches and stores them.
+// It stops, returning false, when the database fails.
+func (r *Recorder) catchUp(to logPos) bool {
+	if r.clog.dir == "" {
+		return true
+	}
+	for r.next.before(to) {
+		limit := int64(-1)
+		if r.next.Seq == to.Seq {
+			limit = to.Off - r.next.Off
+		}
+		ok := true
+		seq := r.next.Seq
+		end, err := r.clog.read(seq, r.next.Off, limit, func(c Click, end int64) {
+			if !ok {
+				return
+			}
+			r.batch = append(r.batch, c)
+			r.next = logPos{Seq: seq, Off: end}
+			r.m.replayed.Inc()
+			if len(r.batch) >= r.opts.BatchSize {
+				ok = r.flush()
+			}
+		}, func(off int64, why string) {
+			if ok {
+				r.m.corrupt.Inc()
+				r.log.Warn("skipped a damaged line of the click log", "segment", seq, "offset", off, "reason", why)
+			}
+		})
+		if err != nil {
+			r.log.Error("cannot read the click log", "err", err)
+			return false
+		}
+		if !ok {
+			return false
+		}
+		r.next.Off = end
+		if seq < to.Seq {
+			r.next = logPos{Seq: seq + 1}
+		}
+	}
+	return true
+}
+
+// flush stores the batch; on failure it keeps it for the next attempt and
+// marks the database down.
+func (r *Recorder) flush() bool {
+	if len(r.batch) > 0 {
+		ctx := r.opCtx()
+		err := ctx.Err()
+		if err == nil {
+			err = r.persist(ctx, r.batch)
+		}
+		if err != nil {
+			if r.healthy {
+				r.log.Warn("clicks database unavailable: clicks wait in the click log until it answers", "err", err, "clicks", len(r.batch))
+			}
+			r.healthy = false
+			r.nextProbe = time.Now().Add(r.opts.RetryInterval)
+			return false
+		}
+		r.batch = r.batch[:0]
+		r.unlogged = 0
+	}
+	r.stored = r.next
+	return true
 }
 
 // maintain runs once per tick.
 func (r *Recorder) maintain() {
-	if err := r.spill.sync(); err != nil {
-		r.log.Error("cannot fsync the click spill file", "err", err)
-	}
-	if len(r.carry) > 0 {
-		carried := r.carry
-		r.carry = nil
-		r.flush(carried)
-	}
-	if r.healthy && !r.spill.hasPending() {
-		return
-	}
-	if time.Now().Before(r.nextProbe) {
-		return
-	}
-	ctx := context.Background()
-	if err := r.store.Ping(ctx); err != nil {
-		r.nextProbe = time.Now().Add(r.opts.RetryInterval)
-		return
+	if err := r.clog.sync(); err != nil {
+		r.log.Error("cannot fsync the click log", "err", err)
 	}
 	if !r.healthy {
+		if time.Now().Before(r.nextProbe) {
+			return
+		}
+		if err := r.store.Ping(context.Background()); err != nil {
+			r.nextProbe = time.Now().Add(r.opts.RetryInterval)
+			return
+		}
 		r.log.Info("clicks database answers again")
 		r.healthy = true
 	}
-	if err := r.replay(ctx); err != nil {
-		r.spill.markPending()
-		r.healthy = false
-		r.nextProbe = time.Now().Add(r.opts.RetryInterval)
-		r.log.Warn("replaying spilled clicks failed; will retry", "err", err)
+	if r.flush() && r.catchUp(r.clog.end()) {
+		r.flush()
+	}
+	r.saveCheckpoint()
+	if r.healthy && r.spill.hasPending() {
+		if err := r.replay(context.Background()); err != nil {
+			r.spill.markPending()
+			r.healthy = false
+			r.nextProbe = time.Now().Add(r.opts.RetryInterval)
+			r.log.Warn("replaying spilled clicks failed; will retry", "err", err)
+		}
 	}
 }
 
-// replay stores the clicks of every spill file. A file is deleted only
-// after all of it is stored; a replay cut short starts the file again next
-// time, which stores nothing twice (see Recorder).
+// saveCheckpoint records how far the log is stored and deletes the
+// segments before it.
+func (r *Recorder) saveCheckpoint() {
+	if r.clog.dir == "" || r.stored == r.checkpoint {
+		return
+	}
+	if err := r.clog.writeCheckpoint(r.stored); err != nil {
+		r.log.Error("cannot write the click log checkpoint", "err", err)
+		return
+	}
+	r.checkpoint = r.stored
+	if err := r.clog.removeBefore(r.stored.Seq); err != nil {
+		r.log.Error("cannot remove stored click log segments", "err", err)
+	}
+}
+
+// drain runs at Close: what is queued, then the rest of the log, while
+// the drain context allows.
+func (r *Recorder) drain() {
+	for q := range r.queue {
+		r.accept(q)
+	}
+	if r.flush() && r.catchUp(r.clog.end()) {
+		r.flush()
+	}
+	r.saveCheckpoint()
+	if err := r.clog.close(); err != nil {
+		r.log.Error("closing the click log", "err", err)
+	}
+	if err := r.spill.close(); err != nil {
+		r.log.Error("closing the click spill file", "err", err)
+	}
+	if len(r.batch) > 0 && r.unlogged > 0 {
+		r.m.lost.Add(float64(r.unlogged))
+		r.closeErr = fmt.Errorf("affiliate: %d clicks could be neither stored nor logged", r.unlogged)
+	}
+}
+
+// replay stores the clicks of every legacy spill file. A file is deleted
+// only after all of it is stored; a replay cut short starts the file
+// again next time, which stores nothing twice (see Recorder).
 func (r *Recorder) replay(ctx context.Context) error {
 	files, err := r.spill.take()
 	if err != nil {
@@ -313,26 +495,34 @@ func (r *Recorder) replay(ctx context.Context) error {
 	return nil
 }
 
-// finish runs after the last batch at shutdown.
-func (r *Recorder) finish() {
-	if len(r.carry) > 0 {
-		carried := r.carry
-		r.carry = nil
-		r.spillBatch(carried)
+// step is a point between persist's writes where a test can fail it.
+func (r *Recorder) step(name string) error {
+	if r.fault == nil {
+		return nil
 	}
-	if err := r.spill.close(); err != nil {
-		r.log.Error("closing the click spill file", "err", err)
-	}
-	if n := len(r.carry); n > 0 {
-		r.m.lost.Add(float64(n))
-		r.closeErr = fmt.Errorf("affiliate: %d clicks could be neither stored nor spilled", n)
-	}
+	return r.fault(name)
 }
 
-// persist stores a batch and counts it in the rollups (see Recorder for
-// why each step is safe to repeat).
+// persist stores a batch and counts it in the rollups exactly once (see
+// Recorder): insert, claim visitors, write the ledger, apply it, mark.
 func (r *Recorder) persist(ctx context.Context, batch []Click) error {
+	if r.needRecover {
+		l, err := r.store.readLedger(ctx, r.writer)
+		if err != nil {
+			return err
+		}
+		if l != nil {
+			r.ledgerSeq = l.Seq
+			if err := r.finishLedger(ctx, l, true); err != nil {
+				return err
+			}
+		}
+		r.needRecover = false
+	}
 	clicks := dedupeClicks(batch)
+	if err := r.step("insert"); err != nil {
+		return err
+	}
 	dups, err := r.store.InsertClicks(ctx, clicks)
 	if err != nil {
 		return err
@@ -354,6 +544,9 @@ func (r *Recorder) persist(ctx context.Context, batch []Click) error {
 	if len(toRoll) == 0 {
 		return nil
 	}
+	if err := r.step("claim"); err != nil {
+		return err
+	}
 	unique, err := r.store.ClaimVisitors(ctx, toRoll)
 	if err != nil {
 		return err
@@ -374,10 +567,42 @@ func (r *Recorder) persist(ctx context.Context, batch []Click) error {
 		}
 		deltas[k] = d
 	}
-	if err := r.store.ApplyRollups(ctx, deltas); err != nil {
+	l := &ledger{Writer: r.writer, Seq: r.ledgerSeq + 1, Marks: make([]rolledMark, len(toRoll))}
+	for k, d := range deltas {
+		l.Deltas = append(l.Deltas, ledgerDelta{Key: k, Counts: d})
+	}
+	for i := range toRoll {
+		l.Marks[i] = rolledMark{ID: toRoll[i].ID, Day: toRoll[i].Day}
+	}
+	if err := r.step("ledger"); err != nil {
 		return err
 	}
-	return r.store.MarkRolled(ctx, toRoll)
+	// From here the ledger may be written even if the call fails.
+	r.needRecover = true
+	if err := r.store.writeLedger(ctx, l); err != nil {
+		return err
+	}
+	r.ledgerSeq = l.Seq
+	if err := r.finishLedger(ctx, l, false); err != nil {
+		return err
+	}
+	r.needRecover = false
+	return nil
+}
+
+// finishLedger applies a written ledger and inserts its marks; both are
+// safe to repeat. resumed says the ledger may be partly applied already.
+func (r *Recorder) finishLedger(ctx context.Context, l *ledger, resumed bool) error {
+	if err := r.step("rollup"); err != nil {
+		return err
+	}
+	if err := r.store.applyLedger(ctx, l, resumed); err != nil {
+		return err
+	}
+	if err := r.step("mark"); err != nil {
+		return err
+	}
+	return r.store.markRolled(ctx, l.Marks)
 }
 
 // dedupeClicks drops repeated IDs within a batch (a click spilled twice),

@@ -43,6 +43,8 @@ type config struct {
 	DrainDelay     time.Duration
 	// WebhookAllowPrivate lets webhooks reach private addresses.
 	WebhookAllowPrivate bool
+	// Pprof serves net/http/pprof on the metrics listener (CMS_PPROF).
+	Pprof bool
 	// Crawlers is the maintained crawler list, from CMS_CRAWLER_LIST.
 	Crawlers *affiliate.CrawlerList
 	// ContentCacheControl is the Cache-Control of published content;
@@ -232,6 +234,13 @@ func (c *config) parseLists(getenv func(string) string) error {
 			return bad("CMS_WEBHOOK_ALLOW_PRIVATE", "%q is not true or false", v)
 		}
 		c.WebhookAllowPrivate = b
+	}
+	if v := strings.TrimSpace(getenv("CMS_PPROF")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return bad("CMS_PPROF", "%q is not true or false", v)
+		}
+		c.Pprof = b
 	}
 	if v := strings.TrimSpace(getenv("CMS_CRAWLER_LIST")); v != "" {
 		l, err := affiliate.LoadCrawlerList(v)

@@ -181,7 +181,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
-	logger := newLogger(stderr, cfg.LogLevel)
+	// Requests must not wait on stderr: lines are buffered and written in
+	// the background, and the deferred Close writes the rest at exit.
+	logOut := server.NewLogWriter(stderr)
+	defer logOut.Close()
+	logger := newLogger(logOut, cfg.LogLevel)
 
 	// Bind first: a taken port should fail before the database starts.
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -222,6 +226,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 
 	opts := cfg.serverOptions(logger)
+	opts.LogWriter = logOut
 	opts.Keys, opts.AdminEmail, opts.AdminPassword = keys, cfg.AdminEmail, cfg.AdminPassword
 	srv, err := server.New(ctx, opts, db)
 	if err != nil {
@@ -267,6 +272,7 @@ func (c config) serverOptions(logger *slog.Logger) server.Options {
 		Logger:         logger,
 
 		WebhookAllowPrivate: c.WebhookAllowPrivate,
+		Pprof:               c.Pprof,
 		Crawlers:            c.Crawlers,
 		ContentCacheControl: c.ContentCacheControl,
 		MetricsToken:        c.MetricsToken,

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -82,7 +83,28 @@ func requireToken(token string) gin.HandlerFunc {
 func (s *Server) newMetricsEngine() *gin.Engine {
 	e := newEngine(s.log)
 	e.GET("/metrics", s.metrics.handler())
+	if s.cfg.Pprof {
+		// Profiles show code paths and heap contents: only the metrics
+		// listener, loopback by default, ever serves them.
+		e.GET("/debug/pprof/*name", gin.WrapF(servePprof))
+	}
 	return e
+}
+
+// servePprof routes /debug/pprof/{name} to net/http/pprof.
+func servePprof(w http.ResponseWriter, r *http.Request) {
+	switch strings.TrimPrefix(r.URL.Path, "/debug/pprof/") {
+	case "cmdline":
+		pprof.Cmdline(w, r)
+	case "profile":
+		pprof.Profile(w, r)
+	case "symbol":
+		pprof.Symbol(w, r)
+	case "trace":
+		pprof.Trace(w, r)
+	default:
+		pprof.Index(w, r)
+	}
 }
 
 // metricsServer is the http.Server of a metrics listener; its timeouts are

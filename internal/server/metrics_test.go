@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +152,27 @@ func TestMetricsListener(t *testing.T) {
 	srv.ServeMetrics(late)
 	if _, err := late.Accept(); err == nil {
 		t.Fatal("a metrics listener was served after shutdown")
+	}
+}
+
+// TestPprofOnlyWhenAsked: net/http/pprof is on the metrics listener with
+// CMS_PPROF (Options.Pprof) and nowhere otherwise.
+func TestPprofOnlyWhenAsked(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		s := testenv.NewServer(t, func(c *server.Options) { c.Pprof = on })
+		want := http.StatusNotFound
+		if on {
+			want = http.StatusOK
+		}
+		w := httptest.NewRecorder()
+		s.MetricsHandler().ServeHTTP(w, httptest.NewRequest("GET", "/debug/pprof/heap?debug=1", nil))
+		if w.Code != want {
+			t.Errorf("pprof %v: metrics listener %d, want %d", on, w.Code, want)
+		}
+		w = httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/debug/pprof/heap", nil))
+		if w.Code != http.StatusNotFound {
+			t.Errorf("pprof %v: main listener %d, want 404", on, w.Code)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/auth"
@@ -68,6 +69,12 @@ type Options struct {
 	// the main listener to requests bearing it; unset, the main listener
 	// has no /metrics and only ServeMetrics's listener answers it.
 	MetricsToken string
+	// Pprof serves net/http/pprof under /debug/pprof/ on the metrics
+	// listener only (CMS_PPROF), for profiling a running instance.
+	Pprof bool
+	// LogWriter, when the logger writes through one, has its dropped
+	// lines counted in cms_log_lines_dropped_total.
+	LogWriter *LogWriter
 }
 
 // Hook runs during shutdown, after the HTTP server has stopped, in the order
@@ -135,6 +142,12 @@ func New(ctx context.Context, cfg Options, db *mongodb.DB) (*Server, error) {
 		return nil, fmt.Errorf("CMS_TRUSTED_PROXIES: %w", err)
 	}
 	e.Use(s.metrics.middleware, bodyLimit(cfg.BodyLimit))
+	if lw := cfg.LogWriter; lw != nil {
+		s.metrics.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "cms_log_lines_dropped_total",
+			Help: "Log lines dropped because the log output did not keep up (4 MB waiting).",
+		}, func() float64 { return float64(lw.Dropped()) }))
+	}
 	s.metricsEngine = s.newMetricsEngine()
 
 	svc, err := build(ctx, db, cfg, s.metrics.registry)
