@@ -439,9 +439,6 @@ func (r *Recorder) drain() {
 	if err := r.clog.close(); err != nil {
 		r.log.Error("closing the click log", "err", err)
 	}
-	if err := r.spill.close(); err != nil {
-		r.log.Error("closing the click spill file", "err", err)
-	}
 	if len(r.batch) > 0 && r.unlogged > 0 {
 		r.m.lost.Add(float64(r.unlogged))
 		r.closeErr = fmt.Errorf("affiliate: %d clicks could be neither stored nor logged", r.unlogged)

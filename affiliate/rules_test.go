@@ -175,12 +175,23 @@ func TestClickParams(t *testing.T) {
 	}
 }
 
-// TestSpillTornTail: a spill file torn mid-line by a crash gets a newline
-// before the next append, so the torn fragment is one skipped line and
-// every click appended afterwards reads back whole.
-func TestSpillTornTail(t *testing.T) {
+// TestLegacySpillReplayed: a spill file an older version left, torn
+// mid-line by a crash, is noticed at start and handed over for replay
+// whole: every complete click reads back, the torn fragment is one
+// skipped line.
+func TestLegacySpillReplayed(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, spillName), []byte(`{"id":"0123`), 0o600); err != nil {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	clicks := []Click{
+		{ID: newClickID(), Product: "roller", Time: now, Day: dayOf(now), Visitor: "ab"},
+		{ID: newClickID(), Product: "roller", Article: "knee-pain", Position: 2, Time: now, Day: dayOf(now)},
+	}
+	data, err := encodeClicks(clicks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = append(data, `{"id":"0123`...)
+	if err := os.WriteFile(filepath.Join(dir, spillName), data, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	sp, err := openSpill(dir)
@@ -189,17 +200,6 @@ func TestSpillTornTail(t *testing.T) {
 	}
 	if !sp.hasPending() {
 		t.Fatal("leftover spill file not noticed")
-	}
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	clicks := []Click{
-		{ID: newClickID(), Product: "roller", Time: now, Day: dayOf(now), Visitor: "ab"},
-		{ID: newClickID(), Product: "roller", Article: "knee-pain", Position: 2, Time: now, Day: dayOf(now)},
-	}
-	if err := sp.append(clicks[:1], true); err != nil {
-		t.Fatal(err)
-	}
-	if err := sp.append(clicks[1:], false); err != nil {
-		t.Fatal(err)
 	}
 	files, err := sp.take()
 	if err != nil || len(files) != 1 {
@@ -211,7 +211,7 @@ func TestSpillTornTail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0].ID != clicks[0].ID || got[1].Article != "knee-pain" || len(bad) != 1 || bad[0] != 1 {
+	if len(got) != 2 || got[0].ID != clicks[0].ID || got[1].Article != "knee-pain" || len(bad) != 1 || bad[0] != 3 {
 		t.Fatalf("read back %d clicks, bad lines %v", len(got), bad)
 	}
 	if sp.hasPending() {

@@ -14,10 +14,11 @@ import (
 	"time"
 )
 
-// The spill file holds clicks the database could not take: JSON lines,
-// appended, never rewritten. To replay, the file is first renamed to a
-// replay file, so new spills go to a fresh file while the old one is read;
-// a replay file is deleted only once every click in it is stored.
+// The spill file held clicks the database could not take, before the
+// click log (below) took every click: JSON lines, appended, never
+// rewritten. Nothing writes it now; a data directory that still has one
+// from an older version gets it replayed: it is renamed to a replay file,
+// which is deleted only once every click in it is stored.
 const (
 	spillName     = "clicks-spill.jsonl"
 	replayPrefix  = "clicks-spill-"
@@ -26,17 +27,15 @@ const (
 	spillFileMode = 0o600 // visitor hashes are personal data, if pseudonymous
 )
 
-// errNoSpillDir is the spill error when no data directory is configured.
-var errNoSpillDir = errors.New("no data directory configured for the click spill file")
+// errNoSpillDir is the click log's error when no data directory is
+// configured.
+var errNoSpillDir = errors.New("no data directory configured for the click log")
 
-// spillFile is the append side, shared by the writer and by redirects that
-// find the queue full.
+// spillFile is the legacy spill file of a data directory, for replay.
 type spillFile struct {
 	dir string
 
 	mu      sync.Mutex
-	f       *os.File
-	dirty   bool // written since the last fsync
 	pending bool // there is something to replay
 	seq     int
 }
@@ -76,86 +75,6 @@ func encodeClicks(clicks []Click) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// append writes clicks to the spill file. With durable set it fsyncs
-// before returning; otherwise the data is with the kernel (safe from a
-// crash of this process) and the next sync call makes it durable.
-func (s *spillFile) append(clicks []Click, durable bool) error {
-	data, err := encodeClicks(clicks)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.dir == "" {
-		return errNoSpillDir
-	}
-	if s.f == nil {
-		if err := s.open(); err != nil {
-			return err
-		}
-	}
-	if _, err := s.f.Write(data); err != nil {
-		// The file may now end in a torn line; reopening checks for that.
-		_ = s.f.Close()
-		s.f = nil
-		return fmt.Errorf("write click spill file: %w", err)
-	}
-	s.pending = true
-	s.dirty = true
-	if durable {
-		return s.syncLocked()
-	}
-	return nil
-}
-
-// open opens the spill file for appending. A file that does not end in a
-// newline was torn by a crash mid-write; a newline is added first so the
-// torn fragment stays one corrupt line instead of spoiling the next.
-func (s *spillFile) open() error {
-	f, err := os.OpenFile(filepath.Join(s.dir, spillName), os.O_RDWR|os.O_CREATE|os.O_APPEND, spillFileMode)
-	if err != nil {
-		return fmt.Errorf("open click spill file: %w", err)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("stat click spill file: %w", err)
-	}
-	if n := fi.Size(); n > 0 {
-		last := make([]byte, 1)
-		if _, err := f.ReadAt(last, n-1); err != nil {
-			f.Close()
-			return fmt.Errorf("read click spill file: %w", err)
-		}
-		if last[0] != '\n' {
-			if _, err := f.Write([]byte{'\n'}); err != nil {
-				f.Close()
-				return fmt.Errorf("repair click spill file: %w", err)
-			}
-		}
-	}
-	s.f = f
-	return nil
-}
-
-// sync makes everything appended so far durable.
-func (s *spillFile) sync() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.syncLocked()
-}
-
-func (s *spillFile) syncLocked() error {
-	if s.f == nil || !s.dirty {
-		return nil
-	}
-	if err := s.f.Sync(); err != nil {
-		return fmt.Errorf("fsync click spill file: %w", err)
-	}
-	s.dirty = false
-	return nil
-}
-
 // hasPending reports whether there may be clicks to replay.
 func (s *spillFile) hasPending() bool {
 	s.mu.Lock()
@@ -170,18 +89,11 @@ func (s *spillFile) markPending() {
 	s.mu.Unlock()
 }
 
-// take moves the current spill file aside for replay and returns every
+// take moves the legacy spill file aside for replay and returns every
 // replay file, oldest first.
 func (s *spillFile) take() ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.f != nil {
-		if err := s.syncLocked(); err != nil {
-			return nil, err
-		}
-		_ = s.f.Close()
-		s.f = nil
-	}
 	cur := filepath.Join(s.dir, spillName)
 	if fi, err := os.Stat(cur); s.dir != "" && err == nil && fi.Size() > 0 {
 		s.seq++
@@ -204,21 +116,6 @@ func (s *spillFile) replayFiles() ([]string, error) {
 	}
 	sort.Strings(files)
 	return files, nil
-}
-
-// close syncs and closes the spill file.
-func (s *spillFile) close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.f == nil {
-		return nil
-	}
-	err := s.syncLocked()
-	if cerr := s.f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("close click spill file: %w", cerr)
-	}
-	s.f = nil
-	return err
 }
 
 // readSpill calls fn with every whole click of a spill file, in order, and
