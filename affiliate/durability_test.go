@@ -158,16 +158,7 @@ func TestHelperProcess(t *testing.T) {
 // recorder over the same data directory stores every click the child
 // answered, exactly once, and counts each once in the rollups.
 func TestClicksSurviveSIGKILL(t *testing.T) {
-	dir, err := os.MkdirTemp("", "aff-kill-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	engine, err := mongodb.StartEngine(dir, testenv.Quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(engine.Close)
+	_, engine := ownEngine(t, "aff-kill-")
 	dataDir := t.TempDir()
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
@@ -200,12 +191,7 @@ func TestClicksSurviveSIGKILL(t *testing.T) {
 		t.Fatalf("the child stopped by itself after %d clicks", len(answered))
 	}
 
-	client, err := mongodb.Connect(context.Background(), engine.URI(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
-	db := client.Database("clicks")
+	db := connectClicks(t, engine.URI())
 	before := countDocs(t, db, "clicks", nil)
 	rec, err := affiliate.StartRecorderForTest(db, dataDir)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/server"
 	"github.com/wellness/cms/internal/testenv"
 )
@@ -179,4 +181,35 @@ func scrape(t testing.TB, s *testenv.Server, name string) string {
 		}
 	}
 	return ""
+}
+
+// ownEngine starts an embedded engine of the test's own, which the test
+// may stop and start again on the same files. The directory is short (not
+// t.TempDir) so the engine listens on a Unix socket at a fixed path, which
+// a driver finds again after a restart.
+func ownEngine(t *testing.T, prefix string) (dir string, engine *mongodb.Engine) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	engine, err = mongodb.StartEngine(dir, testenv.Quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(engine.Close) // Close is idempotent: a test may stop it early
+	return dir, engine
+}
+
+// connectClicks connects to the engine at uri and returns its clicks
+// database, disconnecting at the end of the test.
+func connectClicks(t *testing.T, uri string) *mongo.Database {
+	t.Helper()
+	client, err := mongodb.Connect(context.Background(), uri, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	return client.Database("clicks")
 }

@@ -149,18 +149,9 @@ func TestNoClickLostInOutage(t *testing.T) {
 	// A database of its own that the test can take away. The directory is
 	// short so the engine listens on a Unix socket at a fixed path, which
 	// the driver finds again after the restart.
-	dir, err := os.MkdirTemp("", "aff-outage-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	engine, err := mongodb.StartEngine(dir, testenv.Quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, engine := ownEngine(t, "aff-outage-")
 	var restarted *mongodb.Engine
 	t.Cleanup(func() {
-		engine.Close()
 		if restarted != nil {
 			restarted.Close()
 		}
@@ -168,12 +159,7 @@ func TestNoClickLostInOutage(t *testing.T) {
 	if !strings.Contains(engine.URI(), ".sock") {
 		t.Skipf("engine is not on a Unix socket (%s); a restart would move it", engine.URI())
 	}
-	client, err := mongodb.Connect(context.Background(), engine.URI(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
-	clickDB := client.Database("clicks")
+	clickDB := connectClicks(t, engine.URI())
 
 	dataDir := t.TempDir()
 	inst := newInstance(t, s, affiliate.Options{
@@ -193,7 +179,7 @@ func TestNoClickLostInOutage(t *testing.T) {
 	if spilled == 0 {
 		t.Fatal("nothing was spilled while the database was down")
 	}
-	restarted, err = mongodb.StartEngine(dir, testenv.Quiet())
+	restarted, err := mongodb.StartEngine(dir, testenv.Quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
