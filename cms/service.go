@@ -55,6 +55,12 @@ type Options struct {
 	// FindUserByID): NotFound when there is none. Nil knows no users, so
 	// only the author an article already has can be named.
 	FindUser func(ctx context.Context, id string) (*auth.User, error)
+	// AtomicGuards says the database checks a write's filter beyond its
+	// _id atomically and from the _id index, as MongoDB does (not
+	// FerretDB: mongodb.IsFerretDB). Writes then also name the version
+	// they replace; without it they filter on the _id alone, so that they
+	// cost the same however many articles there are.
+	AtomicGuards bool
 }
 
 // Service is the authoring side of articles: every change goes through it,
@@ -106,7 +112,7 @@ func New(db *mongo.Database, o Options) *Service {
 		o.RewriteLink = affiliateRewriter(o.Affiliate)
 	}
 	s := &Service{
-		store:    newStore(db),
+		store:    newStore(db, o.AtomicGuards),
 		aff:      o.Affiliate,
 		feed:     o.Changes,
 		pipeline: NewPipeline(o.RewriteLink),

@@ -43,13 +43,15 @@ func (s *store) FindSlugsByArticle(ctx context.Context, articleID string) ([]Slu
 }
 
 // UpdateSlugCurrent sets the Current mirror of a slug the article owns.
-// The filter names the owner as well as the slug, so a slug another
-// article has taken over is left alone.
+// Where the database can check it atomically (guarded), the filter names
+// the owner as well, so a slug another article has taken over is left
+// alone; elsewhere the caller's own reservation of the slug, made before
+// its change, is the guarantee.
 func (s *store) UpdateSlugCurrent(ctx context.Context, slug, articleID string, current bool) error {
 	ctx, cancel := mongodb.Bound(ctx)
 	defer cancel()
 	_, err := s.slugs.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: slug}, {Key: "articleId", Value: articleID}},
+		s.guarded(slug, bson.E{Key: "articleId", Value: articleID}),
 		bson.D{{Key: "$set", Value: bson.D{{Key: "current", Value: current}}}})
 	if err != nil {
 		return mongodb.Err("update slug", err)
@@ -72,7 +74,7 @@ func (s *store) InsertTakeover(ctx context.Context, slug, orphanID string, now t
 func (s *store) ReplaceSlug(ctx context.Context, r *SlugRecord, orphanID string) error {
 	ctx, cancel := mongodb.Bound(ctx)
 	defer cancel()
-	_, err := s.slugs.ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.Slug}, {Key: "articleId", Value: orphanID}}, r)
+	_, err := s.slugs.ReplaceOne(ctx, s.guarded(r.Slug, bson.E{Key: "articleId", Value: orphanID}), r)
 	if err != nil {
 		return mongodb.Err("replace slug", err)
 	}

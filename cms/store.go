@@ -49,6 +49,11 @@ func articleSize(a *Article) int {
 //	                   slug over from an article whose creation crashed
 //	preview_tokens     _id = SHA-256 of a preview token
 type store struct {
+	// atomicGuards says the database applies a write filtered on more
+	// than its _id atomically and from the _id index (MongoDB); see
+	// guarded.
+	atomicGuards bool
+
 	articles  *mongo.Collection
 	revisions *mongo.Collection
 	slugs     *mongo.Collection
@@ -56,13 +61,14 @@ type store struct {
 	previews  *mongo.Collection
 }
 
-func newStore(db *mongo.Database) *store {
+func newStore(db *mongo.Database, atomicGuards bool) *store {
 	return &store{
-		articles:  db.Collection("articles"),
-		revisions: db.Collection("article_revisions"),
-		slugs:     db.Collection("slugs"),
-		takeovers: db.Collection("slug_takeovers"),
-		previews:  db.Collection("preview_tokens"),
+		atomicGuards: atomicGuards,
+		articles:     db.Collection("articles"),
+		revisions:    db.Collection("article_revisions"),
+		slugs:        db.Collection("slugs"),
+		takeovers:    db.Collection("slug_takeovers"),
+		previews:     db.Collection("preview_tokens"),
 	}
 }
 
@@ -164,15 +170,30 @@ func (s *store) FindArticleByID(ctx context.Context, id string) (*Article, error
 	return a, nil
 }
 
+// guarded is the filter of a write to the document with this _id that
+// is only right while guard still holds. The claim every such write
+// follows is what arbitrates it (Service.commit, the slug takeover); the
+// guard is a second line against a writer that stalled past its claim's
+// grace. MongoDB checks it atomically from the _id index, so it is kept
+// there. The embedded engine would read the whole collection for it and
+// check it non-atomically anyway (a read, then a write), so there the
+// filter is the _id alone, which that engine looks up directly: the cost
+// of every change then stays independent of how many articles there are.
+func (s *store) guarded(id string, guard bson.E) bson.D {
+	if s.atomicGuards {
+		return bson.D{{Key: "_id", Value: id}, guard}
+	}
+	return bson.D{{Key: "_id", Value: id}}
+}
+
 // ReplaceArticle writes a over the stored version expect. It reports
-// whether a document at that version was found. Only the holder of the
-// claim on version expect calls it (see Service.commit); the version in
-// the filter is a second guard, atomic on MongoDB but not on the embedded
-// engine, which reads and writes an update in two steps.
+// whether the article was found (at that version, where the database can
+// check it: see guarded). Only the holder of the claim on version expect
+// calls it (see Service.commit), within the claim's grace.
 func (s *store) ReplaceArticle(ctx context.Context, a *Article, expect int64) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, sizedTimeout(articleSize(a)))
 	defer cancel()
-	res, err := s.articles.ReplaceOne(ctx, bson.D{{Key: "_id", Value: a.ID}, {Key: "version", Value: expect}}, a)
+	res, err := s.articles.ReplaceOne(ctx, s.guarded(a.ID, bson.E{Key: "version", Value: expect}), a)
 	if err != nil {
 		return false, mongodb.Err("replace article", err)
 	}

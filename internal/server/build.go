@@ -86,9 +86,13 @@ func build(ctx context.Context, db *mongodb.DB, cfg Options, reg prometheus.Regi
 	if s.Site, err = site.New(db.Database, site.Options{PublicURL: cfg.PublicURL, Now: cfg.Now, Logger: cfg.Logger}); err != nil {
 		return nil, err
 	}
+	ferret, err := mongodb.IsFerretDB(ctx, db.Database)
+	if err != nil {
+		return nil, err
+	}
 	// authorId names a user: cms looks users up in the auth store.
 	s.Articles = cms.New(db.Database, cms.Options{Now: cfg.Now, Logger: cfg.Logger, Affiliate: aff, Changes: changes,
-		FindUser: s.Auth.Store().FindUserByID})
+		FindUser: s.Auth.Store().FindUserByID, AtomicGuards: !ferret})
 	s.Content = content.New(s.Articles, content.Options{PublicURL: cfg.PublicURL,
 		CacheControl: cfg.ContentCacheControl, Catalogue: aff, Site: s.Site, Changes: changes, Emit: s.Webhooks.Emit,
 		Now: cfg.Now, Logger: cfg.Logger})
