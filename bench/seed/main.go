@@ -4,6 +4,12 @@
 // Articles are deterministic: the same -n gives the same slugs, tags and
 // words. At the end it prints SLUG=, TAG=, QUERY= and PRODUCT= lines for
 // the script to aim its load at.
+//
+// With -probe it also measures how the cost of a write grows with the
+// collection: when the number of articles seeded reaches each mark, the
+// workers pause and -probe-n extra articles are created and published one
+// at a time; it prints the median and p99 of their create+publish time as
+// a PROBE= line (mark, median ms, p99 ms).
 package main
 
 import (
@@ -16,6 +22,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -163,15 +171,24 @@ func main() {
 	n := flag.Int("n", 1000, "articles to publish")
 	size := flag.Int("size", 8192, "approximate HTML bytes per article body")
 	workers := flag.Int("workers", 4, "concurrent writers")
+	probe := flag.String("probe", "", "comma-separated article counts at which to measure create+publish time (e.g. 500,2000)")
+	probeN := flag.Int("probe-n", 40, "articles created and published one at a time at each probe mark")
 	flag.Parse()
 	log.SetFlags(0)
+	marks, err := parseMarks(*probe, *n)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if len(marks) > 0 && *probeN < 1 {
+		log.Fatal("-probe-n must be at least 1")
+	}
 
 	c := &client{base: strings.TrimRight(*base, "/"), email: *email, password: *password, http: &http.Client{Timeout: time.Minute}}
 	if err := c.login(); err != nil {
 		log.Fatal(err)
 	}
 	const product = "bench-roller"
-	err := c.call("POST", "/api/v1/products", map[string]string{
+	err = c.call("POST", "/api/v1/products", map[string]string{
 		"code": product, "title": "Bench foam roller", "asin": "B00BENCH01", "marketplace": "amazon.com",
 		"imageUrl": "https://img.example/roller.jpg"}, nil, true)
 	if err != nil && !strings.Contains(err.Error(), ": 409 ") {
@@ -180,36 +197,92 @@ func main() {
 
 	start := time.Now()
 	var done atomic.Int64
-	jobs := make(chan int)
-	var wg sync.WaitGroup
 	var failed atomic.Value
-	for range *workers {
-		wg.Go(func() {
-			for i := range jobs {
-				if err := publishOne(c, i, *size, product); err != nil {
-					failed.Store(err)
-					return
+	// The workers start on the articles below the first mark; at each mark
+	// they finish what they hold, then the probe runs alone.
+	var probes []string
+	var probeTime time.Duration
+	next := 0
+	for m, mark := range append(marks, *n) {
+		batch := make(chan int)
+		var wg sync.WaitGroup
+		for range *workers {
+			wg.Go(func() {
+				for i := range batch {
+					if err := publishOne(c, i, *size, product); err != nil {
+						failed.Store(err)
+						return
+					}
+					if d := done.Add(1); d%500 == 0 {
+						log.Printf("seeded %d/%d (%.0f/s)", d, *n, float64(d)/(time.Since(start)-probeTime).Seconds())
+					}
 				}
-				if d := done.Add(1); d%100 == 0 {
-					log.Printf("seeded %d/%d (%.0f/s)", d, *n, float64(d)/time.Since(start).Seconds())
-				}
-			}
-		})
-	}
-	for i := 0; i < *n; i++ {
-		if failed.Load() != nil {
+			})
+		}
+		for ; next < mark && failed.Load() == nil; next++ {
+			batch <- next
+		}
+		close(batch)
+		wg.Wait()
+		if err, _ := failed.Load().(error); err != nil {
+			log.Fatal(err)
+		}
+		if m == len(marks) {
 			break
 		}
-		jobs <- i
+		t0 := time.Now()
+		line, err := probeAt(c, mark, m, *probeN, *size, product)
+		if err != nil {
+			log.Fatal(err)
+		}
+		probeTime += time.Since(t0)
+		log.Print(line)
+		probes = append(probes, line)
 	}
-	close(jobs)
-	wg.Wait()
-	if err, _ := failed.Load().(error); err != nil {
-		log.Fatal(err)
+	seeding := time.Since(start) - probeTime
+	log.Printf("seeded %d published articles in %v (%.0f/s; probes not counted)", *n, seeding.Round(time.Millisecond), float64(*n)/seeding.Seconds())
+	fmt.Printf("SEEDED_SECONDS=%.1f\n", seeding.Seconds())
+	for _, p := range probes {
+		fmt.Println(p)
 	}
-	log.Printf("seeded %d published articles in %v", *n, time.Since(start).Round(time.Millisecond))
 	fmt.Printf("SLUG=%s\nTAG=%s\nQUERY=%s\nPRODUCT=%s\n", slug(*n/2), tags[0], topics[3]+"+"+words[0], product)
 }
+
+// parseMarks reads the -probe list: increasing counts, none above n.
+func parseMarks(list string, n int) ([]int, error) {
+	var marks []int
+	for f := range strings.SplitSeq(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		m, err := strconv.Atoi(f)
+		if err != nil || m <= 0 || m > n || (len(marks) > 0 && m <= marks[len(marks)-1]) {
+			return nil, fmt.Errorf("-probe: %q is not an increasing count of at most -n (%d)", f, n)
+		}
+		marks = append(marks, m)
+	}
+	return marks, nil
+}
+
+// probeAt creates and publishes k articles one after another and reports
+// the median and p99 of their create+publish time. Their indexes lie far
+// above the seeded ones, so their slugs never collide.
+func probeAt(c *client, mark, m, k, size int, product string) (string, error) {
+	times := make([]float64, 0, k)
+	for j := range k {
+		t0 := time.Now()
+		if err := publishOne(c, probeBase+m*k+j, size, product); err != nil {
+			return "", fmt.Errorf("probe at %d: %w", mark, err)
+		}
+		times = append(times, float64(time.Since(t0).Microseconds())/1000)
+	}
+	slices.Sort(times)
+	p99 := times[min(len(times)-1, len(times)*99/100)]
+	return fmt.Sprintf("PROBE=%d %.1f %.1f", mark, times[len(times)/2], p99), nil
+}
+
+// probeBase is the first index of a probe article.
+const probeBase = 1_000_000
 
 func title(i int) string {
 	return fmt.Sprintf("Article %04d: %s for everyday %s", i, strings.ToUpper(topics[i%len(topics)][:1])+topics[i%len(topics)][1:], words[i%len(words)])

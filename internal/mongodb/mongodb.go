@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
@@ -39,6 +40,9 @@ type Options struct {
 	// Attach lets a short-lived command (cms user ...) use the embedded
 	// engine of a server already running on DataDir instead of failing.
 	Attach bool
+	// Monitor, when set, sees every command the client sends; tests use
+	// it to check which filters a code path uses.
+	Monitor *event.CommandMonitor
 }
 
 // DB is an open database. Close releases it.
@@ -69,7 +73,7 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 			uri = engine.URI()
 		}
 	}
-	client, err := Connect(ctx, uri, o.MaxPoolSize)
+	client, err := connect(ctx, uri, o.MaxPoolSize, o.Monitor)
 	if err != nil {
 		if engine != nil {
 			engine.Close()
@@ -87,6 +91,10 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 // Connect opens a driver client for uri with the service's settings and
 // verifies that the deployment answers.
 func Connect(ctx context.Context, uri string, maxPool uint64) (*mongo.Client, error) {
+	return connect(ctx, uri, maxPool, nil)
+}
+
+func connect(ctx context.Context, uri string, maxPool uint64, monitor *event.CommandMonitor) (*mongo.Client, error) {
 	if maxPool == 0 {
 		maxPool = 50
 	}
@@ -97,6 +105,7 @@ func Connect(ctx context.Context, uri string, maxPool uint64) (*mongo.Client, er
 		SetConnectTimeout(5 * time.Second).
 		SetMaxPoolSize(maxPool).
 		SetWriteConcern(writeconcern.Majority()).
+		SetMonitor(monitor).
 		ApplyURI(uri)
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("MONGODB_URI: %w", err)

@@ -118,10 +118,21 @@ func DB(t testing.TB) *mongo.Database {
 // ends.
 func OpenDB(t testing.TB) *mongodb.DB {
 	t.Helper()
+	return OpenDBWith(t, nil)
+}
+
+// OpenDBWith is OpenDB with options adjusted by set (nil: none), such as
+// a command monitor.
+func OpenDBWith(t testing.TB, set func(*mongodb.Options)) *mongodb.DB {
+	t.Helper()
 	name := DB(t).Name()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := mongodb.Open(ctx, mongodb.Options{URI: URI(t), Database: name})
+	o := mongodb.Options{URI: URI(t), Database: name}
+	if set != nil {
+		set(&o)
+	}
+	db, err := mongodb.Open(ctx, o)
 	if err != nil {
 		t.Fatalf("open database: %v", err)
 	}
