@@ -229,9 +229,12 @@ if awk -v g="$growth" 'BEGIN {exit !(g > 1.5)}'; then misses=$((misses + 1)); fi
 # up as a stored click, once the queue and any spill file have drained.
 if [ "$redirect" = 1 ]; then
 	metric() { curl -s "$metrics/metrics" | awk -v m="$1" 'index($0, m) == 1 {print $NF}' | head -1; }
-	token=$(curl -s "$base/api/v1/auth/login" -H 'Content-Type: application/json' \
-		-d "{\"email\":\"$CMS_ADMIN_EMAIL\",\"password\":\"$CMS_ADMIN_PASSWORD\"}" |
-		sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
+	sign_in() {
+		token=$(curl -s "$base/api/v1/auth/login" -H 'Content-Type: application/json' \
+			-d "{\"email\":\"$CMS_ADMIN_EMAIL\",\"password\":\"$CMS_ADMIN_PASSWORD\"}" |
+			sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
+	}
+	sign_in
 	day=$(date -u +%F)
 	sent=$(metric 'http_requests_total{method="GET",route="/go/:code",status="302"}')
 	sent=${sent:-0}
@@ -240,12 +243,16 @@ if [ "$redirect" = 1 ]; then
 		curl -s -H "Authorization: Bearer $token" "$base/api/v1/stats/clicks?from=$day&to=$day&groupBy=day" |
 			sed -n 's/.*"total":{"clicks":\([0-9]*\),"botClicks":\([0-9]*\).*/\1 \2/p' | awk '{print $1 + $2}'
 	}
-	stored=0
-	for _ in $(seq 1 120); do
-		stored=$(stored_clicks)
-		[ "${stored:-0}" -ge "${sent%.*}" ] && break
-		sleep 1
-	done
+	# wait_stored N: waits up to two minutes for N stored clicks; sets stored.
+	wait_stored() {
+		stored=0
+		for _ in $(seq 1 120); do
+			stored=$(stored_clicks)
+			[ "${stored:-0}" -ge "$1" ] && return 0
+			sleep 1
+		done
+	}
+	wait_stored "${sent%.*}"
 	printf '\nclicks: %s redirects sent (302), %s stored; largest queue depth %s; spilled %s, replayed %s\n' \
 		"${sent%.*}" "$stored" "$(metric affiliate_click_queue_depth_max)" \
 		"$(metric affiliate_clicks_spilled_total)" "$(metric affiliate_clicks_replayed_total)"
@@ -272,16 +279,10 @@ if [ "$redirect" = 1 ]; then
 	received=$((received - bad))
 	start_cms
 	wait_up "$base/readyz"
-	token=$(curl -s "$base/api/v1/auth/login" -H 'Content-Type: application/json' \
-		-d "{\"email\":\"$CMS_ADMIN_EMAIL\",\"password\":\"$CMS_ADMIN_PASSWORD\"}" |
-		sed -n 's/.*"accessToken":"\([^"]*\)".*/\1/p')
+	sign_in
 	want=$((before + received))
-	after=0
-	for _ in $(seq 1 120); do
-		after=$(stored_clicks)
-		[ "${after:-0}" -ge "$want" ] && break
-		sleep 1
-	done
+	wait_stored "$want"
+	after=${stored:-0}
 	lost=$((want - after))
 	[ "$lost" -ge 0 ] || lost=0
 	extra=$((after - want))
