@@ -123,6 +123,18 @@ func connect(ctx context.Context, uri string, maxPool uint64, monitor *event.Com
 	return client, nil
 }
 
+// IndexNewTables gives the embedded engine's tables created since its
+// last pass their _id lookup index now rather than within idIndexEvery;
+// the server calls it once its collections exist. It does nothing on
+// MongoDB, whose _id index serves every lookup.
+func (db *DB) IndexNewTables(ctx context.Context) error {
+	if db.engine == nil {
+		return nil
+	}
+	_, err := indexIDLookups(ctx, db.engine.dir)
+	return err
+}
+
 // Ping checks that the database answers within the context's deadline.
 func (db *DB) Ping(ctx context.Context) error {
 	return db.Client.Ping(ctx, readpref.Primary())
@@ -144,8 +156,9 @@ func (db *DB) Close(ctx context.Context) error {
 // Engine is FerretDB running in this process.
 type Engine struct {
 	uri    string
+	dir    string
 	cancel context.CancelFunc
-	done   chan struct{}
+	done   chan struct{} // closed when FerretDB and the indexer have stopped
 	once   sync.Once
 }
 
@@ -193,11 +206,21 @@ func StartEngine(dir string, logger *slog.Logger) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start embedded database: %w", err)
 	}
+	// Tables of an existing data directory get their _id lookup index
+	// before anything is served (once, on the first start of a version
+	// with it, this takes a second or so per 10,000 documents); new ones
+	// within idIndexEvery. Without it lookups are correct, only slow.
+	if _, err := indexIDLookups(context.Background(), abs); err != nil {
+		logger.Warn("cannot index tables for lookups by _id", "err", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	e := &Engine{cancel: cancel, done: make(chan struct{})}
+	e := &Engine{dir: abs, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(e.done)
+		var wg sync.WaitGroup
+		wg.Go(func() { keepIndexing(ctx, abs, logger) })
 		_ = f.Run(ctx)
+		wg.Wait()
 	}()
 	e.uri = f.MongoDBURI()
 	if listener.Unix != "" {

@@ -113,6 +113,11 @@ func build(ctx context.Context, db *mongodb.DB, cfg Options, reg prometheus.Regi
 			return nil, err
 		}
 	}
+	// The collections the indexes created are tables now: give them their
+	// _id lookup index before serving rather than within seconds.
+	if err := db.IndexNewTables(ctx); err != nil {
+		cfg.Logger.Warn("cannot index new tables for lookups by _id", "err", err)
+	}
 	return s, nil
 }
 
