@@ -208,10 +208,15 @@ func main() {
 		var wg sync.WaitGroup
 		for range *workers {
 			wg.Go(func() {
+				// After a failure a worker keeps taking (and skipping)
+				// work, so the sender below never waits on nobody.
 				for i := range batch {
+					if failed.Load() != nil {
+						continue
+					}
 					if err := publishOne(c, i, *size, product); err != nil {
 						failed.Store(err)
-						return
+						continue
 					}
 					if d := done.Add(1); d%500 == 0 {
 						log.Printf("seeded %d/%d (%.0f/s)", d, *n, float64(d)/(time.Since(start)-probeTime).Seconds())
