@@ -6,7 +6,8 @@
 # embedded database with a fresh data directory, seeds published articles
 # through the API, then drives each endpoint with wrk on loopback and, right
 # after it, the ceiling server's /body/<n> with n = the byte size of that
-# endpoint's response. It prints requests/s, p50 and p99 per endpoint, the
+# endpoint's response, alternating the two BENCH_ROUNDS times and keeping
+# each side's median round. It prints requests/s, p50 and p99 per endpoint, the
 # ratio to the ceiling against each endpoint's target, and the service's RSS
 # after seeding and after the run.
 #
@@ -26,7 +27,8 @@
 # Usage: bench/run.sh   (needs Go and curl; installs wrk with apt-get if missing)
 #
 # Knobs (environment):
-#   BENCH_DURATION     wrk duration per run             10s
+#   BENCH_DURATION     wrk duration per run             5s
+#   BENCH_ROUNDS       service/ceiling runs per endpoint 3 (median each)
 #   BENCH_CONNECTIONS  concurrent connections           32
 #   BENCH_THREADS      wrk threads                      2
 #   BENCH_ARTICLES     published articles to seed       10000
@@ -40,7 +42,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-duration=${BENCH_DURATION:-10s}
+duration=${BENCH_DURATION:-5s}
+rounds=${BENCH_ROUNDS:-3}
 conns=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}
 articles=${BENCH_ARTICLES:-10000}
@@ -144,6 +147,9 @@ t0=$(ticks)
 sleep 5
 idle_cpu=$(awk -v a="$t0" -v b="$(ticks)" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", (b - a) / hz / 5 * 100}')
 
+# median_round: of lines "req/s p50 p99", the one with the median req/s.
+median_round() { sort -n | awk '{l[NR] = $0} END {print l[int((NR + 1) / 2)]}'; }
+
 # fetch URL [header...]: prints "<status> <body bytes>"
 fetch() {
 	local url=$1
@@ -200,8 +206,23 @@ for spec in "${endpoints[@]}"; do
 		;;
 	esac
 	[ -n "$ceil_path" ] || ceil_path=/body/$bytes
-	read -r rps p50 p99 n errs bad < <(load "$base$path" "${hs[@]}")
-	read -r crps cp50 cp99 _ _ _ < <(load "$ceiling$ceil_path")
+	# Rounds alternate service and ceiling, so that a drift of the
+	# machine (another process, the CPU clock) touches both alike; each
+	# side reports its median round. Errors add up over all rounds.
+	svc=""
+	cei=""
+	errs=0
+	bad=0
+	for _ in $(seq 1 "$rounds"); do
+		read -r rps p50 p99 _ e b < <(load "$base$path" "${hs[@]}")
+		svc+="$rps $p50 $p99"$'\n'
+		errs=$((errs + e))
+		bad=$((bad + b))
+		read -r crps cp50 cp99 _ _ _ < <(load "$ceiling$ceil_path")
+		cei+="$crps $cp50 $cp99"$'\n'
+	done
+	read -r rps p50 p99 < <(printf '%s' "$svc" | median_round)
+	read -r crps cp50 cp99 < <(printf '%s' "$cei" | median_round)
 	ratio=$(awk -v a="$rps" -v b="$crps" 'BEGIN {printf "%.2f", a / b}')
 	verdict=">= $target"
 	if awk -v r="$ratio" -v t="$target" 'BEGIN {exit !(r >= t)}'; then verdict="$verdict ok"; else
@@ -222,7 +243,7 @@ echo "idle CPU after seeding:       $idle_cpu% of one core (background loops)"
 echo "RSS after seeding:            $((rss_seeded / 1024)) MiB"
 echo "RSS after the content run:    $((rss_content / 1024)) MiB (x$growth; target <= 1.5)"
 [ "$redirect" = 1 ] && echo "RSS after the redirect run:   $((rss_after / 1024)) MiB"
-echo "machine: $(nproc) CPUs, $(go version | awk '{print $3}'), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), log level $log_level, $conns connections, $duration per run"
+echo "machine: $(nproc) CPUs, $(go version | awk '{print $3}'), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), log level $log_level, $conns connections, $rounds x $duration per side"
 if awk -v g="$growth" 'BEGIN {exit !(g > 1.5)}'; then misses=$((misses + 1)); fi
 
 # Issue 6: every redirect the service answered (each 302 it sent) must end
