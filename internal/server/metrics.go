@@ -81,7 +81,7 @@ func requireToken(token string) gin.HandlerFunc {
 // /metrics and nothing else, through the same request ID, recovery and
 // security-header middleware as the main engine.
 func (s *Server) newMetricsEngine() *gin.Engine {
-	e := newEngine(s.log)
+	e := newEngine(s.log, nil) // scrapes are few: their lines go through the logger
 	e.GET("/metrics", s.metrics.handler())
 	if s.cfg.Pprof {
 		// Profiles show code paths and heap contents: only the metrics

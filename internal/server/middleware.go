@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -60,8 +61,10 @@ func newRequestID() string {
 }
 
 // requestContext assigns the request ID and the request-scoped logger, and
-// writes one JSON access-log line when the request is done.
-func requestContext(logger *slog.Logger) gin.HandlerFunc {
+// writes one JSON access-log line when the request is done: encoded by
+// hand straight into lines, the writer the logger's JSON handler writes
+// to, when there is one (see access); through the logger otherwise.
+func requestContext(logger *slog.Logger, lines io.Writer) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		id := c.GetHeader("X-Request-ID")
@@ -80,6 +83,17 @@ func requestContext(logger *slog.Logger) gin.HandlerFunc {
 		route := c.FullPath()
 		if route == "" {
 			route = "unmatched"
+		}
+		if lines != nil {
+			a := access{at: time.Now(), id: id, method: c.Request.Method, route: route, path: c.Request.URL.Path,
+				query: redactQuery(c.Request.URL.RawQuery), status: c.Writer.Status(), bytes: max(c.Writer.Size(), 0),
+				clientIP: c.ClientIP()}
+			a.duration = a.at.Sub(start)
+			buf := accessBufs.Get().(*[]byte)
+			*buf = a.appendJSON((*buf)[:0])
+			_, _ = lines.Write(*buf)
+			accessBufs.Put(buf)
+			return
 		}
 		logger.LogAttrs(c.Request.Context(), slog.LevelInfo, "request",
 			slog.String("requestId", id),

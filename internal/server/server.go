@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -72,8 +73,10 @@ type Options struct {
 	// Pprof serves net/http/pprof under /debug/pprof/ on the metrics
 	// listener only (CMS_PPROF), for profiling a running instance.
 	Pprof bool
-	// LogWriter, when the logger writes through one, has its dropped
-	// lines counted in cms_log_lines_dropped_total.
+	// LogWriter, when the logger's JSON handler writes through one, has
+	// its dropped lines counted in cms_log_lines_dropped_total, and
+	// receives the access-log lines directly (encoded by hand in the
+	// handler's format, with none of the logger's attributes).
 	LogWriter *LogWriter
 }
 
@@ -137,7 +140,11 @@ func New(ctx context.Context, cfg Options, db *mongodb.DB) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, db: db, metrics: newMetrics(), log: cfg.Logger, rules: auth.NewRules()}
-	e := newEngine(cfg.Logger)
+	var lines io.Writer
+	if cfg.LogWriter != nil {
+		lines = cfg.LogWriter
+	}
+	e := newEngine(cfg.Logger, lines)
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("CMS_TRUSTED_PROXIES: %w", err)
 	}
@@ -267,7 +274,7 @@ func (s *Server) readyz(c *gin.Context) error {
 // 301) and builds their Location from X-Forwarded-Prefix, a header anyone
 // can send. /api/v1/articles/ is a 404 like any other unknown path; clients
 // use the paths the API documents.
-func newEngine(logger *slog.Logger) *gin.Engine {
+func newEngine(logger *slog.Logger, lines io.Writer) *gin.Engine {
 	e := gin.New()
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
@@ -277,7 +284,7 @@ func newEngine(logger *slog.Logger) *gin.Engine {
 	// Gin believes X-Forwarded-For from anyone until told otherwise; New
 	// sets CMS_TRUSTED_PROXIES on the main engine.
 	_ = e.SetTrustedProxies(nil)
-	e.Use(requestContext(logger), recovery, securityHeaders)
+	e.Use(requestContext(logger, lines), recovery, securityHeaders)
 	e.NoRoute(notFound)
 	e.NoMethod(methodNotAllowed)
 	return e

@@ -1,11 +1,15 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -263,4 +267,61 @@ func waitStatus(t *testing.T, url string, want int) {
 		resp.Body.Close()
 		return resp.StatusCode == want
 	})
+}
+
+// TestAccessLogThroughLogWriter: with a LogWriter, as cmd/cms runs, each
+// request's access line goes straight into it, one JSON line beside the
+// logger's own, with the query's secrets redacted.
+func TestAccessLogThroughLogWriter(t *testing.T) {
+	var out syncBuffer
+	lw := server.NewLogWriter(&out)
+	t.Cleanup(func() { _ = lw.Close() })
+	s := testenv.NewServer(t, func(o *server.Options) {
+		o.LogWriter = lw
+		o.Logger = slog.New(slog.NewJSONHandler(lw, nil))
+	})
+	r := s.Do(testenv.Request{Path: "/nope?preview=secret-token&x=%22", Header: map[string]string{"X-Request-ID": "req-1"}})
+	if r.Status != http.StatusNotFound {
+		t.Fatalf("status %d", r.Status)
+	}
+	lw.Flush()
+	var line map[string]any
+	for l := range strings.Lines(out.String()) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q: %v", l, err)
+		}
+		if m["msg"] == "request" && m["requestId"] == "req-1" {
+			line = m
+		}
+	}
+	want := map[string]any{"level": "INFO", "method": "GET", "route": "unmatched", "path": "/nope",
+		"query": "preview=REDACTED&x=%22", "status": float64(404), "clientIp": "127.0.0.1"}
+	for k, v := range want {
+		if line[k] != v {
+			t.Errorf("access line %s = %v, want %v (line %v)", k, line[k], v, line)
+		}
+	}
+	if strings.Contains(out.String(), "secret-token") {
+		t.Error("the preview token reached the log")
+	}
+}
+
+// syncBuffer is a bytes.Buffer the LogWriter's goroutine and the test
+// may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
