@@ -71,7 +71,7 @@ func requestContext(logger *slog.Logger, lines io.Writer) gin.HandlerFunc {
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		c.Header("X-Request-ID", id)
+		c.Writer.Header()["X-Request-Id"] = []string{id} // canonical already: Set would re-case it
 		web.SetRequestID(c, id)
 		web.SetLogger(c, slog.New(&requestHandler{inner: logger.Handler(), id: id}))
 
@@ -201,11 +201,19 @@ func redactQuery(raw string) string {
 // securityHeaders sets the headers every response carries.
 func securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-	h.Set("X-Frame-Options", "DENY")
+	h["X-Content-Type-Options"] = nosniff
+	h["Referrer-Policy"] = referrerPolicy
+	h["X-Frame-Options"] = frameDeny
 	c.Next()
 }
+
+// The values securityHeaders sets, built once: Header.Set would allocate
+// a slice for each on every request. A later Add copies (capacity 1).
+var (
+	nosniff        = []string{"nosniff"}
+	referrerPolicy = []string{"strict-origin-when-cross-origin"}
+	frameDeny      = []string{"DENY"}
+)
 
 // bodyLimit applies the default cap to every request body; routes that
 // need more raise it with web.BodyLimit.

@@ -83,6 +83,9 @@ func Logger(c *gin.Context) *slog.Logger {
 // re-wraps the original body rather than nesting inside the smaller cap.
 // Decode refuses a declared Content-Length over the cap before reading.
 func LimitBody(c *gin.Context, n int64) {
+	if c.Request.Body == http.NoBody {
+		return // nothing to read (most GETs): nothing to cap or remember
+	}
 	orig, ok := c.Get(keyBody)
 	if !ok {
 		orig = c.Request.Body
