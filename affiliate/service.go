@@ -343,8 +343,8 @@ func (s *Service) reloadLocked(ctx context.Context, local bool) error {
 func (s *Service) changed(ctx context.Context, keys ...string) {
 	// No entry ID: a catalogue write is never replayed, so each is an
 	// entry of its own.
-	if err := s.feed.Publish(ctx, "", keys...); err != nil {
-		s.log.Error("could not announce a catalogue change; other instances catch up within minutes", "err", err)
+	if err := s.feed.Publish(ctx, keys...); err != nil {
+		s.log.Error("could not announce a catalogue change; the feed retries it at its next step", "err", err)
 	}
 	if err := s.reload(ctx); err != nil {
 		s.log.Error("could not reload the catalogue after a change", "err", err)
@@ -646,8 +646,8 @@ func (s *Service) changeSettings(ctx context.Context, by *auth.Principal, at web
 	if err := s.reloadLocked(ctx, true); err != nil {
 		s.log.Error("could not reload the catalogue after a change", "err", err)
 	}
-	if err := s.feed.Publish(ctx, "", settingsKey); err != nil {
-		s.log.Error("could not announce a catalogue change; other instances catch up within minutes", "err", err)
+	if err := s.feed.Publish(ctx, settingsKey); err != nil {
+		s.log.Error("could not announce a catalogue change; the feed retries it at its next step", "err", err)
 	}
 	return st, nil
 }

@@ -173,7 +173,7 @@ func BenchmarkContentCatchUp(b *testing.B) {
 		next := *as[0]
 		next.Version = v
 		c := cms.Change{Next: &next}
-		if err := feed.Publish(ctx, c.FeedEntry(), c.FeedKeys()...); err != nil {
+		if err := feed.Publish(ctx, c.FeedKeys()...); err != nil {
 			b.Fatal(err)
 		}
 		if err := content.CatchUpContent(ctx, s.Services().Content); err != nil {

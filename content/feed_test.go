@@ -96,7 +96,7 @@ func seedPublished(t *testing.T, s *testenv.Server, n int, start time.Time) []*c
 	}
 	for _, a := range out {
 		c := cms.Change{Next: a}
-		if err := feed.Publish(ctx, c.FeedEntry(), c.FeedKeys()...); err != nil {
+		if err := feed.Publish(ctx, c.FeedKeys()...); err != nil {
 			t.Fatal(err)
 		}
 	}
