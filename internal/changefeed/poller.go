@@ -69,8 +69,10 @@ func (p *Poller) Step(ctx context.Context) (Batch, error) {
 	now := o.Now()
 	full := !p.started || now.Sub(p.lastOK) > o.MaxGap || (o.FullEvery > 0 && now.Sub(p.lastFull) >= o.FullEvery)
 
-	if err := p.feed.flush(ctx); err != nil && ctx.Err() == nil {
-		p.feed.logger.Warn("cannot publish a change; retrying at the next step", "err", err)
+	// With the database up a flush does not fail (an entry number taken
+	// twice is skipped), so a failure fails the step, logged by Run.
+	if err := p.feed.flush(ctx); err != nil {
+		return Batch{}, fmt.Errorf("publish the pending changes of feed %q: %w", p.feed.name, err)
 	}
 	heads, err := p.feed.readHeads(ctx)
 	if err != nil {
