@@ -498,3 +498,43 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		t.Fatal("an empty name was accepted")
 	}
 }
+
+// TestWriterOutOfTouch: a writer whose head went unwritten for longer
+// than MaxGap may have been taken for dead and removed, so it goes on
+// under a new ID, read from its first entry; pollers do not reload.
+func TestWriterOutOfTouch(t *testing.T) {
+	e := newEnv(t)
+	e.step()
+	e.publish(e.other, "a")
+	if b := e.step(); !slices.Equal(b.Keys, []string{"a"}) {
+		t.Fatalf("step = %+v, want keys [a]", b)
+	}
+	for range 3 { // the other instance has no poller: no heartbeat
+		e.clock.Advance(time.Minute)
+		e.step()
+	}
+	e.publish(e.other, "b")
+	if n := len(e.heads()); n != 2 {
+		t.Fatalf("%d heads, want the old ID's and the new one's", n)
+	}
+	if b := e.step(); b.Full || !slices.Equal(b.Keys, []string{"b"}) {
+		t.Fatalf("step = %+v, want keys [b]", b)
+	}
+}
+
+// TestStepReadsAtMostAPage: a writer far ahead is read a page per step,
+// the rest at the next.
+func TestStepReadsAtMostAPage(t *testing.T) {
+	e := newEnv(t)
+	e.step()
+	const page = 500
+	for i := range page + 1 {
+		e.publish(e.other, fmt.Sprintf("k%04d", i))
+	}
+	if b := e.step(); b.Full || len(b.Keys) != page || b.Keys[page-1] != fmt.Sprintf("k%04d", page-1) {
+		t.Fatalf("first step: Full=%v, %d keys, want the first %d", b.Full, len(b.Keys), page)
+	}
+	if b := e.step(); b.Full || !slices.Equal(b.Keys, []string{fmt.Sprintf("k%04d", page)}) {
+		t.Fatalf("second step = %+v, want the last key", b)
+	}
+}
