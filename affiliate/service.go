@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -163,10 +164,16 @@ func New(db *mongo.Database, o Options) (*Service, error) {
 		salts:  newSaltBook(),
 		feed:   feed,
 	}
-	// The catalogue is small: whatever a batch names, reloading all of it
-	// is cheaper than reading it by parts, and the diff of the reload
-	// finds what changed, including changes nobody published.
-	s.poller = feed.NewPoller(func(ctx context.Context, _ changefeed.Batch) error { return s.reload(ctx) })
+	// Products are created with the articles that name them, so the
+	// catalogue grows with the articles: a batch reads only the codes it
+	// names, by _id, and only a Full one (start, a gap) reads them all.
+	// The feed has no periodic full reload for the same reason.
+	s.poller = feed.NewPoller(func(ctx context.Context, b changefeed.Batch) error {
+		if b.Full {
+			return s.reload(ctx, nil)
+		}
+		return s.reload(ctx, b.Keys)
+	})
 	for _, p := range o.TrustedProxies {
 		pfx, err := netip.ParsePrefix(p)
 		if err != nil {
@@ -227,6 +234,14 @@ func (s *Service) OnCatalogueChange(fn func(ctx context.Context, ch CatalogueCha
 // Load seeds the settings on first run and loads the catalogue: enough
 // for tagging links and checking products (cms resanitize uses only this).
 func (s *Service) Load(ctx context.Context) error {
+	if err := s.seed(ctx); err != nil {
+		return err
+	}
+	return s.reload(ctx, nil)
+}
+
+// seed stores the default settings unless settings are stored.
+func (s *Service) seed(ctx context.Context) error {
 	seed := DefaultSettings(s.opts.AmazonTags)
 	if err := seed.Validate(); err != nil {
 		return fmt.Errorf("CMS_AMAZON_TAGS: %w", describe(err))
@@ -236,15 +251,20 @@ func (s *Service) Load(ctx context.Context) error {
 	if _, err := s.store.SeedSettings(ctx, seed); err != nil {
 		return fmt.Errorf("affiliate settings: %w", err)
 	}
-	return s.reload(ctx)
+	return nil
 }
 
 // Start loads the catalogue, fetches the visitor salts and starts the
 // click writer (which first replays any clicks a previous run spilled).
-// Close stops the writer.
+// Close stops the writer. The catalogue is loaded by the change feed's
+// first step, which is Full: loading it apart would make RunSync's first
+// step read every product a second time.
 func (s *Service) Start(ctx context.Context) error {
-	if err := s.Load(ctx); err != nil {
+	if err := s.seed(ctx); err != nil {
 		return err
+	}
+	if _, err := s.poller.Step(ctx); err != nil {
+		return fmt.Errorf("load the catalogue: %w", err)
 	}
 	s.refreshSalts(ctx)
 	spill, err := openSpill(s.opts.DataDir)
@@ -291,33 +311,35 @@ func (s *Service) MaxQueueDepth() int {
 	return s.rec.MaxQueueDepth()
 }
 
-// reload replaces the snapshot with the database's current state and
-// tells the subscribers what changed, if anything. Reloads are serialized
-// so that an older read can never overwrite a newer one.
-func (s *Service) reload(ctx context.Context) error {
+// reload replaces the snapshot with the database's current state of the
+// feed keys given (product codes, settingsKey), or of everything when
+// keys is nil, and tells the subscribers what changed, if anything.
+// Reloads are serialized so that an older read can never overwrite a
+// newer one.
+func (s *Service) reload(ctx context.Context, keys []string) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	return s.reloadLocked(ctx, false)
+	return s.reloadLocked(ctx, false, keys)
 }
 
 // reloadLocked is reload with reloadMu held; local marks the change as
 // this instance's own write (CatalogueChange.Local).
-func (s *Service) reloadLocked(ctx context.Context, local bool) error {
-	st, err := s.store.FindSettings(ctx)
+func (s *Service) reloadLocked(ctx context.Context, local bool, keys []string) error {
+	old := s.cat.Load()
+	var (
+		c   *catalogue
+		err error
+	)
+	if keys == nil || old == nil {
+		c, err = s.readCatalogue(ctx)
+	} else {
+		c, err = s.readChanged(ctx, old, keys)
+	}
 	if err != nil {
-		return fmt.Errorf("load affiliate settings: %w", err)
+		return err
 	}
-	ps, err := s.store.FindProducts(ctx, ProductFilter{})
-	if err != nil {
-		return fmt.Errorf("load products: %w", err)
-	}
-	c := buildCatalogue(ps, *st)
-	for code, e := range c.products {
-		if e.target == "" && !e.product.Archived {
-			s.log.Warn("product does not redirect: its target fails the current rules", "code", code, "reason", e.why)
-		}
-	}
-	old := s.cat.Swap(c)
+	s.warnUnredirected(c, old, keys)
+	old = s.cat.Swap(c)
 	if old == nil {
 		return nil
 	}
@@ -335,26 +357,81 @@ func (s *Service) reloadLocked(ctx context.Context, local bool) error {
 	return nil
 }
 
+// readCatalogue reads the settings and every product.
+func (s *Service) readCatalogue(ctx context.Context) (*catalogue, error) {
+	st, err := s.store.FindSettings(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load affiliate settings: %w", err)
+	}
+	ps, err := s.store.FindProducts(ctx, ProductFilter{})
+	if err != nil {
+		return nil, fmt.Errorf("load products: %w", err)
+	}
+	return buildCatalogue(ps, *st), nil
+}
+
+// readChanged builds the catalogue from old with the products keys names
+// (and the settings, when settingsKey is among them) read again by _id:
+// on the embedded engine, reading every product is a scan that grows
+// with the articles.
+func (s *Service) readChanged(ctx context.Context, old *catalogue, keys []string) (*catalogue, error) {
+	st := old.settings
+	products := make(map[string]Product, len(old.products))
+	for code, e := range old.products {
+		products[code] = e.product
+	}
+	for _, k := range keys {
+		if k == settingsKey {
+			fresh, err := s.store.FindSettings(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("load affiliate settings: %w", err)
+			}
+			st = *fresh
+			continue
+		}
+		p, err := s.store.FindProductByCode(ctx, k)
+		switch {
+		case errors.Is(err, problem.NotFound):
+			delete(products, k)
+		case err != nil:
+			return nil, fmt.Errorf("load product %q: %w", k, err)
+		default:
+			products[k] = *p
+		}
+	}
+	return buildCatalogue(slices.Collect(maps.Values(products)), st), nil
+}
+
+// warnUnredirected logs the active products of c that do not redirect:
+// all of them after a full reload or a settings change, else only those
+// keys names (the others were logged when they were loaded).
+func (s *Service) warnUnredirected(c, old *catalogue, keys []string) {
+	all := keys == nil || old == nil || slices.Contains(keys, settingsKey)
+	for code, e := range c.products {
+		if e.target == "" && !e.product.Archived && (all || slices.Contains(keys, code)) {
+			s.log.Warn("product does not redirect: its target fails the current rules", "code", code, "reason", e.why)
+		}
+	}
+}
+
 // changed follows every catalogue or settings write, with the product
 // codes it wrote (or settingsKey): other instances are told through the
-// change feed, this one reloads at once. The write itself has succeeded,
-// so failures here are logged, not returned; the feed's poll and its
-// periodic full reload catch up.
+// change feed, this one reloads those keys at once (its poller skips its
+// own entries). The write itself has succeeded, so failures here are
+// logged, not returned; the feed retries a failed announcement.
 func (s *Service) changed(ctx context.Context, keys ...string) {
-	// No entry ID: a catalogue write is never replayed, so each is an
-	// entry of its own.
-	if err := s.feed.Publish(ctx, "", keys...); err != nil {
-		s.log.Error("could not announce a catalogue change; other instances catch up within minutes", "err", err)
+	if err := s.feed.Publish(ctx, keys...); err != nil {
+		s.log.Error("could not announce a catalogue change; the feed retries it at its next step", "err", err)
 	}
-	if err := s.reload(ctx); err != nil {
+	if err := s.reload(ctx, keys); err != nil {
 		s.log.Error("could not reload the catalogue after a change", "err", err)
 	}
 }
 
 // RunSync keeps the snapshot in step with other instances (following the
 // catalogue's change feed every SyncInterval) and the visitor salts
-// current, until ctx ends. This instance's own writes come back through
-// the feed too, which costs one reload that finds nothing new.
+// current, until ctx ends. This instance's own writes do not come back
+// through the feed: changed reloads them here.
 func (s *Service) RunSync(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.poller.Run(ctx, s.opts.SyncInterval) })
@@ -643,11 +720,11 @@ func (s *Service) changeSettings(ctx context.Context, by *auth.Principal, at web
 	if err := s.store.ReplaceSettings(ctx, st, st.Version); err != nil {
 		return nil, err
 	}
-	if err := s.reloadLocked(ctx, true); err != nil {
+	if err := s.reloadLocked(ctx, true, []string{settingsKey}); err != nil {
 		s.log.Error("could not reload the catalogue after a change", "err", err)
 	}
-	if err := s.feed.Publish(ctx, "", settingsKey); err != nil {
-		s.log.Error("could not announce a catalogue change; other instances catch up within minutes", "err", err)
+	if err := s.feed.Publish(ctx, settingsKey); err != nil {
+		s.log.Error("could not announce a catalogue change; the feed retries it at its next step", "err", err)
 	}
 	return st, nil
 }

@@ -83,11 +83,14 @@ func (s *Service) OnChange(fn func(ctx context.Context, c Change)) {
 // version, the change is first published on the articles' change feed,
 // so that every other instance (and every other process writing articles,
 // such as `cms resanitize`) makes its readers' copy current within a poll.
+// This instance's pollers skip its own entries: the listeners (the
+// content API's ArticleChanged) apply the change here, which is the
+// contract of changefeed.Feed.Publish.
 func (s *Service) changed(ctx context.Context, prev, next *Article) {
 	c := Change{Prev: prev, Next: next}
 	if s.feed != nil && c.Visible() {
-		if err := s.feed.Publish(ctx, c.FeedEntry(), c.FeedKeys()...); err != nil {
-			s.log.Error("could not announce a change to other instances; they catch up at their next full reload",
+		if err := s.feed.Publish(ctx, c.FeedKeys()...); err != nil {
+			s.log.Error("could not announce a change to other instances yet; the feed retries it at its next step",
 				"article", next.ID, "err", err)
 		}
 	}
@@ -123,11 +126,6 @@ func equalVersion(a, b *int64) bool {
 	}
 	return *a == *b
 }
-
-// FeedEntry names the change on the articles' change feed: the article and
-// its new version, so that a replayed change (an interrupted one finished
-// by another writer) is the same entry.
-func (c Change) FeedEntry() string { return fmt.Sprintf("%s/%d", c.Next.ID, c.Next.Version) }
 
 // The keys of the articles' change feed: the ID of the article that
 // changed, and "slug=id" for each slug the change reserves, so that other

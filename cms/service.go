@@ -551,6 +551,14 @@ func (s *Service) writeClaimed(ctx context.Context, prev, next *Article) error {
 // article if its writer has evidently died: the claim still carries the
 // next version and is older than claimGrace. The change is replayed
 // exactly as it was claimed, so finishing it twice is harmless.
+//
+// It announces the change (changed), which is what lets the articles'
+// change feed do without a periodic full reload. Still not covered: a
+// writer that died after writing the article (writeClaimed) but before
+// changed. The article is then already at the next version, so the next
+// edit claims that one and never comes here; other instances serve the
+// old copy until the article changes again or they restart (their first
+// step is a full reload).
 func (s *Service) finishInterrupted(ctx context.Context, articleID string, v int64, now time.Time) error {
 	rev, err := s.store.FindRevisionByID(ctx, articleID, v)
 	if errors.Is(err, problem.NotFound) {

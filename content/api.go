@@ -304,10 +304,9 @@ func (api *API) reload(ctx context.Context) error {
 // subscribes it before Start, so a change committed while Start loads is
 // not missed.
 func (api *API) ArticleChanged(ctx context.Context, c cms.Change) {
+	// The feed's pollers skip this instance's own entries: applying the
+	// change here is what keeps this copy current.
 	api.apply(c)
-	if api.poller != nil && c.Visible() {
-		api.poller.Applied(c.FeedEntry()) // no need to fetch it again
-	}
 	api.report(ctx, c)
 }
 

@@ -153,7 +153,7 @@ func BenchmarkContentReload(b *testing.B) {
 }
 
 // BenchmarkContentCatchUp measures the usual cost of another instance's
-// change: a step of the change feed (the marker, the log) and fetching
+// change: a step of the change feed (the writers' heads, the new entry) and fetching
 // the changed article by _id.
 func BenchmarkContentCatchUp(b *testing.B) {
 	s, as := benchContent(b, 1000)
@@ -173,7 +173,7 @@ func BenchmarkContentCatchUp(b *testing.B) {
 		next := *as[0]
 		next.Version = v
 		c := cms.Change{Next: &next}
-		if err := feed.Publish(ctx, c.FeedEntry(), c.FeedKeys()...); err != nil {
+		if err := feed.Publish(ctx, c.FeedKeys()...); err != nil {
 			b.Fatal(err)
 		}
 		if err := content.CatchUpContent(ctx, s.Services().Content); err != nil {

@@ -96,7 +96,7 @@ func seedPublished(t *testing.T, s *testenv.Server, n int, start time.Time) []*c
 	}
 	for _, a := range out {
 		c := cms.Change{Next: a}
-		if err := feed.Publish(ctx, c.FeedEntry(), c.FeedKeys()...); err != nil {
+		if err := feed.Publish(ctx, c.FeedKeys()...); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -237,8 +237,8 @@ func TestRobots(t *testing.T) {
 }
 
 // TestContentFullReload covers a write no instance announced (its writer
-// died between the article write and the change log): the periodic full
-// reload still finds it.
+// died between the article write and the change log): a poll does not
+// see it, a full reload (at start, after a gap) does.
 func TestContentFullReload(t *testing.T) {
 	s, _ := newContentAPI(t)
 	token, _ := s.User(t, auth.Editor)

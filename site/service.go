@@ -24,6 +24,11 @@ const (
 	feedKey  = "settings"
 )
 
+// fullEvery is how often the settings are read again whatever the feed
+// says: one document by _id, a cheap net for a change never announced (a
+// writer that died between its write and Publish).
+const fullEvery = 5 * time.Minute
+
 // DefaultSyncInterval is how often an instance polls the settings' feed.
 const DefaultSyncInterval = time.Second
 
@@ -72,7 +77,7 @@ func New(db *mongo.Database, o Options) (*Service, error) {
 		o.PublicURL = "http://localhost:8080"
 	}
 	log := o.Logger.With("component", "site")
-	feed, err := changefeed.New(db, feedName, changefeed.Options{Now: o.Now, Logger: log})
+	feed, err := changefeed.New(db, feedName, changefeed.Options{FullEvery: fullEvery, Now: o.Now, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -187,10 +192,12 @@ func (s *Service) Update(ctx context.Context, by *auth.Principal, p *Patch, at w
 	if err := s.store.replace(ctx, stored, d.Version); err != nil {
 		return Settings{}, fmt.Errorf("store site settings: %w", err)
 	}
-	// Stored: failures from here on are logged; the feed's periodic full
-	// reload catches other instances up.
-	if err := s.feed.Publish(ctx, "", feedKey); err != nil {
-		s.log.Error("could not announce a site settings change; other instances catch up within minutes", "err", err)
+	// Stored: failures from here on are logged; the feed retries the
+	// announcement, and its periodic full reload catches other instances
+	// up in any case. This instance's poller skips its own entry: the
+	// reload below is what applies it here.
+	if err := s.feed.Publish(ctx, feedKey); err != nil {
+		s.log.Error("could not announce a site settings change; the feed retries it at its next step, and other instances reload every 5 minutes", "err", err)
 	}
 	if err := s.reload(ctx); err != nil {
 		s.log.Error("could not reload the site settings after a change", "err", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/wellness/cms/internal/changefeed"
+	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/testenv"
 )
 
@@ -20,13 +22,15 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// env is one instance following a feed on a database of its own, with a
-// clock the test moves.
+// env is one instance following a feed (feed, poller) and another
+// instance writing on it (other), both on a database of the test's own,
+// with a clock the test moves.
 type env struct {
 	t       *testing.T
 	db      *mongo.Database
 	clock   *testenv.Clock
 	feed    *changefeed.Feed
+	other   *changefeed.Feed
 	poller  *changefeed.Poller
 	handled []changefeed.Batch
 	// failNext makes the handler fail once.
@@ -35,8 +39,14 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t, db: testenv.DB(t), clock: testenv.NewClock(t0)}
-	e.feed = e.newFeed("things")
+	return newEnvOn(t, testenv.DB(t), changefeed.Options{})
+}
+
+func newEnvOn(t *testing.T, db *mongo.Database, o changefeed.Options) *env {
+	t.Helper()
+	e := &env{t: t, db: db, clock: testenv.NewClock(t0)}
+	o.Now, o.Logger = e.clock.Now, testenv.Quiet()
+	e.feed, e.other = e.newFeed("things", o), e.newFeed("things", o)
 	e.poller = e.feed.NewPoller(func(_ context.Context, b changefeed.Batch) error {
 		if e.failNext {
 			e.failNext = false
@@ -51,20 +61,23 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-// newFeed is the feed called name as another instance would open it.
-func (e *env) newFeed(name string) *changefeed.Feed {
+// newFeed is the feed called name as another process would open it.
+func (e *env) newFeed(name string, o changefeed.Options) *changefeed.Feed {
 	e.t.Helper()
-	f, err := changefeed.New(e.db, name, changefeed.Options{Now: e.clock.Now, Logger: testenv.Quiet()})
+	if o.Now == nil {
+		o.Now, o.Logger = e.clock.Now, testenv.Quiet()
+	}
+	f, err := changefeed.New(e.db, name, o)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	return f
 }
 
-func (e *env) publish(id string, keys ...string) {
+func (e *env) publish(f *changefeed.Feed, keys ...string) {
 	e.t.Helper()
-	if err := e.feed.Publish(context.Background(), id, keys...); err != nil {
-		e.t.Fatalf("publish %s: %v", id, err)
+	if err := f.Publish(context.Background(), keys...); err != nil {
+		e.t.Fatalf("publish %v: %v", keys, err)
 	}
 }
 
@@ -77,13 +90,55 @@ func (e *env) step() changefeed.Batch {
 	return b
 }
 
-func (e *env) logSize() int64 {
+func (e *env) count(coll string) int64 {
 	e.t.Helper()
-	n, err := e.db.Collection("things_changes").CountDocuments(context.Background(), bson.D{})
+	n, err := e.db.Collection(coll).CountDocuments(context.Background(), bson.D{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	return n
+}
+
+// heads are the writers' heads, as stored.
+func (e *env) heads() []bson.M {
+	e.t.Helper()
+	var heads []bson.M
+	cur, err := e.db.Collection("change_writers").Find(context.Background(), bson.D{})
+	if err == nil {
+		err = cur.All(context.Background(), &heads)
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return heads
+}
+
+// otherHead is the head of the other writer, in tests where it is the
+// only one that published.
+func (e *env) otherHead() bson.M {
+	e.t.Helper()
+	heads := e.heads()
+	if len(heads) != 1 {
+		e.t.Fatalf("%d heads, want the other writer's alone", len(heads))
+	}
+	return heads[0]
+}
+
+func (e *env) setOtherHead(field string, v any) {
+	e.t.Helper()
+	h := e.otherHead()
+	if _, err := e.db.Collection("change_writers").UpdateOne(context.Background(), bson.D{{Key: "_id", Value: h["_id"]}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: field, Value: v}}}}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) deleteOtherEntry(n int) {
+	e.t.Helper()
+	id := fmt.Sprintf("%s/%d", e.otherHead()["writer"], n)
+	if _, err := e.db.Collection("things_changes").DeleteOne(context.Background(), bson.D{{Key: "_id", Value: id}}); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 func keys(k ...string) changefeed.Batch { return changefeed.Batch{Keys: k} }
@@ -99,53 +154,78 @@ func TestStep(t *testing.T) {
 		want changefeed.Batch
 	}{
 		{"nothing changed", func(e *env) {}, changefeed.Batch{}},
-		{"one entry", func(e *env) { e.publish("a/1", "a") }, keys("a")},
+		{"one entry", func(e *env) { e.publish(e.other, "a") }, keys("a")},
 		{"entries since the last step, each key once, sorted", func(e *env) {
-			e.publish("x/1", "c", "b")
-			e.publish("x/2", "b", "a")
+			e.publish(e.other, "c", "b")
+			e.publish(e.other, "b", "a")
 		}, keys("a", "b", "c")},
 		{"an entry reported before is not reported again", func(e *env) {
-			e.publish("a/1", "a")
+			e.publish(e.other, "a")
 			e.step()
-			e.publish("b/1", "b")
+			e.publish(e.other, "b")
 		}, keys("b")},
-		{"a replayed entry is not reported again", func(e *env) {
-			e.publish("a/1", "a")
+		{"a change published again is reported again", func(e *env) {
+			e.publish(e.other, "a")
 			e.step()
-			e.publish("a/1", "a")
-		}, changefeed.Batch{}},
-		{"an entry replayed before a step is reported once", func(e *env) {
-			e.publish("a/1", "a")
-			e.publish("a/1", "a")
+			e.publish(e.other, "a")
 		}, keys("a")},
-		{"entries without an ID are never the same entry", func(e *env) {
-			e.publish("", "a")
+		{"this instance's own entries are skipped", func(e *env) {
+			e.publish(e.feed, "mine")
+			e.publish(e.other, "theirs")
+		}, keys("theirs")},
+		{"several writers", func(e *env) {
+			e.publish(e.other, "a")
+			e.publish(e.newFeed("things", changefeed.Options{}), "b")
+		}, keys("a", "b")},
+		{"a writer that started since is read from its first entry", func(e *env) {
 			e.step()
-			e.publish("", "a")
-		}, keys("a")},
-		{"an entry this instance applied itself is not reported", func(e *env) {
-			e.publish("a/1", "a")
-			e.poller.Applied("a/1")
-			e.publish("b/1", "b")
-		}, keys("b")},
+			restarted := e.newFeed("things", changefeed.Options{})
+			e.publish(restarted, "a")
+			e.publish(restarted, "b")
+		}, keys("a", "b")},
 		{"a failed handler gets the same keys again", func(e *env) {
-			e.publish("a/1", "a")
+			e.publish(e.other, "a")
 			e.failNext = true
 			if _, err := e.poller.Step(context.Background()); err == nil {
 				e.t.Fatal("a step whose handler failed succeeded")
 			}
-			e.publish("b/1", "b")
+			e.publish(e.other, "b")
 		}, keys("a", "b")},
+		{"an entry pruned before it was read asks for a full reload", func(e *env) {
+			e.publish(e.other, "a")
+			e.publish(e.other, "b")
+			e.deleteOtherEntry(1)
+		}, full},
+		{"a head that kept entries from past what was read asks for a full reload", func(e *env) {
+			e.publish(e.other, "a")
+			e.step()
+			e.publish(e.other, "b")
+			e.publish(e.other, "c")
+			e.setOtherHead("from", 3)
+		}, full},
+		{"a head whose numbering went back asks for a full reload", func(e *env) {
+			e.publish(e.other, "a")
+			e.publish(e.other, "b")
+			e.step()
+			e.setOtherHead("last", 1)
+		}, full},
+		{"a head that went after everything was read is forgotten", func(e *env) {
+			e.publish(e.other, "a")
+			e.step()
+			if _, err := e.db.Collection("change_writers").DeleteOne(context.Background(), bson.D{{Key: "_id", Value: e.otherHead()["_id"]}}); err != nil {
+				e.t.Fatal(err)
+			}
+		}, changefeed.Batch{}},
 		{"a gap the log covers is caught up from the log", func(e *env) {
 			e.clock.Advance(changefeed.DefaultMaxGap)
-			e.publish("a/1", "a")
+			e.publish(e.other, "a")
 		}, keys("a")},
 		{"a gap longer than MaxGap asks for a full reload", func(e *env) {
 			e.clock.Advance(changefeed.DefaultMaxGap + time.Second)
-			e.publish("a/1", "a")
+			e.publish(e.other, "a")
 		}, full},
 		{"failing steps make a gap too", func(e *env) {
-			e.publish("a/1", "a")
+			e.publish(e.other, "a")
 			for range 3 {
 				e.clock.Advance(time.Minute)
 				e.failNext = true
@@ -154,25 +234,11 @@ func TestStep(t *testing.T) {
 				}
 			}
 		}, full},
-		{"quiet until just before FullEvery", func(e *env) {
-			for range 4 {
+		{"no periodic full reload however long the feed is quiet", func(e *env) {
+			for range 30 {
 				e.clock.Advance(time.Minute)
-				e.step()
-			}
-			e.clock.Advance(time.Minute - time.Second)
-		}, changefeed.Batch{}},
-		{"FullEvery asks for a full reload however quiet the feed", func(e *env) {
-			for range 4 {
-				e.clock.Advance(time.Minute)
-				e.step()
-			}
-			e.clock.Advance(time.Minute)
-		}, full},
-		{"FullEvery counts from the last full reload", func(e *env) {
-			for i := range 9 {
-				e.clock.Advance(time.Minute)
-				if b := e.step(); b.Full != (i == 4) {
-					e.t.Fatalf("step at %d min = %+v", i+1, b)
+				if b := e.step(); !b.Empty() {
+					e.t.Fatalf("a quiet step = %+v", b)
 				}
 			}
 		}, changefeed.Batch{}},
@@ -196,18 +262,36 @@ func TestStep(t *testing.T) {
 			case !got.Empty() && (len(e.handled) != 1 || e.handled[0].Full != got.Full || !slices.Equal(e.handled[0].Keys, got.Keys)):
 				t.Errorf("handler got %+v, want [%+v]", e.handled, got)
 			}
+			// What a step reported, or covered by a full reload, is not
+			// reported again.
+			if b := e.step(); !b.Empty() {
+				t.Errorf("the step after = %+v, want empty", b)
+			}
 		})
 	}
 }
 
+// TestFullEvery: a feed whose full reload is cheap may ask for one
+// periodically, counted from the last.
+func TestFullEvery(t *testing.T) {
+	e := newEnvOn(t, testenv.DB(t), changefeed.Options{FullEvery: 5 * time.Minute})
+	e.step()
+	for i := range 9 {
+		e.clock.Advance(time.Minute)
+		if b := e.step(); b.Full != (i == 4) {
+			t.Fatalf("step at %d min = %+v", i+1, b)
+		}
+	}
+}
+
 // TestFirstStepIsFull: an instance that just started knows nothing of
-// what happened before, marker or not.
+// what happened before, and records every writer as read up to its last.
 func TestFirstStepIsFull(t *testing.T) {
 	for _, published := range []bool{false, true} {
 		t.Run(fmt.Sprintf("published before=%v", published), func(t *testing.T) {
 			e := newEnv(t)
 			if published {
-				e.publish("a/1", "a")
+				e.publish(e.other, "a")
 			}
 			if b := e.step(); !b.Full || b.Keys != nil {
 				t.Fatalf("first step = %+v, want Full", b)
@@ -215,7 +299,6 @@ func TestFirstStepIsFull(t *testing.T) {
 			if len(e.handled) != 1 || !e.handled[0].Full {
 				t.Fatalf("handler got %+v", e.handled)
 			}
-			// What the full reload covered is not reported again.
 			if b := e.step(); !b.Empty() {
 				t.Fatalf("second step = %+v, want empty", b)
 			}
@@ -226,35 +309,105 @@ func TestFirstStepIsFull(t *testing.T) {
 	}
 }
 
-// TestPrune: a step prunes entries older than the retention, at most
-// every PruneEvery, and keeps the others.
+// TestPrune: a poller's prune pass deletes its own writer's entries older
+// than the retention and keeps its head alive; a writer whose head went
+// without a write for the retention is dead, and any poller removes its
+// head and entries. Pollers that had read it just forget it.
 func TestPrune(t *testing.T) {
 	e := newEnv(t)
-	e.publish("old/1", "old")
+	watcher := e.other.NewPoller(func(context.Context, changefeed.Batch) error { return nil })
+	dead := e.newFeed("things", changefeed.Options{})
+	e.publish(e.feed, "old")
+	e.publish(dead, "d1")
+	e.publish(dead, "d2")
 	e.step()
-	e.clock.Advance(4 * time.Minute)
-	e.publish("new/1", "new")
-	e.step()
-	if n := e.logSize(); n != 2 {
-		t.Fatalf("%d entries before the retention passed, want 2", n)
+	if _, err := watcher.Step(context.Background()); err != nil {
+		t.Fatal(err)
 	}
-	e.clock.Advance(changefeed.DefaultRetention - 4*time.Minute + time.Second)
+	for range 4 {
+		e.clock.Advance(time.Minute)
+		if _, err := watcher.Step(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		e.step()
+	}
+	e.publish(e.feed, "new")
+	if n := e.count("things_changes"); n != 4 {
+		t.Fatalf("%d entries before the retention passed, want 4", n)
+	}
+	e.clock.Advance(time.Minute + time.Second)
+	if b := e.step(); !b.Empty() {
+		t.Fatalf("the step that pruned = %+v, want empty", b)
+	}
+	if n := e.count("things_changes"); n != 1 {
+		t.Fatalf("%d entries after the retention passed, want 1 (the new one)", n)
+	}
+	// The watcher's writer never published: it has no head. The dead
+	// writer's head is gone; this instance's was kept alive.
+	if heads := e.heads(); len(heads) != 1 || heads[0]["from"] != int64(2) || heads[0]["last"] != int64(2) {
+		t.Fatalf("heads after pruning = %v, want this instance's, keeping entry 2 alone", heads)
+	}
+	b, err := watcher.Step(context.Background())
+	if err != nil || !slices.Equal(b.Keys, []string{"new"}) {
+		t.Fatalf("the watcher's step after pruning = %+v, %v; want keys [new]", b, err)
+	}
+}
+
+// TestPublishRetriesPending: a Publish that failed (the database went
+// away) keeps its keys, and the next poller step, once the database is
+// back, publishes them.
+func TestPublishRetriesPending(t *testing.T) {
+	dir, err := os.MkdirTemp("", "feed-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	engine, err := mongodb.StartEngine(dir, testenv.Quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(engine.Close)
+	client, err := mongodb.Connect(context.Background(), engine.URI(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	e := newEnvOn(t, client.Database("feed"), changefeed.Options{})
+	watcher := e.other.NewPoller(func(context.Context, changefeed.Batch) error { return nil })
 	e.step()
-	if n := e.logSize(); n != 1 {
-		t.Fatalf("%d entries after the retention passed, want 1", n)
+	if _, err := watcher.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	engine.Close()
+	if err := e.feed.Publish(context.Background(), "lost?"); err == nil {
+		t.Fatal("a Publish without a database succeeded")
+	}
+	if engine, err = mongodb.StartEngine(dir, testenv.Quiet()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(engine.Close)
+	testenv.Eventually(t, "the instance to step again", func() bool {
+		_, err := e.poller.Step(context.Background())
+		return err == nil
+	})
+	b, err := watcher.Step(context.Background())
+	if err != nil || !slices.Equal(b.Keys, []string{"lost?"}) {
+		t.Fatalf("the other instance's step = %+v, %v; want keys [lost?]", b, err)
 	}
 }
 
 // TestInstancesShareFeed: what one instance publishes reaches every
-// instance's poller of the same feed, and no other feed's.
+// other instance's poller of the same feed, not its own, and no other
+// feed's.
 func TestInstancesShareFeed(t *testing.T) {
 	e := newEnv(t)
 	var other, unrelated []changefeed.Batch
-	otherPoller := e.newFeed("things").NewPoller(func(_ context.Context, b changefeed.Batch) error {
+	otherPoller := e.other.NewPoller(func(_ context.Context, b changefeed.Batch) error {
 		other = append(other, b)
 		return nil
 	})
-	unrelatedPoller := e.newFeed("others").NewPoller(func(_ context.Context, b changefeed.Batch) error {
+	unrelatedPoller := e.newFeed("others", changefeed.Options{}).NewPoller(func(_ context.Context, b changefeed.Batch) error {
 		unrelated = append(unrelated, b)
 		return nil
 	})
@@ -264,40 +417,43 @@ func TestInstancesShareFeed(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e.publish("a/1", "a")
-	for _, p := range []*changefeed.Poller{e.poller, otherPoller} {
-		if b, err := p.Step(ctx); err != nil || !slices.Equal(b.Keys, []string{"a"}) {
-			t.Fatalf("step = %+v, %v; want keys [a]", b, err)
+	e.publish(e.feed, "a")
+	e.publish(e.other, "b")
+	for _, tc := range []struct {
+		p    *changefeed.Poller
+		want []string
+	}{{e.poller, []string{"b"}}, {otherPoller, []string{"a"}}, {unrelatedPoller, nil}} {
+		if b, err := tc.p.Step(ctx); err != nil || b.Full || !slices.Equal(b.Keys, tc.want) {
+			t.Fatalf("step = %+v, %v; want keys %v", b, err, tc.want)
 		}
-	}
-	if b, err := unrelatedPoller.Step(ctx); err != nil || !b.Empty() {
-		t.Fatalf("another feed's step = %+v, %v; want empty", b, err)
 	}
 	if len(other) != 2 || len(unrelated) != 1 {
 		t.Fatalf("handlers got %+v and %+v", other, unrelated)
 	}
 }
 
-// TestConcurrentPublishers: writers publishing at once while an instance
-// polls lose no change. The embedded engine applies $inc as a read and a
-// write, so a counter would lose some; the token cannot.
+// TestConcurrentPublishers: writers publishing at once, some through one
+// Feed from several goroutines, while an instance polls, lose no change
+// and report none twice.
 func TestConcurrentPublishers(t *testing.T) {
 	e := newEnv(t)
 	e.step()
 	const writers, each = 4, 6
+	shared := e.newFeed("things", changefeed.Options{})
 	var wg sync.WaitGroup
 	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f := e.newFeed("things")
+		f := shared
+		if w%2 == 0 {
+			f = e.newFeed("things", changefeed.Options{})
+		}
+		wg.Go(func() {
 			for i := range each {
-				id := fmt.Sprintf("w%d-%d", w, i)
-				if err := f.Publish(context.Background(), id, id); err != nil {
-					t.Errorf("publish %s: %v", id, err)
+				k := fmt.Sprintf("w%d-%d", w, i)
+				if err := f.Publish(context.Background(), k); err != nil {
+					t.Errorf("publish %s: %v", k, err)
 				}
 			}
-		}()
+		})
 	}
 	got := map[string]bool{}
 	collect := func() {
@@ -328,12 +484,57 @@ func TestConcurrentPublishers(t *testing.T) {
 	}
 }
 
-func TestNewRejectsGapBeyondRetention(t *testing.T) {
+func TestNewRejectsBadOptions(t *testing.T) {
 	db := testenv.DB(t)
-	if _, err := changefeed.New(db, "things", changefeed.Options{Retention: time.Minute, MaxGap: time.Minute}); err == nil {
-		t.Fatal("a MaxGap as long as the retention was accepted")
+	for _, o := range []changefeed.Options{
+		{Retention: time.Minute, MaxGap: time.Minute},
+		{MaxGap: time.Minute, PruneEvery: time.Minute},
+	} {
+		if _, err := changefeed.New(db, "things", o); err == nil {
+			t.Errorf("options %+v were accepted", o)
+		}
 	}
 	if _, err := changefeed.New(db, "", changefeed.Options{}); err == nil {
 		t.Fatal("an empty name was accepted")
+	}
+}
+
+// TestWriterOutOfTouch: a writer whose head went unwritten for longer
+// than MaxGap may have been taken for dead and removed, so it goes on
+// under a new ID, read from its first entry; pollers do not reload.
+func TestWriterOutOfTouch(t *testing.T) {
+	e := newEnv(t)
+	e.step()
+	e.publish(e.other, "a")
+	if b := e.step(); !slices.Equal(b.Keys, []string{"a"}) {
+		t.Fatalf("step = %+v, want keys [a]", b)
+	}
+	for range 3 { // the other instance has no poller: no heartbeat
+		e.clock.Advance(time.Minute)
+		e.step()
+	}
+	e.publish(e.other, "b")
+	if n := len(e.heads()); n != 2 {
+		t.Fatalf("%d heads, want the old ID's and the new one's", n)
+	}
+	if b := e.step(); b.Full || !slices.Equal(b.Keys, []string{"b"}) {
+		t.Fatalf("step = %+v, want keys [b]", b)
+	}
+}
+
+// TestStepReadsAtMostAPage: a writer far ahead is read a page per step,
+// the rest at the next.
+func TestStepReadsAtMostAPage(t *testing.T) {
+	e := newEnv(t)
+	e.step()
+	const page = 500
+	for i := range page + 1 {
+		e.publish(e.other, fmt.Sprintf("k%04d", i))
+	}
+	if b := e.step(); b.Full || len(b.Keys) != page || b.Keys[page-1] != fmt.Sprintf("k%04d", page-1) {
+		t.Fatalf("first step: Full=%v, %d keys, want the first %d", b.Full, len(b.Keys), page)
+	}
+	if b := e.step(); b.Full || !slices.Equal(b.Keys, []string{fmt.Sprintf("k%04d", page)}) {
+		t.Fatalf("second step = %+v, want the last key", b)
 	}
 }

@@ -2,20 +2,26 @@ package changefeed
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wellness/cms/internal/problem"
 )
 
 // Batch is what one step of a poller found.
 type Batch struct {
 	// Full means the poller cannot say what changed: its first step, a
-	// gap longer than MaxGap, or FullEvery passed. Reload everything.
+	// gap longer than MaxGap, an entry pruned before it was read, a
+	// writer that restarted its numbering, or FullEvery passed. Reload
+	// everything.
 	Full bool
-	// Keys are the keys of the entries this poller had not seen before,
-	// sorted, each once. Nil when Full.
+	// Keys are the keys of the other writers' entries this poller had
+	// not seen before, sorted, each once. Nil when Full.
 	Keys []string
 }
 
@@ -23,21 +29,20 @@ type Batch struct {
 func (b Batch) Empty() bool { return !b.Full && len(b.Keys) == 0 }
 
 // Poller follows a feed for one instance: each Step reads the feed and
-// hands what changed to the handler. Steps are serialized.
+// hands what other writers changed to the handler. Steps are serialized.
 type Poller struct {
 	feed   *Feed
 	handle func(context.Context, Batch) error
 
-	mu        sync.Mutex // serializes steps and guards what follows
-	started   bool       // a Full step has succeeded
-	token     string     // the marker when the last step succeeded
-	seen      map[string]bool
+	mu      sync.Mutex // serializes steps and guards what follows
+	started bool       // a Full step has succeeded
+	// seen is, per other writer, the last entry read (or covered by a
+	// Full step); said is the last its head said at that step.
+	seen      map[string]int64
+	said      map[string]int64
 	lastOK    time.Time // the last step that succeeded
 	lastFull  time.Time // the last Full step that succeeded
 	lastPrune time.Time
-
-	appliedMu sync.Mutex
-	applied   map[string]time.Time // entry ID -> when Applied was called
 
 	synced atomic.Int64 // lastOK, unix nanoseconds, for Synced
 }
@@ -46,13 +51,14 @@ type Poller struct {
 // not empty to handle. When handle fails, the step fails and nothing is
 // marked seen: the next step hands the same changes again (and any newer
 // ones), so handle must be idempotent, as it has to be anyway: a change
-// can reach it both from its writer and from the feed.
+// can be published twice.
 func (f *Feed) NewPoller(handle func(ctx context.Context, b Batch) error) *Poller {
-	return &Poller{feed: f, handle: handle, seen: map[string]bool{}, applied: map[string]time.Time{}}
+	return &Poller{feed: f, handle: handle, seen: map[string]int64{}, said: map[string]int64{}}
 }
 
-// Step is one poll: it reads the marker and, when the marker moved (or the
-// step is Full), the log; it hands a batch that is not empty to the
+// Step is one poll: it publishes what a failed Publish left pending,
+// reads the writers' heads and, for each other writer whose head moved,
+// its new entries by _id; it hands a batch that is not empty to the
 // handler, and returns the batch. On an error, which the handler's error
 // is wrapped in, the poller's state is unchanged. Run calls Step on a
 // ticker; tests call it directly.
@@ -61,30 +67,39 @@ func (p *Poller) Step(ctx context.Context) (Batch, error) {
 	defer p.mu.Unlock()
 	o := &p.feed.opts
 	now := o.Now()
-	full := !p.started || now.Sub(p.lastOK) > o.MaxGap || now.Sub(p.lastFull) >= o.FullEvery
+	full := !p.started || now.Sub(p.lastOK) > o.MaxGap || (o.FullEvery > 0 && now.Sub(p.lastFull) >= o.FullEvery)
 
-	// The marker is read before the log: an entry logged after this read
-	// is followed by a marker move after it, which the next step sees.
-	token, err := p.feed.token(ctx)
+	// With the database up a flush does not fail (an entry number taken
+	// twice is skipped), so a failure fails the step, logged by Run.
+	if err := p.feed.flush(ctx); err != nil {
+		return Batch{}, fmt.Errorf("publish the pending changes of feed %q: %w", p.feed.name, err)
+	}
+	heads, err := p.feed.readHeads(ctx)
 	if err != nil {
 		return Batch{}, err
 	}
-	if !full && token == p.token {
-		p.succeeded(ctx, now)
-		return Batch{}, nil
-	}
-	log, err := p.feed.entries(ctx)
-	if err != nil {
-		return Batch{}, err
-	}
+	heads = slices.DeleteFunc(heads, func(h head) bool { return p.feed.own(h.Writer) })
 	var b Batch
+	seen := map[string]int64{}
+	if !full {
+		var keys []string
+		if seen, keys, err = p.read(ctx, heads); errors.Is(err, errMissed) {
+			full = true
+		} else if err != nil {
+			return Batch{}, err
+		}
+		slices.Sort(keys)
+		b.Keys = slices.Compact(keys)
+	}
 	if full {
-		// A full reload, which the handler does after this read, covers
-		// every entry in it: their changes were stored before they were
-		// logged. So they count as seen.
-		b.Full = true
-	} else {
-		b.Keys = p.unseen(log)
+		// A full reload, which the handler does after the heads were
+		// read, covers every entry they say: their changes were stored
+		// before they were logged. So they count as seen.
+		b = Batch{Full: true}
+		seen = map[string]int64{}
+		for _, h := range heads {
+			seen[h.Writer] = h.Last
+		}
 	}
 	if !b.Empty() {
 		if err := p.handle(ctx, b); err != nil {
@@ -92,76 +107,93 @@ func (p *Poller) Step(ctx context.Context) (Batch, error) {
 		}
 	}
 
-	p.token = token
-	p.seen = make(map[string]bool, len(log))
-	for _, e := range log {
-		p.seen[e.ID] = true
+	p.seen, p.said = seen, make(map[string]int64, len(heads))
+	for _, h := range heads {
+		p.said[h.Writer] = h.Last
 	}
-	p.forgetApplied(now)
 	if full {
 		p.started, p.lastFull = true, now
 	}
-	p.succeeded(ctx, now)
+	p.succeeded(ctx, now, heads)
 	return b, nil
 }
 
-// unseen returns the keys of entries neither seen nor applied locally.
-func (p *Poller) unseen(log []entry) []string {
-	p.appliedMu.Lock()
-	defer p.appliedMu.Unlock()
+// errMissed says a step cannot know what it missed: its next batch is Full.
+var errMissed = errors.New("entries missed")
+
+// read reads the entries the heads say and this poller has not seen, at
+// most maxReadsPerStep of them, and returns what it will then have seen
+// and their keys. errMissed when an entry it needs is gone.
+func (p *Poller) read(ctx context.Context, heads []head) (map[string]int64, []string, error) {
+	seen := maps.Clone(p.seen)
+	budget := maxReadsPerStep
 	var keys []string
-	for _, e := range log {
-		if p.seen[e.ID] {
+	present := make(map[string]bool, len(heads))
+	for _, h := range heads {
+		present[h.Writer] = true
+		from, known := p.seen[h.Writer]
+		switch {
+		case !known:
+			// A writer that started after this poller's Full step: its
+			// entries from the first it keeps (older ones were covered
+			// by that Full step, or are older than any gap this poller
+			// survived without a Full step).
+			from = max(h.From, 1) - 1
+		case h.Last < from:
+			return nil, nil, errMissed // the same ID numbering again
+		case h.From > from+1:
+			return nil, nil, errMissed // pruned before this poller read them
+		}
+		n := from
+		for ; n < h.Last && budget > 0; budget-- {
+			e, err := p.feed.readEntry(ctx, h.Writer, n+1)
+			if errors.Is(err, problem.NotFound) {
+				return nil, nil, errMissed
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			keys = append(keys, e.Keys...)
+			n++
+		}
+		seen[h.Writer] = n
+	}
+	// A head that is gone belonged to a writer silent for longer than
+	// the retention (heads are only removed then, see Feed.prune). Since
+	// its last write, this poller has stepped at least every MaxGap
+	// (else this step would be Full) and each of those steps read its
+	// head, so it has read every entry up to the last that head said,
+	// unless a step was capped by maxReadsPerStep: that shows as seen
+	// short of said, and then it cannot know what it missed. Otherwise
+	// there is nothing more to read and it just forgets the writer; its
+	// entries are older than MaxGap anyway and are being pruned.
+	for w, n := range p.seen {
+		if present[w] {
 			continue
 		}
-		if _, ok := p.applied[e.ID]; ok {
-			continue
+		if n < p.said[w] {
+			return nil, nil, errMissed
 		}
-		keys = append(keys, e.Keys...)
+		delete(seen, w)
 	}
-	slices.Sort(keys)
-	return slices.Compact(keys)
+	return seen, keys, nil
 }
 
-// forgetApplied drops the locally applied entries that the log read just
-// made seen, and those older than the retention (pruned, or never logged
-// because Publish failed).
-func (p *Poller) forgetApplied(now time.Time) {
-	p.appliedMu.Lock()
-	defer p.appliedMu.Unlock()
-	for id, at := range p.applied {
-		if p.seen[id] || now.Sub(at) > p.feed.opts.Retention {
-			delete(p.applied, id)
-		}
-	}
-}
-
-// succeeded records a successful step and prunes the log when due. A
-// failed prune is only logged: the next one catches up.
-func (p *Poller) succeeded(ctx context.Context, now time.Time) {
+// succeeded records a successful step and prunes when due. A failed
+// prune is only logged: the next one catches up.
+func (p *Poller) succeeded(ctx context.Context, now time.Time, heads []head) {
 	p.lastOK = now
 	p.synced.Store(now.UnixNano())
 	if now.Sub(p.lastPrune) < p.feed.opts.PruneEvery {
 		return
 	}
-	if err := p.feed.prune(ctx); err != nil {
+	if err := p.feed.prune(ctx, heads); err != nil {
 		if ctx.Err() == nil {
 			p.feed.logger.Warn("cannot prune the change log", "err", err)
 		}
 		return
 	}
 	p.lastPrune = now
-}
-
-// Applied tells the poller that this instance has applied the change
-// logged as entryID itself (a writer that updates its own instance's copy
-// in its goroutine), so that no later step reports it. It is an
-// optimization only: a step that read the entry before Applied was called
-// reports it anyway.
-func (p *Poller) Applied(entryID string) {
-	p.appliedMu.Lock()
-	defer p.appliedMu.Unlock()
-	p.applied[entryID] = p.feed.opts.Now()
 }
 
 // Synced is when the last step succeeded (on the feed's clock): until
