@@ -163,14 +163,21 @@ func New(articles *cms.Service, o Options) *API {
 // scheduler stops trusting its view of scheduled articles.
 const syncStale = 10 * time.Second
 
-// DueHint tells the scheduler whether a scheduled article is due at now,
-// and whether this instance's view is recent enough to trust.
-func (api *API) DueHint(now time.Time) (due, current bool) {
+// DueHint tells the scheduler which articles are due at now, earliest
+// first (scheduled ones, and published ones whose staged changes are
+// scheduled), and whether this instance's view is recent enough to trust.
+// It is a cms.DueHint.
+func (api *API) DueHint(now time.Time) (ids []string, current bool) {
 	if api.poller == nil || api.now().Sub(api.poller.Synced()) > syncStale {
-		return false, false
+		return nil, false
 	}
-	first := api.snap.Load().firstScheduled
-	return !first.IsZero() && !first.After(now), true
+	for _, d := range api.snap.Load().due {
+		if d.at.After(now) {
+			break
+		}
+		ids = append(ids, d.id)
+	}
+	return ids, true
 }
 
 // Start loads every readable article and builds the search index: the
@@ -554,10 +561,10 @@ type snapshot struct {
 	visible  []*entry         // what readers see, newest first
 	// nextDue is when the next scheduled article appears; zero if none.
 	nextDue time.Time
-	// firstScheduled is the earliest publication time of a scheduled
-	// article, visible or not, or of scheduled changes: the scheduler has
-	// work once it has passed.
-	firstScheduled time.Time
+	// due is the scheduler's work, earliest first: every scheduled
+	// article, visible or not, and every published one with scheduled
+	// changes, each at the time the scheduler publishes it.
+	due []dueAt
 
 	lists     sync.Map // normalized list query → *rendered
 	listCount atomic.Int64
@@ -574,11 +581,10 @@ func buildSnapshot(entries map[string]*entry, slugs cms.SlugHistory, versions ma
 	s := &snapshot{asOf: now, entries: entries, slugs: slugs, versions: versions, sitemaps: map[int]*rendered{}}
 	s.visible = make([]*entry, 0, len(entries))
 	for _, e := range entries {
-		if e.scheduled && (s.firstScheduled.IsZero() || e.at.Before(s.firstScheduled)) {
-			s.firstScheduled = e.at
-		}
-		if !e.changesDue.IsZero() && (s.firstScheduled.IsZero() || e.changesDue.Before(s.firstScheduled)) {
-			s.firstScheduled = e.changesDue
+		if e.scheduled {
+			s.due = append(s.due, dueAt{e.at, e.a.ID})
+		} else if !e.changesDue.IsZero() {
+			s.due = append(s.due, dueAt{e.changesDue, e.a.ID})
 		}
 		if !e.scheduled || !e.at.After(now) {
 			s.visible = append(s.visible, e)
@@ -587,7 +593,19 @@ func buildSnapshot(entries map[string]*entry, slugs cms.SlugHistory, versions ma
 		}
 	}
 	slices.SortFunc(s.visible, newestFirst)
+	slices.SortFunc(s.due, func(a, b dueAt) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
 	return s
+}
+
+// dueAt is when the scheduler publishes an article or its staged changes.
+type dueAt struct {
+	at time.Time
+	id string
 }
 
 // newestFirst orders by publication time, then ID, both descending: a
