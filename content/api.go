@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/cms"
@@ -402,7 +404,7 @@ func (api *API) CatalogueChanged(ctx context.Context, ch affiliate.CatalogueChan
 			if entries == nil {
 				entries = cloneMap(cur.entries)
 			}
-			entries[id] = api.newEntry(e.a)
+			entries[id] = e.renewed()
 			if ch.Local && ch.Settings && e.a.Status == cms.StatusPublished && linksAffected(e.a, ch) {
 				changedLinks = append(changedLinks, e.a)
 			}
@@ -425,7 +427,7 @@ func (api *API) SiteChanged(context.Context, site.Settings) {
 	cur := api.snap.Load()
 	entries := make(map[string]*entry, len(cur.entries))
 	for id, e := range cur.entries {
-		entries[id] = api.newEntry(e.a)
+		entries[id] = e.renewed()
 	}
 	api.install(buildSnapshot(entries, cur.slugs, cur.versions, api.now()))
 }
@@ -450,7 +452,7 @@ func (api *API) install(s *snapshot) {
 	}
 	for id, e := range s.entries {
 		if api.indexed[id] != e.a.Version {
-			api.index.Put(cms.SearchDoc(e.a))
+			api.index.Put(cms.SearchDoc(e.withBody()))
 			api.indexed[id] = e.a.Version
 		}
 	}
@@ -495,7 +497,7 @@ func cloneMap[K comparable, V any](m map[K]V) map[K]V {
 // shared by successive snapshots until their article changes, so an edit
 // of one article renders only that one again.
 type entry struct {
-	a *cms.Article // never modified; the source body is dropped
+	a *cms.Article // never modified; the source body and its HTML are dropped (see src)
 	// at is when readers see the article published: its publishedAt, or
 	// the publishAt of a scheduled one.
 	at        time.Time
@@ -506,6 +508,11 @@ type entry struct {
 	changesDue time.Time
 	// Filter keys: the slugs of the author's name and of the category.
 	authorSlug, categorySlug string
+	// src is where the body HTML to render from is: the HTML itself until
+	// the article is rendered, then, when readers get it verbatim, the
+	// rendered JSON. The body is most of an article, and an entry holds
+	// it once, not twice (about 8 KB an article).
+	src atomic.Pointer[source]
 
 	fullOnce sync.Once
 	full     *rendered
@@ -514,12 +521,36 @@ type entry struct {
 	item     []byte
 }
 
+// source is an article's body HTML: html, or, when rendered is set, the
+// html field of that rendered article JSON, which holds it verbatim.
+type source struct {
+	html     string
+	rendered *rendered
+}
+
+// bodyHTML is the article's body HTML.
+func (s *source) bodyHTML() string {
+	if s.rendered == nil {
+		return s.html
+	}
+	var v struct {
+		HTML string `json:"html"`
+	}
+	if err := json.Unmarshal(s.rendered.body, &v); err != nil {
+		// We rendered it: it is JSON with an html string.
+		panic(fmt.Sprintf("read the body back from a rendered article: %v", err))
+	}
+	return v.HTML
+}
+
 // newEntry holds a as readers get it (cms.Article.Served): a published
 // article's staged changes never reach the content API through it.
 func (api *API) newEntry(a *cms.Article) *entry {
 	b := a.Served().Clone()
-	b.Body, b.SearchWords = "", nil // the index has the words
+	html := b.BodyHTML
+	b.Body, b.BodyHTML, b.SearchWords = "", "", nil // the index has the words
 	e := &entry{a: b, authorSlug: b.Author.Slug(), categorySlug: cms.Slugify(b.Category)}
+	e.src.Store(&source{html: html})
 	if b.Status == cms.StatusScheduled && b.PublishAt != nil {
 		e.at, e.scheduled = *b.PublishAt, true
 	} else if b.PublishedAt != nil {
@@ -531,12 +562,35 @@ func (api *API) newEntry(a *cms.Article) *entry {
 	return e
 }
 
+// renewed is a fresh entry of the same article, to render again (the
+// catalogue or the site settings changed): everything but what it
+// rendered is kept, its scheduled changes included.
+func (e *entry) renewed() *entry {
+	n := &entry{a: e.a, at: e.at, scheduled: e.scheduled, changesDue: e.changesDue,
+		authorSlug: e.authorSlug, categorySlug: e.categorySlug}
+	n.src.Store(e.src.Load())
+	return n
+}
+
+// withBody is the article with its body HTML, to render or index.
+func (e *entry) withBody() *cms.Article {
+	b := *e.a
+	b.BodyHTML = e.src.Load().bodyHTML()
+	return &b
+}
+
 // article is the rendered JSON of the article.
 func (e *entry) article(api *API) *rendered {
 	e.fullOnce.Do(func() {
 		at := e.at
-		body, links := api.renderArticle(e.a, &at)
+		a := e.withBody()
+		body, links := api.renderArticle(a, &at)
 		e.full, e.links = newRendered(jsonType, body), links
+		// Served verbatim (no links rewritten; JSON keeps valid UTF-8
+		// exactly): the rendered JSON holds the body from now on.
+		if links == nil && utf8.ValidString(a.BodyHTML) {
+			e.src.Store(&source{rendered: e.full})
+		}
 	})
 	return e.full
 }

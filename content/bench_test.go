@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -180,4 +181,51 @@ func BenchmarkContentCatchUp(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkContentMemory reports what the content API holds per article
+// once every article has been served (gzip, as browsers ask, and plain)
+// and searched: the growth of the heap in use (after a GC) from a server
+// of 1,000 articles to one of 3,000, per article, which leaves out what a
+// server holds whatever its articles. Run it with -benchtime=1x.
+func BenchmarkContentMemory(b *testing.B) {
+	for b.Loop() {
+		small, large := loadedHeap(b, 1000), loadedHeap(b, 3000)
+		b.ReportMetric(float64(large-small)/2000, "heapB/article")
+	}
+}
+
+// loadedHeap is how much the heap grows for a server holding n articles,
+// each served and searched once.
+func loadedHeap(b *testing.B, n int) int64 {
+	before := heapInUse()
+	s, as := benchContent(b, n)
+	h := s.Handler()
+	fetch := func(path string, header ...string) {
+		req := httptest.NewRequest("GET", path, nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("%s: %d", path, w.Code)
+		}
+	}
+	for _, a := range as {
+		fetch("/api/v1/content/articles/"+a.Slug, "Accept-Encoding", "gzip")
+		fetch("/api/v1/content/articles/" + a.Slug)
+	}
+	fetch("/api/v1/content/articles?limit=100")
+	fetch("/api/v1/content/articles?q=massage+posture")
+	grown := int64(heapInUse()) - int64(before)
+	runtime.KeepAlive(s)
+	return grown
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
 }
