@@ -536,7 +536,7 @@ func (s *source) bodyHTML() string {
 	var v struct {
 		HTML string `json:"html"`
 	}
-	if err := json.Unmarshal(s.rendered.body, &v); err != nil {
+	if err := json.Unmarshal(s.rendered.body(), &v); err != nil {
 		// We rendered it: it is JSON with an html string.
 		panic(fmt.Sprintf("read the body back from a rendered article: %v", err))
 	}
@@ -683,8 +683,14 @@ func (s *snapshot) visibleEntry(id string) *entry {
 // rendered is one response body, ready to send, with its strong ETag and,
 // made on first need, its gzip form. Header values are kept as the slices
 // net/http writes, so sending allocates nothing.
+//
+// Once the gzip form is made the plain body is dropped, and made again
+// from it (once) only when a client asks for the body uncompressed:
+// behind a CDN, which asks for gzip, a rendered body is held once,
+// compressed, instead of twice.
 type rendered struct {
-	body        []byte
+	plain       atomic.Pointer[[]byte] // nil once dropped; see body
+	size        int                    // of the plain body
 	contentType []string
 	etag        []string
 	length      []string
@@ -698,8 +704,31 @@ type rendered struct {
 const jsonType = "application/json; charset=utf-8"
 
 func newRendered(contentType string, body []byte) *rendered {
-	return &rendered{body: body, contentType: []string{contentType},
+	r := &rendered{size: len(body), contentType: []string{contentType},
 		etag: []string{strongETag(body)}, length: []string{strconv.Itoa(len(body))}}
+	r.plain.Store(&body)
+	return r
+}
+
+// body is the plain body, made again from the gzip form if it was dropped.
+// Two requests may both make it; either copy is the same bytes.
+func (r *rendered) body() []byte {
+	if p := r.plain.Load(); p != nil {
+		return *p
+	}
+	// Dropped only after gz was set (gzipped), so gz is there.
+	zr, err := gzip.NewReader(bytes.NewReader(r.gz))
+	if err != nil {
+		panic(fmt.Sprintf("read back a body we compressed: %v", err))
+	}
+	b := make([]byte, 0, r.size)
+	buf := bytes.NewBuffer(b)
+	if _, err := buf.ReadFrom(zr); err != nil {
+		panic(fmt.Sprintf("read back a body we compressed: %v", err))
+	}
+	b = buf.Bytes()
+	r.plain.Store(&b)
+	return b
 }
 
 // strongETag is a strong validator: a hash of the exact bytes sent.
@@ -720,12 +749,13 @@ func (r *rendered) gzipped() *rendered {
 		var buf bytes.Buffer
 		w := gzipWriters.Get().(*gzip.Writer)
 		w.Reset(&buf)
-		_, _ = w.Write(r.body)
+		_, _ = w.Write(*r.plain.Load()) // not dropped before this
 		_ = w.Close()
 		gzipWriters.Put(w)
-		r.gz = buf.Bytes()
+		r.gz = bytes.Clone(buf.Bytes()) // not the buffer's spare capacity
 		r.gzEtag = []string{strongETag(r.gz)}
 		r.gzLength = []string{strconv.Itoa(len(r.gz))}
+		r.plain.Store(nil)
 	})
 	return r
 }

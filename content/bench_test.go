@@ -184,20 +184,27 @@ func BenchmarkContentCatchUp(b *testing.B) {
 }
 
 // BenchmarkContentMemory reports what the content API holds per article
-// once every article has been served (gzip, as browsers ask, and plain)
-// and searched: the growth of the heap in use (after a GC) from a server
-// of 1,000 articles to one of 3,000, per article, which leaves out what a
-// server holds whatever its articles. Run it with -benchtime=1x.
+// once every article has been served and searched: the growth of the heap
+// in use (after a GC) from a server of 1,000 articles to one of 5,000, per
+// article, which leaves out what a server holds whatever its articles;
+// heapB when clients asked for each article gzipped and plain, gzipB when
+// they asked only gzipped (behind a CDN). Run it with -benchtime=1x.
 func BenchmarkContentMemory(b *testing.B) {
 	for b.Loop() {
-		small, large := loadedHeap(b, 1000), loadedHeap(b, 3000)
-		b.ReportMetric(float64(large-small)/2000, "heapB/article")
+		for _, plain := range []bool{true, false} {
+			small, large := loadedHeap(b, 1000, plain), loadedHeap(b, 5000, plain)
+			unit := "gzipB/article"
+			if plain {
+				unit = "heapB/article"
+			}
+			b.ReportMetric(float64(large-small)/4000, unit)
+		}
 	}
 }
 
 // loadedHeap is how much the heap grows for a server holding n articles,
-// each served and searched once.
-func loadedHeap(b *testing.B, n int) int64 {
+// each served (gzipped, and plain too if plain) and searched.
+func loadedHeap(b *testing.B, n int, plain bool) int64 {
 	before := heapInUse()
 	s, as := benchContent(b, n)
 	h := s.Handler()
@@ -214,7 +221,9 @@ func loadedHeap(b *testing.B, n int) int64 {
 	}
 	for _, a := range as {
 		fetch("/api/v1/content/articles/"+a.Slug, "Accept-Encoding", "gzip")
-		fetch("/api/v1/content/articles/" + a.Slug)
+		if plain {
+			fetch("/api/v1/content/articles/" + a.Slug)
+		}
 	}
 	fetch("/api/v1/content/articles?limit=100")
 	fetch("/api/v1/content/articles?q=massage+posture")
