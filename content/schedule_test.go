@@ -1,6 +1,8 @@
 package content_test
 
 import (
+	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -43,4 +45,45 @@ func TestSchedulerPublishesOnTime(t *testing.T) {
 		_, title := contentTitle(t, s, live.Slug)
 		return title == "Morning stretches, revised"
 	})
+}
+
+// TestDueHintAfterRerender: the content API's due IDs are the scheduler's
+// only source while its view is current, so rendering articles again (a
+// change of the site settings renders every article again) must keep
+// them, and the body, read back from what was rendered, must not change.
+func TestDueHintAfterRerender(t *testing.T) {
+	s := testenv.NewServer(t)
+	admin, _ := s.User(t, auth.Admin)
+	a := testenv.Publish(t, s, admin, map[string]any{"title": "Hip mobility", "body": "<p>Slow circles, <em>both</em> ways.</p>"})
+	before := get(t, s, contentPath+a.Slug)
+	testenv.WantStatus(t, before, http.StatusOK)
+	a = testenv.PatchArticle(t, s, admin, a, map[string]any{"title": "Hip mobility, revised"})
+	at := time.Now().Add(time.Hour)
+	testenv.Transition(t, s, admin, a, "publish", map[string]any{"publishAt": at.Format(time.RFC3339Nano)})
+
+	due := func() []string {
+		t.Helper()
+		ids, current := s.Services().Content.DueHint(at)
+		if !current {
+			t.Fatal("the content API's view is not current")
+		}
+		return ids
+	}
+	if ids, _ := s.Services().Content.DueHint(time.Now()); len(ids) != 0 {
+		t.Errorf("due before their time: %v", ids)
+	}
+	if ids := due(); !slices.Equal(ids, []string{a.ID}) {
+		t.Fatalf("due IDs = %v, want [%s]", ids, a.ID)
+	}
+	testenv.WantStatus(t, testenv.Call(t, s, admin, "PATCH", "/api/v1/settings/site", map[string]any{
+		"publisher": map[string]any{"name": "Move Well Ltd"}}), http.StatusOK)
+	if ids := due(); !slices.Equal(ids, []string{a.ID}) {
+		t.Errorf("after rendering again, due IDs = %v, want [%s]", ids, a.ID)
+	}
+	var was, now struct{ HTML string }
+	before.JSON(t, &was)
+	get(t, s, contentPath+a.Slug).JSON(t, &now)
+	if now.HTML != was.HTML || was.HTML == "" {
+		t.Errorf("html after rendering again = %q, want %q", now.HTML, was.HTML)
+	}
 }
