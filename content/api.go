@@ -91,7 +91,8 @@ type Options struct {
 // It never asks the database per request. Every readable article (published,
 // or scheduled: such an article appears by itself when its time comes) is
 // held in an immutable snapshot behind an atomic pointer, with its JSON
-// rendered once, on first request, and kept with its gzip form and ETag;
+// rendered once, on first request, and kept with its gzip form and ETag
+// (the plain form only while a client asks for it: see rendered);
 // list pages, tags, the feed and the sitemap are rendered once per
 // snapshot. A change committed by this instance replaces the snapshot
 // before the write returns (ArticleChanged, a cms.Service.OnChange
