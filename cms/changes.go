@@ -40,29 +40,39 @@ type changeHooks struct {
 	listeners []func(context.Context, Change)
 }
 
-// DueHint reports whether a scheduled article is due at now in a reader's
-// in-memory view of readable articles, and whether that view is current.
-// The content API offers one; the scheduler uses it to skip queries.
-type DueHint func(now time.Time) (due, current bool)
+// DueHint reports the IDs of the articles due for the scheduler at now in
+// a reader's in-memory view of readable articles (scheduled ones, and
+// published ones with scheduled changes), earliest first, and whether
+// that view is current. The content API offers one; the scheduler then
+// reads just those articles by _id instead of querying for due ones.
+type DueHint func(now time.Time) (ids []string, current bool)
 
-// dueScanEvery is how often the scheduler scans for due articles even
-// when the content API says none is due: a safety net for a change that
-// no instance announced.
-const dueScanEvery = time.Minute
-
-// mustScan tells the scheduler whether to query the database for due
-// articles. On the embedded engine that query reads every article, which
-// once a second costs a large share of a core at a thousand articles. The
-// content API holds every scheduled article of every instance in memory,
-// so while its view is current the scheduler only queries when that view
-// has one due, and once every dueScanEvery in any case. Without a hint
-// (the command-line tools) it always queries.
-func (s *Service) mustScan(lastScan time.Time, due DueHint) bool {
-	if due == nil || time.Since(lastScan) >= dueScanEvery {
-		return true
+// dueFromHint tells the scheduler what to publish: the hint's IDs while
+// its view is current, or scan when it must query the database instead
+// (no hint, as in the command-line tools, or a stale view). On the
+// embedded engine that query reads every article, so while the hint is
+// current the scheduler never makes it, not even now and then as a
+// safety net: the content API sees every readable article of every
+// instance, through this instance's listener and the change feed (which
+// retries an announcement that failed), and an article becomes due only through a change that leaves it
+// readable (a draft is scheduled only by a write that makes it
+// scheduled; staged changes are scheduled on a published article), so
+// every due article is in the view. The one gap is the feed's: a writer
+// that died between storing a change and announcing it leaves the other
+// instances' views without it until the article changes again or they
+// restart (a restart reloads everything, so a single instance is not
+// affected). Each ID is read and checked again
+// before it is published (publishIfDue), so a view a moment behind
+// costs a read, never a wrong publication.
+func (s *Service) dueFromHint(due DueHint) (ids []string, scan bool) {
+	if due == nil {
+		return nil, true
 	}
-	d, current := due(s.clock())
-	return d || !current
+	ids, current := due(s.clock())
+	if !current {
+		return nil, true
+	}
+	return ids, false
 }
 
 // OnChange registers fn to run after every committed change of an article

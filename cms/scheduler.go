@@ -16,20 +16,18 @@ const dueBatch = 50
 // RunScheduler publishes scheduled articles when their time comes, until
 // ctx is cancelled. Every instance runs it: each due article is published
 // through the same version claim as any change, so exactly one instance
-// publishes it, and nobody has to call anything at the scheduled time. It
-// skips the database query while the content API knows nothing is due
-// (see mustScan; due may be nil). It also sweeps expired preview tokens
-// now and then.
+// publishes it, and nobody has to call anything at the scheduled time.
+// While the content API's view is current it publishes the IDs that view
+// says are due, each read by _id, and queries the database only without
+// one (see dueFromHint; due may be nil). It also sweeps expired preview
+// tokens now and then.
 func (s *Service) RunScheduler(ctx context.Context, due DueHint) {
 	t := time.NewTicker(s.interval)
 	defer t.Stop()
-	var lastSweep, lastScan time.Time
+	var lastSweep time.Time
 	for {
-		if s.mustScan(lastScan, due) {
-			lastScan = time.Now()
-			if _, err := s.PublishDue(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("publish scheduled articles", "err", err)
-			}
+		if err := s.publishScheduled(ctx, due); err != nil && ctx.Err() == nil {
+			s.log.Error("publish scheduled articles", "err", err)
 		}
 		if now := s.clock(); now.Sub(lastSweep) >= time.Hour {
 			if err := s.store.DeleteExpiredPreviews(ctx, now); err != nil && ctx.Err() == nil {
@@ -45,32 +43,85 @@ func (s *Service) RunScheduler(ctx context.Context, due DueHint) {
 	}
 }
 
+// publishScheduled is one pass of the scheduler: the hint's due IDs, or
+// the database query when there is no current hint.
+func (s *Service) publishScheduled(ctx context.Context, due DueHint) error {
+	ids, scan := s.dueFromHint(due)
+	if scan {
+		_, err := s.PublishDue(ctx)
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.PublishDueByID(ctx, ids)
+	return err
+}
+
 // PublishDue publishes the scheduled articles whose publishAt has passed
 // and reports how many this call published. An article another instance
-// published first is skipped silently.
+// published first is skipped silently. It queries for them, which reads
+// every article on the embedded engine; PublishDueByID does not.
 func (s *Service) PublishDue(ctx context.Context) (int, error) {
 	now := s.clock()
 	due, err := s.store.FindDueArticles(ctx, now, dueBatch)
 	if err != nil {
 		return 0, fmt.Errorf("find due articles: %w", err)
 	}
+	return s.publishAll(ctx, due, now)
+}
+
+// PublishDueByID publishes those of the articles with these IDs (at most
+// dueBatch of them) that are due, each read by _id and checked again, and
+// reports how many this call published. Missing articles and ones no
+// longer due are skipped: the IDs come from a view that may be a moment
+// behind.
+func (s *Service) PublishDueByID(ctx context.Context, ids []string) (int, error) {
+	now := s.clock()
+	ids = ids[:min(len(ids), dueBatch)]
+	due := make([]*Article, 0, len(ids))
+	for _, id := range ids {
+		a, err := s.store.FindArticleByID(ctx, id)
+		switch {
+		case errors.Is(err, problem.NotFound):
+			continue
+		case err != nil:
+			return 0, fmt.Errorf("find due article %s: %w", id, err)
+		}
+		due = append(due, a)
+	}
+	return s.publishAll(ctx, due, now)
+}
+
+// publishAll publishes each of the articles that is due at now.
+func (s *Service) publishAll(ctx context.Context, due []*Article, now time.Time) (int, error) {
 	n := 0
 	var errs []error
 	for _, a := range due {
-		next := a.Clone()
-		if !next.publishDue(now) {
-			continue
-		}
-		_, err := s.commit(ctx, a, next, next.LastTransition.By, workflowChanges(a, next))
-		switch {
-		case errors.Is(err, problem.PreconditionFailed):
-			// Another instance won the claim.
-		case err != nil:
-			errs = append(errs, fmt.Errorf("publish article %s: %w", a.ID, err))
-		default:
+		ok, err := s.publishIfDue(ctx, a, now)
+		if err != nil {
+			errs = append(errs, err)
+		} else if ok {
 			n++
-			s.log.Info("published a scheduled article", "article", a.ID, "slug", a.Slug)
 		}
 	}
 	return n, errors.Join(errs...)
+}
+
+// publishIfDue publishes a if it is due at now, and reports whether this
+// call did. Another instance winning the claim is not an error.
+func (s *Service) publishIfDue(ctx context.Context, a *Article, now time.Time) (bool, error) {
+	next := a.Clone()
+	if !next.publishDue(now) {
+		return false, nil
+	}
+	_, err := s.commit(ctx, a, next, next.LastTransition.By, workflowChanges(a, next))
+	switch {
+	case errors.Is(err, problem.PreconditionFailed):
+		return false, nil // another instance won the claim
+	case err != nil:
+		return false, fmt.Errorf("publish article %s: %w", a.ID, err)
+	}
+	s.log.Info("published a scheduled article", "article", a.ID, "slug", a.Slug)
+	return true, nil
 }

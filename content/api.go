@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/cms"
@@ -89,7 +91,8 @@ type Options struct {
 // It never asks the database per request. Every readable article (published,
 // or scheduled: such an article appears by itself when its time comes) is
 // held in an immutable snapshot behind an atomic pointer, with its JSON
-// rendered once, on first request, and kept with its gzip form and ETag;
+// rendered once, on first request, and kept with its gzip form and ETag
+// (the plain form only while a client asks for it: see rendered);
 // list pages, tags, the feed and the sitemap are rendered once per
 // snapshot. A change committed by this instance replaces the snapshot
 // before the write returns (ArticleChanged, a cms.Service.OnChange
@@ -163,14 +166,21 @@ func New(articles *cms.Service, o Options) *API {
 // scheduler stops trusting its view of scheduled articles.
 const syncStale = 10 * time.Second
 
-// DueHint tells the scheduler whether a scheduled article is due at now,
-// and whether this instance's view is recent enough to trust.
-func (api *API) DueHint(now time.Time) (due, current bool) {
+// DueHint tells the scheduler which articles are due at now, earliest
+// first (scheduled ones, and published ones whose staged changes are
+// scheduled), and whether this instance's view is recent enough to trust.
+// It is a cms.DueHint.
+func (api *API) DueHint(now time.Time) (ids []string, current bool) {
 	if api.poller == nil || api.now().Sub(api.poller.Synced()) > syncStale {
-		return false, false
+		return nil, false
 	}
-	first := api.snap.Load().firstScheduled
-	return !first.IsZero() && !first.After(now), true
+	for _, d := range api.snap.Load().due {
+		if d.at.After(now) {
+			break
+		}
+		ids = append(ids, d.id)
+	}
+	return ids, true
 }
 
 // Start loads every readable article and builds the search index: the
@@ -394,7 +404,7 @@ func (api *API) CatalogueChanged(ctx context.Context, ch affiliate.CatalogueChan
 			if entries == nil {
 				entries = cloneMap(cur.entries)
 			}
-			entries[id] = api.newEntry(e.a)
+			entries[id] = e.renewed()
 			if ch.Local && ch.Settings && e.a.Status == cms.StatusPublished && linksAffected(e.a, ch) {
 				changedLinks = append(changedLinks, e.a)
 			}
@@ -417,7 +427,7 @@ func (api *API) SiteChanged(context.Context, site.Settings) {
 	cur := api.snap.Load()
 	entries := make(map[string]*entry, len(cur.entries))
 	for id, e := range cur.entries {
-		entries[id] = api.newEntry(e.a)
+		entries[id] = e.renewed()
 	}
 	api.install(buildSnapshot(entries, cur.slugs, cur.versions, api.now()))
 }
@@ -442,7 +452,7 @@ func (api *API) install(s *snapshot) {
 	}
 	for id, e := range s.entries {
 		if api.indexed[id] != e.a.Version {
-			api.index.Put(cms.SearchDoc(e.a))
+			api.index.Put(cms.SearchDoc(e.withBody()))
 			api.indexed[id] = e.a.Version
 		}
 	}
@@ -487,7 +497,7 @@ func cloneMap[K comparable, V any](m map[K]V) map[K]V {
 // shared by successive snapshots until their article changes, so an edit
 // of one article renders only that one again.
 type entry struct {
-	a *cms.Article // never modified; the source body is dropped
+	a *cms.Article // never modified; the source body and its HTML are dropped (see src)
 	// at is when readers see the article published: its publishedAt, or
 	// the publishAt of a scheduled one.
 	at        time.Time
@@ -498,6 +508,11 @@ type entry struct {
 	changesDue time.Time
 	// Filter keys: the slugs of the author's name and of the category.
 	authorSlug, categorySlug string
+	// src is where the body HTML to render from is: the HTML itself until
+	// the article is rendered, then, when readers get it verbatim, the
+	// rendered JSON. The body is most of an article, and an entry holds
+	// it once, not twice (about 8 KB an article).
+	src atomic.Pointer[source]
 
 	fullOnce sync.Once
 	full     *rendered
@@ -506,12 +521,36 @@ type entry struct {
 	item     []byte
 }
 
+// source is an article's body HTML: html, or, when rendered is set, the
+// html field of that rendered article JSON, which holds it verbatim.
+type source struct {
+	html     string
+	rendered *rendered
+}
+
+// bodyHTML is the article's body HTML.
+func (s *source) bodyHTML() string {
+	if s.rendered == nil {
+		return s.html
+	}
+	var v struct {
+		HTML string `json:"html"`
+	}
+	if err := json.Unmarshal(s.rendered.body(), &v); err != nil {
+		// We rendered it: it is JSON with an html string.
+		panic(fmt.Sprintf("read the body back from a rendered article: %v", err))
+	}
+	return v.HTML
+}
+
 // newEntry holds a as readers get it (cms.Article.Served): a published
 // article's staged changes never reach the content API through it.
 func (api *API) newEntry(a *cms.Article) *entry {
 	b := a.Served().Clone()
-	b.Body, b.SearchWords = "", nil // the index has the words
+	html := b.BodyHTML
+	b.Body, b.BodyHTML, b.SearchWords = "", "", nil // the index has the words
 	e := &entry{a: b, authorSlug: b.Author.Slug(), categorySlug: cms.Slugify(b.Category)}
+	e.src.Store(&source{html: html})
 	if b.Status == cms.StatusScheduled && b.PublishAt != nil {
 		e.at, e.scheduled = *b.PublishAt, true
 	} else if b.PublishedAt != nil {
@@ -523,12 +562,35 @@ func (api *API) newEntry(a *cms.Article) *entry {
 	return e
 }
 
+// renewed is a fresh entry of the same article, to render again (the
+// catalogue or the site settings changed): everything but what it
+// rendered is kept, its scheduled changes included.
+func (e *entry) renewed() *entry {
+	n := &entry{a: e.a, at: e.at, scheduled: e.scheduled, changesDue: e.changesDue,
+		authorSlug: e.authorSlug, categorySlug: e.categorySlug}
+	n.src.Store(e.src.Load())
+	return n
+}
+
+// withBody is the article with its body HTML, to render or index.
+func (e *entry) withBody() *cms.Article {
+	b := *e.a
+	b.BodyHTML = e.src.Load().bodyHTML()
+	return &b
+}
+
 // article is the rendered JSON of the article.
 func (e *entry) article(api *API) *rendered {
 	e.fullOnce.Do(func() {
 		at := e.at
-		body, links := api.renderArticle(e.a, &at)
+		a := e.withBody()
+		body, links := api.renderArticle(a, &at)
 		e.full, e.links = newRendered(jsonType, body), links
+		// Served verbatim (no links rewritten; JSON keeps valid UTF-8
+		// exactly): the rendered JSON holds the body from now on.
+		if links == nil && utf8.ValidString(a.BodyHTML) {
+			e.src.Store(&source{rendered: e.full})
+		}
 	})
 	return e.full
 }
@@ -553,10 +615,10 @@ type snapshot struct {
 	visible  []*entry         // what readers see, newest first
 	// nextDue is when the next scheduled article appears; zero if none.
 	nextDue time.Time
-	// firstScheduled is the earliest publication time of a scheduled
-	// article, visible or not, or of scheduled changes: the scheduler has
-	// work once it has passed.
-	firstScheduled time.Time
+	// due is the scheduler's work, earliest first: every scheduled
+	// article, visible or not, and every published one with scheduled
+	// changes, each at the time the scheduler publishes it.
+	due []dueAt
 
 	lists     sync.Map // normalized list query → *rendered
 	listCount atomic.Int64
@@ -573,11 +635,10 @@ func buildSnapshot(entries map[string]*entry, slugs cms.SlugHistory, versions ma
 	s := &snapshot{asOf: now, entries: entries, slugs: slugs, versions: versions, sitemaps: map[int]*rendered{}}
 	s.visible = make([]*entry, 0, len(entries))
 	for _, e := range entries {
-		if e.scheduled && (s.firstScheduled.IsZero() || e.at.Before(s.firstScheduled)) {
-			s.firstScheduled = e.at
-		}
-		if !e.changesDue.IsZero() && (s.firstScheduled.IsZero() || e.changesDue.Before(s.firstScheduled)) {
-			s.firstScheduled = e.changesDue
+		if e.scheduled {
+			s.due = append(s.due, dueAt{e.at, e.a.ID})
+		} else if !e.changesDue.IsZero() {
+			s.due = append(s.due, dueAt{e.changesDue, e.a.ID})
 		}
 		if !e.scheduled || !e.at.After(now) {
 			s.visible = append(s.visible, e)
@@ -586,7 +647,19 @@ func buildSnapshot(entries map[string]*entry, slugs cms.SlugHistory, versions ma
 		}
 	}
 	slices.SortFunc(s.visible, newestFirst)
+	slices.SortFunc(s.due, func(a, b dueAt) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
 	return s
+}
+
+// dueAt is when the scheduler publishes an article or its staged changes.
+type dueAt struct {
+	at time.Time
+	id string
 }
 
 // newestFirst orders by publication time, then ID, both descending: a
@@ -610,8 +683,14 @@ func (s *snapshot) visibleEntry(id string) *entry {
 // rendered is one response body, ready to send, with its strong ETag and,
 // made on first need, its gzip form. Header values are kept as the slices
 // net/http writes, so sending allocates nothing.
+//
+// Once the gzip form is made the plain body is dropped, and made again
+// from it (once) only when a client asks for the body uncompressed:
+// behind a CDN, which asks for gzip, a rendered body is held once,
+// compressed, instead of twice.
 type rendered struct {
-	body        []byte
+	plain       atomic.Pointer[[]byte] // nil once dropped; see body
+	size        int                    // of the plain body
 	contentType []string
 	etag        []string
 	length      []string
@@ -625,8 +704,31 @@ type rendered struct {
 const jsonType = "application/json; charset=utf-8"
 
 func newRendered(contentType string, body []byte) *rendered {
-	return &rendered{body: body, contentType: []string{contentType},
+	r := &rendered{size: len(body), contentType: []string{contentType},
 		etag: []string{strongETag(body)}, length: []string{strconv.Itoa(len(body))}}
+	r.plain.Store(&body)
+	return r
+}
+
+// body is the plain body, made again from the gzip form if it was dropped.
+// Two requests may both make it; either copy is the same bytes.
+func (r *rendered) body() []byte {
+	if p := r.plain.Load(); p != nil {
+		return *p
+	}
+	// Dropped only after gz was set (gzipped), so gz is there.
+	zr, err := gzip.NewReader(bytes.NewReader(r.gz))
+	if err != nil {
+		panic(fmt.Sprintf("read back a body we compressed: %v", err))
+	}
+	b := make([]byte, 0, r.size)
+	buf := bytes.NewBuffer(b)
+	if _, err := buf.ReadFrom(zr); err != nil {
+		panic(fmt.Sprintf("read back a body we compressed: %v", err))
+	}
+	b = buf.Bytes()
+	r.plain.Store(&b)
+	return b
 }
 
 // strongETag is a strong validator: a hash of the exact bytes sent.
@@ -647,12 +749,13 @@ func (r *rendered) gzipped() *rendered {
 		var buf bytes.Buffer
 		w := gzipWriters.Get().(*gzip.Writer)
 		w.Reset(&buf)
-		_, _ = w.Write(r.body)
+		_, _ = w.Write(*r.plain.Load()) // not dropped before this
 		_ = w.Close()
 		gzipWriters.Put(w)
-		r.gz = buf.Bytes()
+		r.gz = bytes.Clone(buf.Bytes()) // not the buffer's spare capacity
 		r.gzEtag = []string{strongETag(r.gz)}
 		r.gzLength = []string{strconv.Itoa(len(r.gz))}
+		r.plain.Store(nil)
 	})
 	return r
 }

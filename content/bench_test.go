@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -180,4 +181,60 @@ func BenchmarkContentCatchUp(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkContentMemory reports what the content API holds per article
+// once every article has been served and searched: the growth of the heap
+// in use (after a GC) from a server of 1,000 articles to one of 5,000, per
+// article, which leaves out what a server holds whatever its articles;
+// heapB when clients asked for each article gzipped and plain, gzipB when
+// they asked only gzipped (behind a CDN). Run it with -benchtime=1x.
+func BenchmarkContentMemory(b *testing.B) {
+	for b.Loop() {
+		for _, plain := range []bool{true, false} {
+			small, large := loadedHeap(b, 1000, plain), loadedHeap(b, 5000, plain)
+			unit := "gzipB/article"
+			if plain {
+				unit = "heapB/article"
+			}
+			b.ReportMetric(float64(large-small)/4000, unit)
+		}
+	}
+}
+
+// loadedHeap is how much the heap grows for a server holding n articles,
+// each served (gzipped, and plain too if plain) and searched.
+func loadedHeap(b *testing.B, n int, plain bool) int64 {
+	before := heapInUse()
+	s, as := benchContent(b, n)
+	h := s.Handler()
+	fetch := func(path string, header ...string) {
+		req := httptest.NewRequest("GET", path, nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("%s: %d", path, w.Code)
+		}
+	}
+	for _, a := range as {
+		fetch("/api/v1/content/articles/"+a.Slug, "Accept-Encoding", "gzip")
+		if plain {
+			fetch("/api/v1/content/articles/" + a.Slug)
+		}
+	}
+	fetch("/api/v1/content/articles?limit=100")
+	fetch("/api/v1/content/articles?q=massage+posture")
+	grown := int64(heapInUse()) - int64(before)
+	runtime.KeepAlive(s)
+	return grown
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
 }

@@ -83,11 +83,11 @@ var (
 // variants, which Vary says; Origin only adds CORS headers.
 func send(c *gin.Context, r *rendered, cacheControl []string) {
 	req := c.Request
-	body, etag, length := r.body, r.etag, r.length
-	gz := len(r.body) >= gzipMin && acceptsGzip(req.Header["Accept-Encoding"])
+	etag, length := r.etag, r.length
+	gz := r.size >= gzipMin && acceptsGzip(req.Header["Accept-Encoding"])
 	if gz {
 		g := r.gzipped()
-		body, etag, length = g.gz, g.gzEtag, g.gzLength
+		etag, length = g.gzEtag, g.gzLength
 	}
 	h := c.Writer.Header()
 	h["Vary"] = varyHeader
@@ -103,6 +103,10 @@ func send(c *gin.Context, r *rendered, cacheControl []string) {
 		h["Content-Encoding"] = gzipHeader
 	}
 	c.Status(http.StatusOK)
+	body := r.gz
+	if !gz {
+		body = r.body()
+	}
 	_, _ = c.Writer.Write(body) // a HEAD request's body is dropped by net/http
 }
 
@@ -364,7 +368,7 @@ func (s *snapshot) keepList(key string, r *rendered) *rendered {
 		return v.(*rendered)
 	}
 	s.listCount.Add(1)
-	s.listBytes.Add(int64(len(r.body)))
+	s.listBytes.Add(int64(r.size))
 	return r
 }
 

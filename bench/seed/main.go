@@ -9,7 +9,8 @@
 // collection: when the number of articles seeded reaches each mark, the
 // workers pause and -probe-n extra articles are created and published one
 // at a time; it prints the median and p99 of their create+publish time as
-// a PROBE= line (mark, median ms, p99 ms).
+// a PROBE= line (mark, median ms, p99 ms). With -slugs it only prints the
+// slugs -n articles get.
 package main
 
 import (
@@ -173,8 +174,15 @@ func main() {
 	workers := flag.Int("workers", 4, "concurrent writers")
 	probe := flag.String("probe", "", "comma-separated article counts at which to measure create+publish time (e.g. 500,2000)")
 	probeN := flag.Int("probe-n", 40, "articles created and published one at a time at each probe mark")
+	slugs := flag.Bool("slugs", false, "print the slugs of the -n articles, one a line, and exit (for bench/startup.sh's load)")
 	flag.Parse()
 	log.SetFlags(0)
+	if *slugs {
+		for i := range *n {
+			fmt.Println(slug(i))
+		}
+		return
+	}
 	marks, err := parseMarks(*probe, *n)
 	if err != nil {
 		log.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+	"unique"
 
 	"github.com/mozillazg/go-unidecode"
 )
@@ -41,14 +42,18 @@ const (
 type Index struct {
 	mu       sync.RWMutex
 	postings map[string]map[string]int // word -> doc ID -> weight
-	words    map[string][]string       // doc ID -> its words, for removal
-	sorted   []string                  // every word, sorted, for prefix matches
-	dirty    bool                      // sorted is stale
+	// words are each document's words, for removal. They are interned:
+	// Words cuts them from the folded text of the whole article, which
+	// a plain substring would keep alive (a copy of every body), and a
+	// handle is half a string header.
+	words  map[string][]unique.Handle[string]
+	sorted []string // every word, sorted, for prefix matches
+	dirty  bool     // sorted is stale
 }
 
 // New returns an empty index.
 func New() *Index {
-	return &Index{postings: map[string]map[string]int{}, words: map[string][]string{}}
+	return &Index{postings: map[string]map[string]int{}, words: map[string][]unique.Handle[string]{}}
 }
 
 // eachWord calls f with every word of d, field by field (title, tags,
@@ -126,16 +131,17 @@ func (ix *Index) Put(d Doc) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.removeLocked(d.ID)
-	list := make([]string, 0, len(weights))
+	list := make([]unique.Handle[string], 0, len(weights))
 	for w, wt := range weights {
+		h := unique.Make(w)
 		p := ix.postings[w]
 		if p == nil {
 			p = map[string]int{}
-			ix.postings[w] = p
+			ix.postings[h.Value()] = p // the interned copy, not the substring
 			ix.dirty = true
 		}
 		p[d.ID] = wt
-		list = append(list, w)
+		list = append(list, h)
 	}
 	ix.words[d.ID] = list
 }
@@ -148,7 +154,8 @@ func (ix *Index) Remove(id string) {
 }
 
 func (ix *Index) removeLocked(id string) {
-	for _, w := range ix.words[id] {
+	for _, h := range ix.words[id] {
+		w := h.Value()
 		p := ix.postings[w]
 		delete(p, id)
 		if len(p) == 0 {
