@@ -5,9 +5,10 @@
 # (bench/seed) into a temporary directory, starts the service on the
 # embedded database with a fresh data directory, seeds published articles
 # through the API, then drives each endpoint with wrk on loopback and, right
-# after it, the ceiling server's /body/<n> with n = the byte size of that
-# endpoint's response, alternating the two BENCH_ROUNDS times and keeping
-# each side's median round. It prints requests/s, p50 and p99 per endpoint, the
+# after it, the ceiling server answering a copy of that endpoint's response
+# (its status, headers and body size: the same bytes on the wire; with
+# BENCH_CEILING=body only a body of the same size), alternating the two
+# BENCH_ROUNDS times and keeping each side's median round. It prints requests/s, p50 and p99 per endpoint, the
 # ratio to the ceiling against each endpoint's target, and the service's RSS
 # after seeding and after the run.
 #
@@ -29,6 +30,10 @@
 # Knobs (environment):
 #   BENCH_DURATION     wrk duration per run             5s
 #   BENCH_ROUNDS       service/ceiling runs per endpoint 3 (median each)
+#   BENCH_CEILING      copy: the ceiling answers a copy of the endpoint's
+#                      response (status, headers, body size); body: only a
+#                      body of the same size (/body/<n>), or the constant
+#                      302 (/redirect)                  copy
 #   BENCH_CONNECTIONS  concurrent connections           32
 #   BENCH_THREADS      wrk threads                      2
 #   BENCH_ARTICLES     published articles to seed       10000
@@ -44,6 +49,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 duration=${BENCH_DURATION:-5s}
 rounds=${BENCH_ROUNDS:-3}
+ceiling_kind=${BENCH_CEILING:-copy}
 conns=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}
 articles=${BENCH_ARTICLES:-10000}
@@ -191,6 +197,7 @@ wrk -t"$threads" -c"$conns" -d3s "$ceiling/body/1000" >/dev/null
 printf '\n%-24s %7s | %9s %8s %8s | %9s %8s %8s | %6s %s\n' endpoint bytes "req/s" "p50 ms" "p99 ms" "ceil r/s" "p50 ms" "p99 ms" ratio target
 rows=()
 misses=0
+copies=0
 rss_content=""
 for spec in "${endpoints[@]}"; do
 	IFS='|' read -r name path ceil_path target hdr <<<"$spec"
@@ -205,6 +212,14 @@ for spec in "${endpoints[@]}"; do
 		exit 1
 		;;
 	esac
+	if [ "$ceiling_kind" = copy ]; then
+		# The ceiling answers a copy of this very response: its status,
+		# headers and body size (see bench/ceiling).
+		copies=$((copies + 1))
+		curl -s -D "$tmp/head" -o /dev/null "${hs[@]/#/-H}" "$base$path"
+		curl -fs -X PUT --data-binary @"$tmp/head" "$ceiling/copy/$copies?n=$bytes"
+		ceil_path=/copy/$copies
+	fi
 	[ -n "$ceil_path" ] || ceil_path=/body/$bytes
 	# Rounds alternate service and ceiling, so that a drift of the
 	# machine (another process, the CPU clock) touches both alike; each
@@ -243,7 +258,7 @@ echo "idle CPU after seeding:       $idle_cpu% of one core (background loops)"
 echo "RSS after seeding:            $((rss_seeded / 1024)) MiB"
 echo "RSS after the content run:    $((rss_content / 1024)) MiB (x$growth; target <= 1.5)"
 [ "$redirect" = 1 ] && echo "RSS after the redirect run:   $((rss_after / 1024)) MiB"
-echo "machine: $(nproc) CPUs, $(go version | awk '{print $3}'), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), log level $log_level, $conns connections, $rounds x $duration per side"
+echo "machine: $(nproc) CPUs, $(go version | awk '{print $3}'), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), log level $log_level, $conns connections, $rounds x $duration per side, ceiling: $ceiling_kind"
 if awk -v g="$growth" 'BEGIN {exit !(g > 1.5)}'; then misses=$((misses + 1)); fi
 
 # Issue 6: every redirect the service answered (each 302 it sent) must end
