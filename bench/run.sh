@@ -96,6 +96,13 @@ start_cms() {
 	cms_pid=$!
 	pids+=("$cms_pid")
 }
+# Something left on these ports would be measured instead (or seeded).
+for u in "$base/readyz" "$ceiling/body/1"; do
+	if curl -s -o /dev/null "$u"; then
+		echo "something already answers on ${u%/*/*}: stop it, or set BENCH_PORT / BENCH_CEILING_PORT" >&2
+		exit 1
+	fi
+done
 start_cms
 "$tmp/ceiling" -addr "127.0.0.1:$ceil_port" 2>"$tmp/ceiling.log" &
 pids+=("$!")

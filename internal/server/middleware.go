@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -72,8 +71,7 @@ func requestContext(logger *slog.Logger, lines io.Writer) gin.HandlerFunc {
 			id = newRequestID()
 		}
 		c.Writer.Header()["X-Request-Id"] = []string{id} // canonical already: Set would re-case it
-		web.SetRequestID(c, id)
-		web.SetLogger(c, slog.New(&requestHandler{inner: logger.Handler(), id: id}))
+		web.BeginRequest(c, id, logger)
 
 		c.Next()
 
@@ -107,37 +105,6 @@ func requestContext(logger *slog.Logger, lines io.Writer) gin.HandlerFunc {
 			slog.String("clientIp", c.ClientIP()),
 		)
 	}
-}
-
-// requestHandler adds the request ID to what a handler logs. It is
-// logger.With("requestId", id) done lazily: With pre-renders the attribute
-// into a cloned handler on every request, although most requests log
-// nothing but the access line.
-type requestHandler struct {
-	inner slog.Handler
-	id    string
-}
-
-func (h *requestHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return h.inner.Enabled(ctx, l)
-}
-
-func (h *requestHandler) Handle(ctx context.Context, r slog.Record) error {
-	return h.materialize().Handle(ctx, r)
-}
-
-func (h *requestHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return h.materialize().WithAttrs(as)
-}
-
-func (h *requestHandler) WithGroup(name string) slog.Handler {
-	return h.materialize().WithGroup(name)
-}
-
-// materialize is the handler With would have built, so that attribute
-// order and groups come out exactly as before.
-func (h *requestHandler) materialize() slog.Handler {
-	return h.inner.WithAttrs([]slog.Attr{slog.String("requestId", h.id)})
 }
 
 // sensitiveWords in a query key (case-insensitive) mean its value must

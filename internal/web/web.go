@@ -23,10 +23,9 @@ import (
 
 // Context keys, unexported in spirit: only this package reads them.
 const (
-	keyRequestID = "web.requestID"
-	keyLogger    = "web.logger"
-	keyBody      = "web.body"
-	keyLimit     = "web.limit"
+	keyRequest = "web.request"
+	keyBody    = "web.body"
+	keyLimit   = "web.limit"
 )
 
 // DefaultBodyLimit bounds request bodies unless a route raises it.
@@ -59,21 +58,39 @@ func Fail(c *gin.Context, err error) {
 	c.Abort()
 }
 
-// SetRequestID stores the request's ID; the server middleware calls it.
-func SetRequestID(c *gin.Context, id string) { c.Set(keyRequestID, id) }
+// request is what the server middleware records of each request: its ID
+// and the logger its lines go to. One value stored once, because every
+// request pays for it, and most log nothing but their access line.
+type request struct {
+	id     string
+	logger *slog.Logger
+}
+
+// BeginRequest records the request's ID and the logger whose lines
+// Logger tags with it; the server middleware calls it first.
+func BeginRequest(c *gin.Context, id string, logger *slog.Logger) {
+	c.Set(keyRequest, &request{id: id, logger: logger})
+}
+
+func requestOf(c *gin.Context) *request {
+	v, _ := c.Get(keyRequest)
+	r, _ := v.(*request)
+	return r
+}
 
 // RequestID returns the request's ID, or "" outside the server middleware.
-func RequestID(c *gin.Context) string { return c.GetString(keyRequestID) }
+func RequestID(c *gin.Context) string {
+	if r := requestOf(c); r != nil {
+		return r.id
+	}
+	return ""
+}
 
-// SetLogger stores the request-scoped logger.
-func SetLogger(c *gin.Context, l *slog.Logger) { c.Set(keyLogger, l) }
-
-// Logger returns the request-scoped logger (with the request ID attached).
+// Logger returns the request-scoped logger: the server's, with the
+// request ID attached. It is made when asked for, not for every request.
 func Logger(c *gin.Context) *slog.Logger {
-	if v, ok := c.Get(keyLogger); ok {
-		if l, ok := v.(*slog.Logger); ok {
-			return l
-		}
+	if r := requestOf(c); r != nil {
+		return r.logger.With("requestId", r.id)
 	}
 	return slog.Default()
 }
