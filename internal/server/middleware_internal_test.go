@@ -61,6 +61,15 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// LockedBuffer lets the external tests share it.
+type LockedBuffer = lockedBuffer
+
 // TestLogWriterLosesNothingAtClose: every line written before Close is in
 // the output after it, in order, and lines after Close go straight out.
 func TestLogWriterLosesNothingAtClose(t *testing.T) {
@@ -79,7 +88,7 @@ func TestLogWriterLosesNothingAtClose(t *testing.T) {
 	}
 	_, _ = w.Write([]byte("after\n"))
 	want.WriteString("after\n")
-	if out.b.String() != want.String() || w.Dropped() != 0 {
+	if out.String() != want.String() || w.Dropped() != 0 {
 		t.Fatalf("output differs (%d bytes, want %d), dropped %d", out.b.Len(), want.Len(), w.Dropped())
 	}
 }

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -273,7 +271,7 @@ func waitStatus(t *testing.T, url string, want int) {
 // request's access line goes straight into it, one JSON line beside the
 // logger's own, with the query's secrets redacted.
 func TestAccessLogThroughLogWriter(t *testing.T) {
-	var out syncBuffer
+	var out server.LockedBuffer
 	lw := server.NewLogWriter(&out)
 	t.Cleanup(func() { _ = lw.Close() })
 	s := testenv.NewServer(t, func(o *server.Options) {
@@ -305,23 +303,4 @@ func TestAccessLogThroughLogWriter(t *testing.T) {
 	if strings.Contains(out.String(), "secret-token") {
 		t.Error("the preview token reached the log")
 	}
-}
-
-// syncBuffer is a bytes.Buffer the LogWriter's goroutine and the test
-// may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
