@@ -3,6 +3,7 @@ package search
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -159,5 +160,29 @@ func BenchmarkSearch(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		ix.Search("neck stretch")
+	}
+}
+
+// TestRemovedNumbersAreReused: a removed document's number goes to the
+// next one put, and no hit ever names the wrong document or a removed one.
+func TestRemovedNumbersAreReused(t *testing.T) {
+	ix := New()
+	ix.Put(Doc{ID: "a", Title: "massage"})
+	ix.Put(Doc{ID: "b", Title: "massage stretching"})
+	ix.Remove("a")
+	ix.Put(Doc{ID: "c", Title: "stretching"})
+	ix.Put(Doc{ID: "b", Title: "posture"}) // replaced: its old words go
+	ix.Remove("missing")
+	for q, want := range map[string][]string{"massage": nil, "stretching": {"c"}, "posture": {"b"}} {
+		var got []string
+		for _, h := range ix.Search(q) {
+			got = append(got, h.ID)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("Search(%q) = %v, want %v", q, got, want)
+		}
+	}
+	if ix.Len() != 2 {
+		t.Errorf("Len = %d, want 2", ix.Len())
 	}
 }
