@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -23,10 +24,47 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+
+	// children are the counter and histogram of each method, route and
+	// status met so far: a vector's WithLabelValues hashes its labels on
+	// every call, and the status label would be a new string each time.
+	// The set is bounded: methods and statuses are few, routes are the
+	// patterns (routeLabel).
+	mu       sync.RWMutex
+	children map[childKey]*child
+}
+
+type childKey struct {
+	method, route string
+	status        int
+}
+
+type child struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// child returns the metrics of one method, route and status.
+func (m *metrics) child(method, route string, status int) *child {
+	k := childKey{method, route, status}
+	m.mu.RLock()
+	c := m.children[k]
+	m.mu.RUnlock()
+	if c != nil {
+		return c
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c = m.children[k]; c == nil {
+		c = &child{m.requests.WithLabelValues(method, route, statusLabel(status)), m.duration.WithLabelValues(method, route)}
+		m.children[k] = c
+	}
+	return c
 }
 
 func newMetrics() *metrics {
 	m := &metrics{
+		children: map[childKey]*child{},
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "http_requests_total",
@@ -49,9 +87,9 @@ func newMetrics() *metrics {
 func (m *metrics) middleware(c *gin.Context) {
 	start := time.Now()
 	c.Next()
-	method, route := methodLabel(c.Request.Method), routeLabel(c)
-	m.requests.WithLabelValues(method, route, statusLabel(c.Writer.Status())).Inc()
-	m.duration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
+	ch := m.child(methodLabel(c.Request.Method), routeLabel(c), c.Writer.Status())
+	ch.requests.Inc()
+	ch.duration.Observe(time.Since(start).Seconds())
 }
 
 // handler serves the registry in the Prometheus text format.
