@@ -48,7 +48,13 @@ func buildCatalogue(products []Product, st Settings) *catalogue {
 			}
 		}
 		e := &entry{product: p}
-		if t, err := p.target(&c.settings, c.allowed); err != nil {
+		t, err := p.target(&c.settings, c.allowed)
+		if err == nil {
+			// The exact string the redirect sends, tag included, passes
+			// the rules: checked here, once per catalogue, not per click.
+			_, err = CheckTarget(t, c.allowed)
+		}
+		if err != nil {
 			e.why = err.Error()
 		} else {
 			e.target = t
