@@ -17,16 +17,16 @@ const dueBatch = 50
 // ctx is cancelled. Every instance runs it: each due article is published
 // through the same version claim as any change, so exactly one instance
 // publishes it, and nobody has to call anything at the scheduled time.
-// While the content API's view is current it publishes the IDs that view
-// says are due, each read by _id, and queries the database only without
-// one (see dueFromHint; due may be nil). It also sweeps expired preview
-// tokens now and then.
+// It publishes the IDs the content API's view says are due, each read by
+// _id, and queries the database only without a view, or now and then
+// while the view is stale (see dueFromHint; due may be nil). It also
+// sweeps expired preview tokens now and then.
 func (s *Service) RunScheduler(ctx context.Context, due DueHint) {
 	t := time.NewTicker(s.interval)
 	defer t.Stop()
-	var lastSweep time.Time
+	var lastSweep, lastScan time.Time
 	for {
-		if err := s.publishScheduled(ctx, due); err != nil && ctx.Err() == nil {
+		if err := s.publishScheduled(ctx, due, &lastScan); err != nil && ctx.Err() == nil {
 			s.log.Error("publish scheduled articles", "err", err)
 		}
 		if now := s.clock(); now.Sub(lastSweep) >= time.Hour {
@@ -44,10 +44,12 @@ func (s *Service) RunScheduler(ctx context.Context, due DueHint) {
 }
 
 // publishScheduled is one pass of the scheduler: the hint's due IDs, or
-// the database query when there is no current hint.
-func (s *Service) publishScheduled(ctx context.Context, due DueHint) error {
-	ids, scan := s.dueFromHint(due)
+// the database query when dueFromHint says so; lastScan is when that
+// query last ran.
+func (s *Service) publishScheduled(ctx context.Context, due DueHint, lastScan *time.Time) error {
+	ids, scan := s.dueFromHint(due, *lastScan)
 	if scan {
+		*lastScan = s.clock() // failed or not: a query that timed out is retried no sooner
 		_, err := s.PublishDue(ctx)
 		return err
 	}

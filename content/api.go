@@ -173,16 +173,18 @@ const syncStale = 10 * time.Second
 // scheduled), and whether this instance's view is recent enough to trust.
 // It is a cms.DueHint.
 func (api *API) DueHint(now time.Time) (ids []string, current bool) {
-	if api.poller == nil || api.now().Sub(api.poller.Synced()) > syncStale {
+	if api.poller == nil {
 		return nil, false
 	}
-	for _, d := range api.snap.Load().due {
-		if d.at.After(now) {
-			break
+	if snap := api.snap.Load(); snap != nil {
+		for _, d := range snap.due {
+			if d.at.After(now) {
+				break
+			}
+			ids = append(ids, d.id)
 		}
-		ids = append(ids, d.id)
 	}
-	return ids, true
+	return ids, api.now().Sub(api.poller.Synced()) <= syncStale
 }
 
 // Start loads every readable article and builds the search index: the
