@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -39,6 +40,7 @@ type ClickStore struct {
 	salts    *mongo.Collection
 	ledgers  *mongo.Collection
 	timeout  time.Duration
+	holders  claimHolders
 }
 
 // NewClickStore uses collections of db; every call is bounded by timeout
@@ -157,51 +159,113 @@ type visitorClaim struct {
 
 // ClaimVisitors returns the IDs of the clicks that are the first of their
 // visitor for their day, product and article. Bots never claim.
+//
+// It inserts one claim per key it does not know the holder of: a visitor
+// who clicks a link again, in the same batch or a later one, is settled
+// from the first click's claim, which this store remembers (holders). So
+// the repeat clicks of one reader, or of a load test from one address,
+// cost no write.
 func (s *ClickStore) ClaimVisitors(ctx context.Context, clicks []Click) (map[string]bool, error) {
+	holder := map[string]string{} // claim key -> click that holds it
 	var claims []any
-	var owners []*Click
+	var claimers []*Click
 	for i := range clicks {
 		c := &clicks[i]
 		if c.Bot || c.Visitor == "" {
 			continue
 		}
-		claims = append(claims, visitorClaim{Key: visitorKey(c), Click: c.ID, Day: c.Day})
-		owners = append(owners, c)
-	}
-	unique := make(map[string]bool, len(owners))
-	if len(claims) == 0 {
-		return unique, nil
-	}
-	ictx, cancel := context.WithTimeout(ctx, s.timeout)
-	_, err := s.visitors.InsertMany(ictx, claims, options.InsertMany().SetOrdered(false))
-	cancel()
-	dups, ok := onlyDuplicates(err)
-	if err != nil && !ok {
-		return nil, fmt.Errorf("claim visitors: %w", err)
-	}
-	holder := map[string]string{} // claim key -> click that holds it
-	for i, c := range owners {
-		if !dups[i] {
-			unique[c.ID] = true
+		key := visitorKey(c)
+		if _, seen := holder[key]; seen {
 			continue
 		}
-		key := visitorKey(c)
-		h, seen := holder[key]
-		if !seen {
+		if h, ok := s.holders.get(c.Day, key); ok {
+			holder[key] = h
+			continue
+		}
+		holder[key] = "" // claimed below
+		claims = append(claims, visitorClaim{Key: key, Click: c.ID, Day: c.Day})
+		claimers = append(claimers, c)
+	}
+	if len(claims) > 0 {
+		ictx, cancel := context.WithTimeout(ctx, s.timeout)
+		_, err := s.visitors.InsertMany(ictx, claims, options.InsertMany().SetOrdered(false))
+		cancel()
+		dups, ok := onlyDuplicates(err)
+		if err != nil && !ok {
+			return nil, fmt.Errorf("claim visitors: %w", err)
+		}
+		for i, c := range claimers {
+			key := visitorKey(c)
+			if !dups[i] {
+				holder[key] = c.ID
+				continue
+			}
 			fctx, cancel := context.WithTimeout(ctx, s.timeout)
 			doc, err := mongodb.FindByID[visitorClaim](fctx, s.visitors, "read visitor claim", key)
 			cancel()
 			if err != nil {
 				return nil, err
 			}
-			h = doc.Click
-			holder[key] = h
+			holder[key] = doc.Click
 		}
+	}
+	unique := map[string]bool{}
+	for i := range clicks {
+		c := &clicks[i]
+		if c.Bot || c.Visitor == "" {
+			continue
+		}
+		key := visitorKey(c)
+		h := holder[key]
+		s.holders.put(c.Day, key, h)
 		if h == c.ID {
 			unique[c.ID] = true
 		}
 	}
 	return unique, nil
+}
+
+// claimHolders remembers which click holds each visitor claim this store
+// made or read, per day. A claim never changes once inserted (Prune
+// deletes whole days), so a remembered holder is the one in the database.
+// It is a cache: a day that grows past maxClaimHolders starts over.
+type claimHolders struct {
+	mu   sync.Mutex
+	days map[string]map[string]string // day -> claim key -> click ID
+}
+
+const maxClaimHolders = 200_000
+
+func (h *claimHolders) get(day, key string) (string, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	id, ok := h.days[day][key]
+	return id, ok
+}
+
+func (h *claimHolders) put(day, key, id string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.days == nil {
+		h.days = map[string]map[string]string{}
+	}
+	m := h.days[day]
+	if m == nil || len(m) >= maxClaimHolders {
+		m = map[string]string{}
+		h.days[day] = m
+	}
+	m[key] = id
+}
+
+// forget drops the days before keep, as Prune deletes their claims.
+func (h *claimHolders) forget(keep string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for d := range h.days {
+		if d < keep {
+			delete(h.days, d)
+		}
+	}
 }
 
 // rollupKey names one rollup document: a day, a product, an article
@@ -438,6 +502,7 @@ func (s *ClickStore) Prune(ctx context.Context, saltsBefore, claimsBefore string
 	if _, err := s.salts.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$lt", Value: saltsBefore}}}}); err != nil {
 		return fmt.Errorf("delete old salts: %w", err)
 	}
+	s.holders.forget(claimsBefore)
 	if _, err := s.visitors.DeleteMany(ctx, bson.D{{Key: "day", Value: bson.D{{Key: "$lt", Value: claimsBefore}}}}); err != nil {
 		return fmt.Errorf("delete old visitor claims: %w", err)
 	}

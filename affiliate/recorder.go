@@ -49,6 +49,14 @@ import (
 // marked (counted) or not yet counted at all. This uses only inserts and
 // updates by _id, which both engines apply atomically per document.
 //
+// Pacing: while clicks keep arriving, the writer spends at most BusyShare
+// of its time storing them (it pauses after each batch), so a burst of
+// redirects gets the CPU and the database engine's share of it (on the
+// embedded engine they share the process) and the log takes the backlog,
+// which the writer stores at full speed once the burst is over, or as
+// soon as the backlog passes maxPacedBacklog. affiliate_click_log_backlog_bytes
+// shows it.
+//
 // Legacy spill files (clicks-spill*.jsonl, written by earlier versions)
 // are replayed the same way once the database answers.
 type Recorder struct {
@@ -68,6 +76,8 @@ type Recorder struct {
 	done     chan struct{}
 	closeErr error
 	maxDepth atomic.Int64
+	arrived  atomic.Int64           // clicks recorded since start
+	storedAt atomic.Pointer[logPos] // r.stored, for the backlog gauge
 
 	// Owned by the writer goroutine.
 	healthy     bool
@@ -79,6 +89,8 @@ type Recorder struct {
 	ledgerSeq   int64
 	needRecover bool // the last ledger may be unfinished
 	unlogged    int  // clicks in batch that are not in the log
+	seenArrived int64
+	lastSync    time.Time
 
 	// fault, in tests, fails persist before the named step: a crash
 	// there.
@@ -98,13 +110,24 @@ type recorderOptions struct {
 	BatchSize     int
 	FlushInterval time.Duration
 	RetryInterval time.Duration
+	// BusyShare is the most of its time the writer spends storing while
+	// clicks keep arriving (see Recorder); 0 or 1: no pauses.
+	BusyShare float64
 }
+
+// The writer's pause after a batch is at most maxPause, and it does not
+// pause while the log holds more than maxPacedBacklog bytes it has not
+// stored (about 250,000 clicks).
+const (
+	maxPause        = 250 * time.Millisecond
+	maxPacedBacklog = 64 << 20
+)
 
 type recorderMetrics struct {
 	queued, written, spilled, replayed, corrupt, lost prometheus.Counter
 }
 
-func newRecorderMetrics(reg prometheus.Registerer, depth, maxDepth func() float64) (*recorderMetrics, error) {
+func newRecorderMetrics(reg prometheus.Registerer, depth, maxDepth, backlog func() float64) (*recorderMetrics, error) {
 	counter := func(name, help string) prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
 	}
@@ -125,7 +148,10 @@ func newRecorderMetrics(reg prometheus.Registerer, depth, maxDepth func() float6
 	maxGauge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "affiliate_click_queue_depth_max", Help: "The most clicks that have waited in the queue at once since start.",
 	}, maxDepth)
-	for _, c := range []prometheus.Collector{m.queued, m.written, m.spilled, m.replayed, m.corrupt, m.lost, gauge, maxGauge} {
+	backlogGauge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "affiliate_click_log_backlog_bytes", Help: "Bytes of the click log not yet stored in the database: clicks whose rollups are still to come.",
+	}, backlog)
+	for _, c := range []prometheus.Collector{m.queued, m.written, m.spilled, m.replayed, m.corrupt, m.lost, gauge, maxGauge, backlogGauge} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register click metrics: %w", err)
 		}
@@ -162,8 +188,9 @@ func prepareRecorder(store *ClickStore, spill *spillFile, opts recorderOptions, 
 		healthy: true, needRecover: true,
 		next: from, stored: from, checkpoint: from,
 	}
+	r.storedAt.Store(&from)
 	m, err := newRecorderMetrics(reg, func() float64 { return float64(len(r.queue)) },
-		func() float64 { return float64(r.MaxQueueDepth()) })
+		func() float64 { return float64(r.MaxQueueDepth()) }, func() float64 { return float64(r.Backlog()) })
 	if err != nil {
 		return nil, err
 	}
@@ -176,6 +203,7 @@ func prepareRecorder(store *ClickStore, spill *spillFile, opts recorderOptions, 
 // when the queue is full the log alone holds it until the writer reads it
 // back. After Close it fsyncs the append, as no writer is left to.
 func (r *Recorder) Record(c Click) {
+	r.arrived.Add(1)
 	r.mu.RLock()
 	closed := r.closed
 	logged, queued := false, false
@@ -226,6 +254,9 @@ func (r *Recorder) noteDepth(d int64) {
 
 // MaxQueueDepth is the largest queue depth seen since start.
 func (r *Recorder) MaxQueueDepth() int { return int(r.maxDepth.Load()) }
+
+// Backlog is how many bytes of the click log are not stored yet.
+func (r *Recorder) Backlog() int64 { return r.storedAt.Load().bytesTo(r.clog.end()) }
 
 // Close stops accepting clicks into the queue, stores what is queued and
 // what the log holds beyond it while ctx allows, and waits for the writer.
@@ -362,6 +393,7 @@ func (r *Recorder) flush() bool {
 	if len(r.batch) > 0 {
 		ctx := r.opCtx()
 		err := ctx.Err()
+		start := time.Now()
 		if err == nil {
 			err = r.persist(ctx, r.batch)
 		}
@@ -375,16 +407,68 @@ func (r *Recorder) flush() bool {
 		}
 		r.batch = r.batch[:0]
 		r.unlogged = 0
+		r.setStored(r.next)
+		r.pace(time.Since(start))
+		return true
 	}
-	r.stored = r.next
+	r.setStored(r.next)
 	return true
+}
+
+func (r *Recorder) setStored(p logPos) {
+	if p != r.stored {
+		r.stored = p
+		r.storedAt.Store(&p)
+	}
+}
+
+// pace pauses the writer after a batch that took `took`, as pauseAfter
+// says, and fsyncs the log when a tick has passed.
+func (r *Recorder) pace(took time.Duration) {
+	r.syncIfDue()
+	n := r.arrived.Load()
+	arriving := n != r.seenArrived
+	r.seenArrived = n
+	pause := pauseAfter(took, r.opts.BusyShare, arriving, r.stored.bytesTo(r.clog.end()))
+	if pause <= 0 {
+		return
+	}
+	t := time.NewTimer(pause)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.closing:
+	}
+}
+
+// pauseAfter is the writer's pause after a batch that took `took`, so
+// that while clicks keep arriving it stores for at most share of its time
+// (see Recorder): none once arrivals stop, with share 0 or 1, or while
+// the log holds more than maxPacedBacklog bytes not yet stored; at most
+// maxPause.
+func pauseAfter(took time.Duration, share float64, arriving bool, backlog int64) time.Duration {
+	if !arriving || share <= 0 || share >= 1 || backlog > maxPacedBacklog {
+		return 0
+	}
+	return min(time.Duration(float64(took)*(1-share)/share), maxPause)
+}
+
+// syncIfDue fsyncs the click log when the last fsync is a tick old: a
+// long catch-up runs many batches between ticks.
+func (r *Recorder) syncIfDue() {
+	if time.Since(r.lastSync) < r.opts.FlushInterval {
+		return
+	}
+	if err := r.clog.sync(); err != nil {
+		r.log.Error("cannot fsync the click log", "err", err)
+	}
+	r.lastSync = time.Now()
 }
 
 // maintain runs once per tick.
 func (r *Recorder) maintain() {
-	if err := r.clog.sync(); err != nil {
-		r.log.Error("cannot fsync the click log", "err", err)
-	}
+	r.lastSync = time.Time{}
+	r.syncIfDue()
 	if !r.healthy {
 		if time.Now().Before(r.nextProbe) {
 			return

@@ -259,6 +259,11 @@ func (s *Service) seed(ctx context.Context) error {
 // Close stops the writer. The catalogue is loaded by the change feed's
 // first step, which is Full: loading it apart would make RunSync's first
 // step read every product a second time.
+// clickWriterBusyShare is the click writer's share of its time while
+// readers are clicking (recorderOptions.BusyShare): redirects first,
+// rollups catch up from the click log.
+const clickWriterBusyShare = 0.25
+
 func (s *Service) Start(ctx context.Context) error {
 	if err := s.seed(ctx); err != nil {
 		return err
@@ -277,6 +282,7 @@ func (s *Service) Start(ctx context.Context) error {
 	s.rec, err = newRecorder(s.clicks, spill, recorderOptions{
 		QueueSize: s.opts.QueueSize, BatchSize: s.opts.BatchSize,
 		FlushInterval: s.opts.FlushInterval, RetryInterval: s.opts.RetryInterval,
+		BusyShare: clickWriterBusyShare,
 	}, s.opts.Registerer, s.log)
 	return err
 }

@@ -218,6 +218,18 @@ func (p logPos) before(q logPos) bool {
 	return p.Seq < q.Seq || (p.Seq == q.Seq && p.Off < q.Off)
 }
 
+// bytesTo is about how many bytes of the log lie from p to q (0 when q is
+// not after p): a sealed segment counts as logSegmentMax bytes.
+func (p logPos) bytesTo(q logPos) int64 {
+	switch {
+	case !p.before(q):
+		return 0
+	case p.Seq == q.Seq:
+		return q.Off - p.Off
+	}
+	return (q.Seq-p.Seq)*logSegmentMax - p.Off + q.Off
+}
+
 // clickLog is the append side of the click log. Without a data directory
 // there is no log (embedders and tests only): clicks then live in memory
 // until stored, as before.

@@ -42,6 +42,7 @@
 #   BENCH_SIZE         HTML bytes per article body      8192
 #   BENCH_LOG_LEVEL    the service's CMS_LOG_LEVEL      info (one access-log line per request)
 #   BENCH_REDIRECT     also measure /go/ and the kill   1
+#   BENCH_ONLY         measure only the endpoints whose name contains it
 #   BENCH_PORT, BENCH_CEILING_PORT                      18080, 18090
 #   BENCH_KEEP         keep the temporary directory (logs, data) when set
 set -euo pipefail
@@ -197,6 +198,19 @@ if [ "$redirect" = 1 ]; then
 	endpoints+=("redirect /go/|/go/$product?a=$slug|/redirect|0.8")
 fi
 
+metric() { curl -s "$metrics/metrics" | awk -v m="$1" 'index($0, m) == 1 {print $NF}' | head -1; }
+# settle: waits (at most three minutes) until the click writer has stored
+# the click log's backlog, so that neither side's round runs while the
+# service catches up on the clicks of an earlier round (the writer
+# pauses while clicks arrive and stores at full speed after them).
+settle() {
+	for _ in $(seq 1 360); do
+		[ "$(metric affiliate_click_log_backlog_bytes)" = 0 ] && [ "$(metric affiliate_click_queue_depth)" = 0 ] && return 0
+		sleep 0.5
+	done
+	echo "the click backlog did not drain" >&2
+}
+
 echo "== warming up"
 wrk -t"$threads" -c"$conns" -d3s "$base$article_path" >/dev/null
 wrk -t"$threads" -c"$conns" -d3s "$ceiling/body/1000" >/dev/null
@@ -208,6 +222,7 @@ copies=0
 rss_content=""
 for spec in "${endpoints[@]}"; do
 	IFS='|' read -r name path ceil_path target hdr <<<"$spec"
+	[ -z "${BENCH_ONLY:-}" ] || [[ $name == *"$BENCH_ONLY"* ]] || continue
 	hs=()
 	[ -n "$hdr" ] && hs=("$hdr")
 	if [ "$name" = "redirect /go/" ]; then
@@ -236,10 +251,12 @@ for spec in "${endpoints[@]}"; do
 	errs=0
 	bad=0
 	for _ in $(seq 1 "$rounds"); do
+		settle
 		read -r rps p50 p99 _ e b < <(load "$base$path" "${hs[@]}")
 		svc+="$rps $p50 $p99"$'\n'
 		errs=$((errs + e))
 		bad=$((bad + b))
+		settle
 		read -r crps cp50 cp99 _ _ _ < <(load "$ceiling$ceil_path")
 		cei+="$crps $cp50 $cp99"$'\n'
 	done
@@ -271,7 +288,6 @@ if awk -v g="$growth" 'BEGIN {exit !(g > 1.5)}'; then misses=$((misses + 1)); fi
 # Issue 6: every redirect the service answered (each 302 it sent) must end
 # up as a stored click, once the queue and any spill file have drained.
 if [ "$redirect" = 1 ]; then
-	metric() { curl -s "$metrics/metrics" | awk -v m="$1" 'index($0, m) == 1 {print $NF}' | head -1; }
 	sign_in() {
 		token=$(curl -s "$base/api/v1/auth/login" -H 'Content-Type: application/json' \
 			-d "{\"email\":\"$CMS_ADMIN_EMAIL\",\"password\":\"$CMS_ADMIN_PASSWORD\"}" |
