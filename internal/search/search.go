@@ -12,7 +12,6 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
-	"unique"
 
 	"github.com/mozillazg/go-unidecode"
 )
@@ -46,23 +45,24 @@ type Index struct {
 	// word of every article: keyed by a 4-byte number rather than the
 	// article's ID string, the postings of 10,000 articles took about a
 	// third of the 40 MB they did.
-	postings map[string]map[uint32]int32
-	nums     map[string]uint32 // doc ID -> number
-	ids      []string          // number -> doc ID ("" when free)
-	free     []uint32          // numbers of removed documents, for reuse
-	// words are each document's words, for removal. They are interned:
-	// Words cuts them from the folded text of the whole article, which
-	// a plain substring would keep alive (a copy of every body), and a
-	// handle is half a string header.
-	words  map[uint32][]unique.Handle[string]
-	sorted []string // every word, sorted, for prefix matches
-	dirty  bool     // sorted is stale
+	// Words are numbered too (wordNums, words), so that each document's
+	// list of its words, kept for its removal (docWords), takes 4 bytes a
+	// word: a string handle took 8, a third of the index.
+	postings  []map[uint32]int32 // word number -> document number -> weight
+	wordNums  map[string]uint32  // word -> number
+	words     []string           // number -> word ("" when free)
+	freeWords []uint32
+	nums      map[string]uint32 // doc ID -> number
+	ids       []string          // number -> doc ID ("" when free)
+	free      []uint32          // numbers of removed documents, for reuse
+	docWords  [][]uint32        // document number -> its word numbers
+	sorted    []string          // every word, sorted, for prefix matches
+	dirty     bool              // sorted is stale
 }
 
 // New returns an empty index.
 func New() *Index {
-	return &Index{postings: map[string]map[uint32]int32{}, nums: map[string]uint32{},
-		words: map[uint32][]unique.Handle[string]{}}
+	return &Index{wordNums: map[string]uint32{}, nums: map[string]uint32{}}
 }
 
 // eachWord calls f with every word of d, field by field (title, tags,
@@ -141,19 +141,36 @@ func (ix *Index) Put(d Doc) {
 	defer ix.mu.Unlock()
 	ix.removeLocked(d.ID)
 	n := ix.number(d.ID)
-	list := make([]unique.Handle[string], 0, len(weights))
+	list := make([]uint32, 0, len(weights))
 	for w, wt := range weights {
-		h := unique.Make(w)
-		p := ix.postings[w]
-		if p == nil {
-			p = map[uint32]int32{}
-			ix.postings[h.Value()] = p // the interned copy, not the substring
-			ix.dirty = true
+		wn, ok := ix.wordNums[w]
+		if !ok {
+			wn = ix.wordNumber(w)
 		}
-		p[n] = int32(wt)
-		list = append(list, h)
+		ix.postings[wn][n] = int32(wt)
+		list = append(list, wn)
 	}
-	ix.words[n] = list
+	ix.docWords[n] = list
+}
+
+// wordNumber numbers the new word w: a removed word's number, or the next.
+func (ix *Index) wordNumber(w string) uint32 {
+	// A copy: Words cuts w from the folded text of the whole article,
+	// which the substring would keep alive.
+	w = strings.Clone(w)
+	var wn uint32
+	if k := len(ix.freeWords); k > 0 {
+		wn, ix.freeWords = ix.freeWords[k-1], ix.freeWords[:k-1]
+		ix.words[wn] = w
+		ix.postings[wn] = map[uint32]int32{}
+	} else {
+		wn = uint32(len(ix.words))
+		ix.words = append(ix.words, w)
+		ix.postings = append(ix.postings, map[uint32]int32{})
+	}
+	ix.wordNums[w] = wn
+	ix.dirty = true
+	return wn
 }
 
 // number gives id a document number: a removed document's, or the next.
@@ -165,6 +182,7 @@ func (ix *Index) number(id string) uint32 {
 	} else {
 		n = uint32(len(ix.ids))
 		ix.ids = append(ix.ids, id)
+		ix.docWords = append(ix.docWords, nil)
 	}
 	ix.nums[id] = n
 	return n
@@ -182,16 +200,17 @@ func (ix *Index) removeLocked(id string) {
 	if !ok {
 		return
 	}
-	for _, h := range ix.words[n] {
-		w := h.Value()
-		p := ix.postings[w]
+	for _, wn := range ix.docWords[n] {
+		p := ix.postings[wn]
 		delete(p, n)
 		if len(p) == 0 {
-			delete(ix.postings, w)
+			delete(ix.wordNums, ix.words[wn])
+			ix.words[wn], ix.postings[wn] = "", nil
+			ix.freeWords = append(ix.freeWords, wn)
 			ix.dirty = true
 		}
 	}
-	delete(ix.words, n)
+	ix.docWords[n] = nil
 	delete(ix.nums, id)
 	ix.ids[n] = ""
 	ix.free = append(ix.free, n)
@@ -222,7 +241,7 @@ func (ix *Index) Search(q string) []Hit {
 	ix.mu.Lock()
 	if ix.dirty {
 		ix.sorted = ix.sorted[:0]
-		for w := range ix.postings {
+		for w := range ix.wordNums {
 			ix.sorted = append(ix.sorted, w)
 		}
 		sort.Strings(ix.sorted)
@@ -236,7 +255,11 @@ func (ix *Index) Search(q string) []Hit {
 	for _, t := range terms {
 		best := map[uint32]int{} // doc -> best weight for this term
 		add := func(w string, exact bool) {
-			for n, w32 := range ix.postings[w] {
+			wn, ok := ix.wordNums[w]
+			if !ok {
+				return
+			}
+			for n, w32 := range ix.postings[wn] {
 				wt := int(w32)
 				if !exact {
 					wt = (wt + 1) / 2 // a prefix match counts half

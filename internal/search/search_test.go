@@ -3,6 +3,7 @@ package search
 import (
 	"fmt"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -124,8 +125,8 @@ func TestPutReplacesAndRemoveForgets(t *testing.T) {
 		t.Fatalf("new words: %v", got)
 	}
 	ix.Remove("a")
-	if ix.Len() != 0 || len(ix.Search("runners")) != 0 || len(ix.postings) != 0 {
-		t.Fatalf("removed document still indexed: %d docs, %d words", ix.Len(), len(ix.postings))
+	if ix.Len() != 0 || len(ix.Search("runners")) != 0 || len(ix.wordNums) != 0 {
+		t.Fatalf("removed document still indexed: %d docs, %d words", ix.Len(), len(ix.wordNums))
 	}
 }
 
@@ -184,5 +185,77 @@ func TestRemovedNumbersAreReused(t *testing.T) {
 	}
 	if ix.Len() != 2 {
 		t.Errorf("Len = %d, want 2", ix.Len())
+	}
+}
+
+// BenchmarkIndexMemory reports the heap the index holds per document for
+// 5,000 articles of about 1,200 body words drawn from a vocabulary of
+// 4,000, a few hundred distinct words each (the size of the load
+// benchmark's articles).
+func BenchmarkIndexMemory(b *testing.B) {
+	vocab := make([]string, 4000)
+	for i := range vocab {
+		vocab[i] = fmt.Sprintf("w%dx%c", i, 'a'+i%26)
+	}
+	docs := make([]Doc, 5000)
+	for i := range docs {
+		var body strings.Builder
+		for j := 0; j < 1200; j++ {
+			k := (i*31 + j*j*7 + j) % 400 // ~400 distinct words an article ...
+			body.WriteString(vocab[(k*9+i)%len(vocab)] + " ")
+		}
+		docs[i] = Doc{ID: fmt.Sprintf("%024x", i), Title: vocab[i%len(vocab)] + " guide", Summary: "a summary of " + vocab[(i*3)%len(vocab)], Tags: []string{"massage", "pain"}, Body: body.String()}
+	}
+	var perDoc float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		ix := New()
+		for _, d := range docs {
+			ix.Put(d)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perDoc = float64(after.HeapAlloc-before.HeapAlloc) / float64(len(docs))
+		runtime.KeepAlive(ix)
+	}
+	b.ReportMetric(perDoc, "B/doc")
+}
+
+// BenchmarkIndexReplace is the cost of putting a new version of one of
+// 5,000 indexed articles: its old postings are found by asking every
+// word's.
+func BenchmarkIndexReplace(b *testing.B) {
+	ix := New()
+	for i := range 5000 {
+		var body strings.Builder
+		for j := range 300 {
+			fmt.Fprintf(&body, "w%d ", (i*7+j*13)%60000) // 60,000 distinct words in all
+		}
+		ix.Put(Doc{ID: fmt.Sprint(i), Title: "guide", Body: body.String()})
+	}
+	d := Doc{ID: "42", Title: "guide", Body: "massage for neck pain"}
+	b.ResetTimer()
+	for b.Loop() {
+		ix.Put(d)
+	}
+}
+
+// TestRemovedWordsAreReused: a word no document holds any more gives its
+// number to the next new word, and neither word finds the other's
+// documents.
+func TestRemovedWordsAreReused(t *testing.T) {
+	ix := New()
+	ix.Put(Doc{ID: "a", Title: "acupressure"})
+	ix.Put(Doc{ID: "b", Title: "yoga"})
+	ix.Put(Doc{ID: "a", Title: "pilates"}) // acupressure is gone, pilates takes its number
+	if len(ix.freeWords) != 0 || len(ix.words) != 2 {
+		t.Fatalf("%d word numbers, %d free; want 2 and none free (reused)", len(ix.words), len(ix.freeWords))
+	}
+	for q, want := range map[string][]string{"acupressure": nil, "pilates": {"a"}, "yoga": {"b"}, "pil": {"a"}} {
+		if got := ids(ix.Search(q)); !slices.Equal(got, want) {
+			t.Errorf("Search(%q) = %v, want %v", q, got, want)
+		}
 	}
 }
