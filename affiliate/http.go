@@ -210,17 +210,9 @@ func (s *Service) handleUpdateProduct(c *gin.Context) error {
 }
 
 func (s *Service) handleDeleteProduct(c *gin.Context) error {
-	q, err := web.ParseQuery(c, "force")
+	force, err := web.Force(c)
 	if err != nil {
 		return err
-	}
-	force := false
-	if v, ok := q["force"]; ok {
-		if force, err = strconv.ParseBool(v); err != nil {
-			var f problem.Fields
-			f.Add("force", "must be true or false")
-			return f.Err()
-		}
 	}
 	at, err := web.IfMatch(c, false, "product")
 	if err != nil {

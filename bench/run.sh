@@ -127,12 +127,14 @@ for m in 500 2000 5000 10000; do
 	[ "$m" -le "$articles" ] && marks="$marks${marks:+,}$m"
 done
 echo "== seeding $articles published articles of about $size bytes of HTML ($workers writers; write probes at ${marks:-none})"
-"$tmp/seed" -url "$base" -n "$articles" -size "$size" -workers "$workers" -probe "$marks" -probe-n "$probe_n" >"$tmp/seed.out"
+"$tmp/seed" -url "$base" -n "$articles" -size "$size" -workers "$workers" -probe "$marks" -probe-n "$probe_n" -photo >"$tmp/seed.out"
 slug=$(sed -n 's/^SLUG=//p' "$tmp/seed.out")
 tag=$(sed -n 's/^TAG=//p' "$tmp/seed.out")
 query=$(sed -n 's/^QUERY=//p' "$tmp/seed.out")
 product=$(sed -n 's/^PRODUCT=//p' "$tmp/seed.out")
 seeded_s=$(sed -n 's/^SEEDED_SECONDS=//p' "$tmp/seed.out")
+photo=$(sed -n 's/^PHOTO=//p' "$tmp/seed.out")
+echo "uploaded a 12-megapixel JPEG (every size, both formats) in $(sed -n 's/^PHOTO_SECONDS=//p' "$tmp/seed.out") s"
 write_misses=0
 echo
 printf '%-10s %12s %10s %8s\n' articles "median ms" "p99 ms" "x first"
@@ -192,6 +194,7 @@ endpoints=(
 	"search q=$query|/api/v1/content/articles?q=$query||0.9"
 	"article 304|$article_path||0.85|If-None-Match: $etag"
 	"article gzip|$article_path||0.85|Accept-Encoding: gzip"
+	"image 640 px|$photo||0.8"
 )
 # The affiliate redirect, against the ceiling's constant 302.
 if [ "$redirect" = 1 ]; then

@@ -80,10 +80,13 @@ type Person struct {
 	Name string `json:"name" bson:"name"`
 }
 
-// CoverImage is the article's lead picture.
+// CoverImage is the article's lead picture: an item of the media library
+// (MediaID; the content API then serves its sizes) or an image elsewhere
+// (URL).
 type CoverImage struct {
-	URL string `json:"url" bson:"url"`
-	Alt string `json:"alt" bson:"alt"`
+	MediaID string `json:"mediaId,omitempty" bson:"mediaId,omitempty"`
+	URL     string `json:"url" bson:"url"`
+	Alt     string `json:"alt" bson:"alt"`
 }
 
 // SEO overrides what search engines and social cards show.
@@ -299,6 +302,7 @@ func (c *Content) Normalize() {
 		c.Tags = tags
 	}
 	if c.CoverImage != nil {
+		c.CoverImage.MediaID = strings.TrimSpace(c.CoverImage.MediaID)
 		c.CoverImage.URL = normalizeURL(c.CoverImage.URL)
 		c.CoverImage.Alt = strings.TrimSpace(c.CoverImage.Alt)
 		if *c.CoverImage == (CoverImage{}) {
@@ -406,7 +410,16 @@ func (c *Content) Validate(now time.Time) error {
 		f.Add("category", "must not contain control characters")
 	}
 	if img := c.CoverImage; img != nil {
-		checkURL(&f, "coverImage.url", img.URL, true)
+		switch {
+		case img.MediaID != "" && img.URL != "":
+			f.Add("coverImage", "give either mediaId (an item of the media library) or url, not both")
+		case img.MediaID != "":
+			if !ValidID(img.MediaID) {
+				f.Add("coverImage.mediaId", "must be the ID of a media item")
+			}
+		default:
+			checkURL(&f, "coverImage.url", img.URL, true)
+		}
 		checkText(&f, "coverImage.alt", img.Alt, MaxShortText)
 	}
 	if s := c.SEO; s != nil {

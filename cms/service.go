@@ -14,6 +14,7 @@ import (
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/changefeed"
 	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/media"
 )
 
 // MaxRevisions is how many previous versions an article keeps.
@@ -61,6 +62,8 @@ type Options struct {
 	// they replace; without it they filter on the _id alone, so that they
 	// cost the same however many articles there are.
 	AtomicGuards bool
+	// Media, when set, is the media library a cover's mediaId must name.
+	Media *media.Service
 }
 
 // Service is the authoring side of articles: every change goes through it,
@@ -83,6 +86,7 @@ type Service struct {
 	log      *slog.Logger
 	interval time.Duration
 	findUser func(ctx context.Context, id string) (*auth.User, error)
+	media    *media.Service // nil: covers' mediaId are not checked
 	// maxRevisions is MaxRevisions; tests lower it to check the bound
 	// without writing a hundred versions.
 	maxRevisions int64
@@ -120,6 +124,7 @@ func New(db *mongo.Database, o Options) *Service {
 		log:      o.Logger.With("component", "cms"),
 		interval: o.SchedulerInterval,
 		findUser: o.FindUser,
+		media:    o.Media,
 
 		maxRevisions: MaxRevisions,
 	}
@@ -204,6 +209,22 @@ func (s *Service) assignAuthor(ctx context.Context, p *auth.Principal, a *Articl
 // withFields adds the field errors f to err, the Invalid error of a
 // Validate or nil, so that one answer names every bad field. Any other
 // error wins.
+// checkCover adds a field error when c's cover names a media item the
+// library does not hold. An unchanged cover (cur's) is not checked again:
+// an item deleted with force leaves its articles editable.
+func (s *Service) checkCover(c, cur *Content, f *problem.Fields) {
+	img := c.CoverImage
+	if s.media == nil || img == nil || img.MediaID == "" || !ValidID(img.MediaID) {
+		return
+	}
+	if cur != nil && cur.CoverImage != nil && cur.CoverImage.MediaID == img.MediaID {
+		return
+	}
+	if _, ok := s.media.Find(img.MediaID); !ok {
+		f.Add("coverImage.mediaId", "no media item with this ID")
+	}
+}
+
 func withFields(err error, f problem.Fields) error {
 	var pe *problem.Error
 	switch {
@@ -300,6 +321,7 @@ func (s *Service) CreateFor(ctx context.Context, p *auth.Principal, c Content, a
 	}
 	now := s.clock()
 	c.Normalize()
+	s.checkCover(&c, nil, &f)
 	if err := withFields(c.Validate(now), f); err != nil {
 		return nil, err
 	}
@@ -429,6 +451,7 @@ func (s *Service) Update(ctx context.Context, p *auth.Principal, id string, ifMa
 	}
 	u.Apply(&next.Content)
 	next.Content.Normalize()
+	s.checkCover(&next.Content, &cur.Content, &f)
 	if err := withFields(next.Content.Validate(s.clock()), f); err != nil {
 		return nil, err
 	}

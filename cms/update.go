@@ -44,8 +44,9 @@ var articleReadOnly = web.ReadOnlyMembers(
 
 // CoverImageUpdate merges into CoverImage.
 type CoverImageUpdate struct {
-	URL web.Optional[string] `json:"url"`
-	Alt web.Optional[string] `json:"alt"`
+	MediaID web.Optional[string] `json:"mediaId"`
+	URL     web.Optional[string] `json:"url"`
+	Alt     web.Optional[string] `json:"alt"`
 }
 
 // SEOUpdate merges into SEO.
@@ -94,6 +95,7 @@ func (u *ArticleUpdate) Apply(c *Content) {
 	u.Sources.Merge(&c.Sources)
 	u.Products.Merge(&c.Products)
 	mergeObject(&c.CoverImage, u.CoverImage, func(dst *CoverImage, p CoverImageUpdate) {
+		p.MediaID.Merge(&dst.MediaID)
 		p.URL.Merge(&dst.URL)
 		p.Alt.Merge(&dst.Alt)
 	})

@@ -24,6 +24,7 @@ import (
 	"github.com/wellness/cms/cms"
 	"github.com/wellness/cms/internal/changefeed"
 	"github.com/wellness/cms/internal/search"
+	"github.com/wellness/cms/media"
 	"github.com/wellness/cms/site"
 )
 
@@ -75,6 +76,9 @@ type Options struct {
 	// affiliate disclosure. Without it each product shows its code, note
 	// and tracked link, and no disclosure is given.
 	Catalogue *affiliate.Service
+	// Media, when set, gives covers and body images that are items of the
+	// media library their sizes (srcset, width, height).
+	Media *media.Service
 	// Changes is the articles' change feed, the one cms.Options.Changes
 	// publishes on: how this instance learns of other instances' writes.
 	// Start needs it.
@@ -112,6 +116,7 @@ type API struct {
 	log          *slog.Logger
 
 	catalogue *affiliate.Service // nil: products show code and note only
+	media     *media.Service     // nil: images are served as saved
 	emit      func(ctx context.Context, event string, data any) error
 
 	snap atomic.Pointer[snapshot]
@@ -151,7 +156,7 @@ func New(articles *cms.Service, o Options) *API {
 	api := &API{
 		articles:  articles,
 		publicURL: pub, cacheControl: []string{o.CacheControl}, site: o.Site, siteDefaults: site.Defaults(pub),
-		poll: o.PollInterval, now: o.Now, catalogue: o.Catalogue, emit: o.Emit, log: o.Logger.With("component", "content"),
+		poll: o.PollInterval, now: o.Now, catalogue: o.Catalogue, media: o.Media, emit: o.Emit, log: o.Logger.With("component", "content"),
 		index: search.New(), indexed: map[string]int64{},
 	}
 	if o.Changes != nil {
@@ -512,6 +517,9 @@ type entry struct {
 	changesDue time.Time
 	// Filter keys: the slugs of the author's name and of the category.
 	authorSlug, categorySlug string
+	// images says the body has <img> elements, which may be media items
+	// (MediaChanged renders such articles again).
+	images bool
 	// src is where the body HTML to render from is: the HTML itself until
 	// the article is rendered, then, when readers get it verbatim, the
 	// rendered JSON. The body is most of an article, and an entry holds
@@ -578,7 +586,8 @@ func (api *API) newEntry(a *cms.Article) *entry {
 	b := a.Served().Clone()
 	html := b.BodyHTML
 	b.Body, b.BodyHTML, b.SearchWords = "", "", nil // the index has the words
-	e := &entry{a: b, authorSlug: b.Author.Slug(), categorySlug: cms.Slugify(b.Category)}
+	e := &entry{a: b, authorSlug: b.Author.Slug(), categorySlug: cms.Slugify(b.Category),
+		images: strings.Contains(html, "<img")}
 	e.src.Store(newSource(html))
 	if b.Status == cms.StatusScheduled && b.PublishAt != nil {
 		e.at, e.scheduled = *b.PublishAt, true
@@ -596,7 +605,7 @@ func (api *API) newEntry(a *cms.Article) *entry {
 // rendered is kept, its scheduled changes included.
 func (e *entry) renewed() *entry {
 	n := &entry{a: e.a, at: e.at, scheduled: e.scheduled, changesDue: e.changesDue,
-		authorSlug: e.authorSlug, categorySlug: e.categorySlug}
+		authorSlug: e.authorSlug, categorySlug: e.categorySlug, images: e.images}
 	n.src.Store(e.src.Load())
 	return n
 }
@@ -615,9 +624,10 @@ func (e *entry) article(api *API) *rendered {
 		a := e.withBody()
 		body, links := api.renderArticle(a, &at)
 		e.full, e.links = newRendered(jsonType, body), links
-		// Served verbatim (no links rewritten; JSON keeps valid UTF-8
-		// exactly): the rendered JSON holds the body from now on.
-		if links == nil && utf8.ValidString(a.BodyHTML) {
+		// Served verbatim (no links or images rewritten; JSON keeps
+		// valid UTF-8 exactly): the rendered JSON holds the body from
+		// now on.
+		if links == nil && !api.mayRewriteImages(a.BodyHTML) && utf8.ValidString(a.BodyHTML) {
 			e.src.Store(&source{rendered: e.full})
 		}
 	})
@@ -625,10 +635,10 @@ func (e *entry) article(api *API) *rendered {
 }
 
 // listItem is the article's JSON in a list, joined into list pages.
-func (e *entry) listItem() []byte {
+func (e *entry) listItem(api *API) []byte {
 	e.itemOnce.Do(func() {
 		at := e.at
-		e.item = renderListItem(e.a, &at)
+		e.item = api.renderListItem(e.a, &at)
 	})
 	return e.item
 }

@@ -444,7 +444,7 @@ func (api *API) renderList(s *snapshot, q *listQuery) *rendered {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.Write(it.e.listItem())
+		b.Write(it.e.listItem(api))
 	}
 	b.WriteString(`],"nextCursor":`)
 	if next == "" {

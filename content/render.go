@@ -65,21 +65,21 @@ type articleView struct {
 // cardView is what an article and its list item both show: everything a
 // card of the article needs, no body.
 type cardView struct {
-	Slug               string          `json:"slug"`
-	Title              string          `json:"title"`
-	Summary            string          `json:"summary"`
-	CoverImage         *cms.CoverImage `json:"coverImage"`
-	Tags               []string        `json:"tags"`
-	Category           string          `json:"category"`
-	Author             authorView      `json:"author"`
-	PublishedAt        *time.Time      `json:"publishedAt"`
-	UpdatedAt          time.Time       `json:"updatedAt"`
-	ReadingTimeMinutes int             `json:"readingTimeMinutes"`
+	Slug               string     `json:"slug"`
+	Title              string     `json:"title"`
+	Summary            string     `json:"summary"`
+	CoverImage         *coverView `json:"coverImage"`
+	Tags               []string   `json:"tags"`
+	Category           string     `json:"category"`
+	Author             authorView `json:"author"`
+	PublishedAt        *time.Time `json:"publishedAt"`
+	UpdatedAt          time.Time  `json:"updatedAt"`
+	ReadingTimeMinutes int        `json:"readingTimeMinutes"`
 }
 
-func newCardView(a *cms.Article, publishedAt *time.Time) cardView {
+func (api *API) newCardView(a *cms.Article, publishedAt *time.Time) cardView {
 	return cardView{
-		Slug: a.Slug, Title: a.Title, Summary: a.Excerpt, CoverImage: a.CoverImage,
+		Slug: a.Slug, Title: a.Title, Summary: a.Excerpt, CoverImage: api.cover(a),
 		Tags: nonNil(a.Tags), Category: a.Category, Author: authorView{Name: a.Author.Name},
 		PublishedAt: publishedAt, UpdatedAt: a.UpdatedAt, ReadingTimeMinutes: a.ReadingTimeMinutes,
 	}
@@ -167,8 +167,8 @@ func (api *API) jsonLD(a *cms.Article, publishedAt *time.Time) json.RawMessage {
 		Author:           ldPerson{Type: "Person", Name: a.Author.Name},
 		MainEntityOfPage: ldPage{Type: "WebPage", ID: api.pageURL(a)},
 	}
-	if a.CoverImage != nil {
-		ld.Image = a.CoverImage.URL
+	if c := api.cover(a); c != nil {
+		ld.Image = c.URL
 	}
 	// The publisher is declared only when the site settings name one.
 	if p := api.siteSettings().Publisher; p.Name != "" {
@@ -201,11 +201,12 @@ func (api *API) jsonLD(a *cms.Article, publishedAt *time.Time) json.RawMessage {
 // draft seen through a preview.
 func (api *API) renderArticle(a *cms.Article, publishedAt *time.Time) ([]byte, []servedLink) {
 	body, links := api.servedBody(a)
+	body = api.bodyImages(body)
 	products := api.products(a)
 	disclosure := api.disclosure(a, products)
 	ld := api.jsonLD(a, publishedAt)
 	v := articleView{
-		cardView:      newCardView(a, publishedAt),
+		cardView:      api.newCardView(a, publishedAt),
 		HTML:          body,
 		SEO:           api.seo(a),
 		MedicalReview: a.MedicalReview,
@@ -233,9 +234,9 @@ func (api *API) seo(a *cms.Article) seoView {
 }
 
 // renderListItem is the JSON of an article in a list.
-func renderListItem(a *cms.Article, publishedAt *time.Time) []byte {
+func (api *API) renderListItem(a *cms.Article, publishedAt *time.Time) []byte {
 	return marshalPlain(listItemView{
-		cardView: newCardView(a, publishedAt),
+		cardView: api.newCardView(a, publishedAt),
 		// A front end shows a disclosure badge for either kind of
 		// affiliate content.
 		HasAffiliateLinks: a.HasAffiliateLinks || len(a.Products) > 0,

@@ -174,6 +174,7 @@ func main() {
 	workers := flag.Int("workers", 4, "concurrent writers")
 	probe := flag.String("probe", "", "comma-separated article counts at which to measure create+publish time (e.g. 500,2000)")
 	probeN := flag.Int("probe-n", 40, "articles created and published one at a time at each probe mark")
+	photo := flag.Bool("photo", false, "also upload a 12-megapixel JPEG to the media library and print PHOTO= (its 640-pixel size) and PHOTO_SECONDS=")
 	slugs := flag.Bool("slugs", false, "print the slugs of the -n articles, one a line, and exit (for bench/startup.sh's load)")
 	flag.Parse()
 	log.SetFlags(0)
@@ -201,6 +202,15 @@ func main() {
 		"imageUrl": "https://img.example/roller.jpg"}, nil, true)
 	if err != nil && !strings.Contains(err.Error(), ": 409 ") {
 		log.Fatalf("create product: %v", err)
+	}
+
+	if *photo {
+		path, took, n, err := uploadPhoto(c)
+		if err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("uploaded a 4000x3000 JPEG of %.1f MB in %v", float64(n)/1e6, took.Round(time.Millisecond))
+		fmt.Printf("PHOTO=%s\nPHOTO_SECONDS=%.2f\n", path, took.Seconds())
 	}
 
 	start := time.Now()

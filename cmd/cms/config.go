@@ -56,6 +56,9 @@ type config struct {
 	// MetricsToken, when set, also serves /metrics on CMS_ADDR to requests
 	// bearing it (CMS_METRICS_TOKEN).
 	MetricsToken string
+	// MediaInDatabase keeps the media library's files in the database
+	// too (CMS_MEDIA_STORE=database; the default with MONGODB_URI).
+	MediaInDatabase bool
 }
 
 // defaultMetricsAddr keeps the metrics on loopback: readable by an agent on
@@ -248,6 +251,16 @@ func (c *config) parseLists(getenv func(string) string) error {
 			return bad("CMS_CRAWLER_LIST", "%v", err)
 		}
 		c.Crawlers = l
+	}
+	c.MediaInDatabase = c.MongoURI != ""
+	switch v := strings.ToLower(strings.TrimSpace(getenv("CMS_MEDIA_STORE"))); v {
+	case "":
+	case "disk":
+		c.MediaInDatabase = false
+	case "database":
+		c.MediaInDatabase = true
+	default:
+		return bad("CMS_MEDIA_STORE", "%q is not disk or database", v)
 	}
 	if v := strings.TrimSpace(getenv("CMS_CONTENT_CACHE_CONTROL")); v != "" {
 		if len(v) > 200 || !cacheControlPattern.MatchString(v) {

@@ -276,5 +276,6 @@ func (c config) serverOptions(logger *slog.Logger) server.Options {
 		Crawlers:            c.Crawlers,
 		ContentCacheControl: c.ContentCacheControl,
 		MetricsToken:        c.MetricsToken,
+		MediaInDatabase:     c.MediaInDatabase,
 	}
 }

@@ -32,6 +32,8 @@ const (
 	PreconditionRequired
 	TooManyRequests
 	Unavailable
+	// RangeNotSatisfiable is a Range header outside the file.
+	RangeNotSatisfiable
 	// Unprocessable is a well-formed request the resource's state refuses,
 	// such as publishing an article with compliance errors.
 	Unprocessable
@@ -60,6 +62,7 @@ var kinds = map[Kind]struct {
 	PreconditionRequired: {http.StatusPreconditionRequired, "precondition-required", "Precondition required"},
 	TooManyRequests:      {http.StatusTooManyRequests, "rate-limited", "Too many requests"},
 	Unavailable:          {http.StatusServiceUnavailable, "unavailable", "Service unavailable"},
+	RangeNotSatisfiable:  {http.StatusRequestedRangeNotSatisfiable, "range-not-satisfiable", "Range not satisfiable"},
 }
 
 func (k Kind) Error() string { return kinds[k].title }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"runtime/debug"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,6 +14,7 @@ import (
 	"github.com/wellness/cms/content"
 	"github.com/wellness/cms/internal/changefeed"
 	"github.com/wellness/cms/internal/mongodb"
+	"github.com/wellness/cms/media"
 	"github.com/wellness/cms/site"
 	"github.com/wellness/cms/webhook"
 )
@@ -38,6 +40,7 @@ type Services struct {
 	Articles  *cms.Service
 	Site      *site.Service
 	Content   *content.API
+	Media     *media.Service
 }
 
 // Build constructs and wires every feature service over db and creates
@@ -87,15 +90,24 @@ func build(ctx context.Context, db *mongodb.DB, cfg Options, reg prometheus.Regi
 	if s.Site, err = site.New(db.Database, site.Options{PublicURL: cfg.PublicURL, Now: cfg.Now, Logger: cfg.Logger}); err != nil {
 		return nil, err
 	}
+	// The media library: its files under the data directory, and in the
+	// database too when instances share one (CMS_MEDIA_STORE).
+	if s.Media, err = media.New(db.Database, media.Options{PublicURL: cfg.PublicURL,
+		Dir: filepath.Join(cfg.DataDir, "media"), InDatabase: cfg.MediaInDatabase,
+		// An image published articles show is deleted only with force.
+		UsedBy: func(ctx context.Context, id string) ([]string, error) { return s.Content.MediaUsers(ctx, id) },
+		Now:    cfg.Now, Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
 	ferret, err := mongodb.IsFerretDB(ctx, db.Database)
 	if err != nil {
 		return nil, err
 	}
 	// authorId names a user: cms looks users up in the auth store.
 	s.Articles = cms.New(db.Database, cms.Options{Now: cfg.Now, Logger: cfg.Logger, Affiliate: aff, Changes: changes,
-		FindUser: s.Auth.Store().FindUserByID, AtomicGuards: !ferret})
+		FindUser: s.Auth.Store().FindUserByID, AtomicGuards: !ferret, Media: s.Media})
 	s.Content = content.New(s.Articles, content.Options{PublicURL: cfg.PublicURL,
-		CacheControl: cfg.ContentCacheControl, Catalogue: aff, Site: s.Site, Changes: changes, Emit: s.Webhooks.Emit,
+		CacheControl: cfg.ContentCacheControl, Catalogue: aff, Site: s.Site, Media: s.Media, Changes: changes, Emit: s.Webhooks.Emit,
 		Now: cfg.Now, Logger: cfg.Logger})
 	// The content API follows every article change this instance commits
 	// (before the write returns), every catalogue change and every change
@@ -103,12 +115,13 @@ func build(ctx context.Context, db *mongodb.DB, cfg Options, reg prometheus.Regi
 	s.Articles.OnChange(s.Content.ArticleChanged)
 	aff.OnCatalogueChange(s.Content.CatalogueChanged)
 	s.Site.OnChange(s.Content.SiteChanged)
+	s.Media.OnChange(s.Content.MediaChanged)
 	// A body link's ping is checked against the article as served.
 	aff.SetBodyLinks(s.Content.BodyLink)
 
 	for _, ensure := range []func(context.Context) error{
 		s.Auth.Store().EnsureIndexes, s.Webhooks.EnsureIndexes, aff.EnsureIndexes, s.Articles.EnsureIndexes,
-		changes.EnsureIndexes, s.Site.EnsureIndexes,
+		changes.EnsureIndexes, s.Site.EnsureIndexes, s.Media.EnsureIndexes,
 	} {
 		if err := ensure(ctx); err != nil {
 			return nil, err
@@ -137,6 +150,10 @@ func (s *Services) Start(ctx context.Context) error {
 	if err := s.Site.Start(ctx); err != nil {
 		return err
 	}
+	// Before the articles, whose covers and images it sizes.
+	if err := s.Media.Start(ctx); err != nil {
+		return err
+	}
 	if err := s.Content.Start(ctx); err != nil {
 		return fmt.Errorf("content: %w", err)
 	}
@@ -157,5 +174,7 @@ func (s *Services) Loops() []func(context.Context) {
 		s.Content.RunSync,
 		s.Affiliate.RunSync,
 		s.Site.RunSync,
+		s.Media.RunSync,
+		s.Media.RunSweep,
 	}
 }

@@ -73,6 +73,11 @@ type Options struct {
 	// Pprof serves net/http/pprof under /debug/pprof/ on the metrics
 	// listener only (CMS_PPROF), for profiling a running instance.
 	Pprof bool
+	// MediaInDatabase stores the media library's files in the database
+	// as well as under DataDir/media, so that instances sharing the
+	// database serve the same files (CMS_MEDIA_STORE=database, the default
+	// with MONGODB_URI).
+	MediaInDatabase bool
 	// LogWriter, when the logger's JSON handler writes through one, has
 	// its dropped lines counted in cms_log_lines_dropped_total, and
 	// receives the access-log lines directly (encoded by hand in the
@@ -193,6 +198,8 @@ func New(ctx context.Context, cfg Options, db *mongodb.DB) (*Server, error) {
 	svc.Affiliate.RegisterRedirect(root)
 	svc.Articles.Register(api)
 	svc.Site.Register(api)
+	svc.Media.Register(api)
+	svc.Media.RegisterFiles(root)
 	svc.Content.Register(api, root, cfg.CORSOrigins)
 
 	bg, cancel := context.WithCancel(context.Background())

@@ -103,3 +103,24 @@ func NoQuery(c *gin.Context) {
 		Fail(c, err)
 	}
 }
+
+// Force reads the query of a DELETE that may be forced: force=true or
+// false, nothing else. Deleting what published articles still use (a
+// product, an image) needs it.
+func Force(c *gin.Context) (bool, error) {
+	q, err := ParseQuery(c, "force")
+	if err != nil {
+		return false, err
+	}
+	v, ok := q["force"]
+	if !ok {
+		return false, nil
+	}
+	force, err := strconv.ParseBool(v)
+	if err != nil {
+		var f problem.Fields
+		f.Add("force", "must be true or false")
+		return false, f.Err()
+	}
+	return force, nil
+}
