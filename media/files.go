@@ -1,7 +1,6 @@
 package media
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -182,13 +181,13 @@ func syncDir(dir string) error {
 // body returns the bytes of key for serving: from memory, else from the
 // local file (fetched from the database first in database mode). Files of
 // at most memoryMaxFile are kept in memory after their first read. The
-// caller closes the result.
-func (f *files) body(ctx context.Context, key string, size int64) (io.ReadSeekCloser, error) {
+// result is either the bytes or the open file, which the caller closes.
+func (f *files) body(ctx context.Context, key string, size int64) ([]byte, *os.File, error) {
 	f.mu.Lock()
 	data, ok := f.memory[key]
 	f.mu.Unlock()
 	if ok {
-		return nopCloser{bytes.NewReader(data)}, nil
+		return data, nil, nil
 	}
 	file, err := os.Open(f.path(key))
 	if errors.Is(err, fs.ErrNotExist) && f.heads != nil {
@@ -197,23 +196,19 @@ func (f *files) body(ctx context.Context, key string, size int64) (io.ReadSeekCl
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("media: open %s: %w", key, err)
+		return nil, nil, fmt.Errorf("media: open %s: %w", key, err)
 	}
 	if size > memoryMaxFile {
-		return file, nil
+		return nil, file, nil
 	}
 	defer file.Close()
 	data = make([]byte, size)
 	if _, err := io.ReadFull(file, data); err != nil {
-		return nil, fmt.Errorf("media: read %s: %w", key, err)
+		return nil, nil, fmt.Errorf("media: read %s: %w", key, err)
 	}
 	f.remember(key, data)
-	return nopCloser{bytes.NewReader(data)}, nil
+	return data, nil, nil
 }
-
-type nopCloser struct{ *bytes.Reader }
-
-func (nopCloser) Close() error { return nil }
 
 // remember keeps data in memory, forgetting others (any: map order) when
 // the budget is spent.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,11 +93,21 @@ type library struct {
 	newest []*Item // newest first, then by ID
 }
 
-// served is one file as the public route serves it.
+// served is one file as the public route serves it, with its header
+// values made once.
 type served struct {
 	item   *Item
 	file   File
 	format imagefile.Format
+
+	etag                        string
+	etagH, contentType, lengthH []string
+}
+
+func newServed(it *Item, f File) *served {
+	etag := `"` + f.Key + `"`
+	return &served{item: it, file: f, format: f.Format, etag: etag, etagH: []string{etag},
+		contentType: []string{f.Format.ContentType()}, lengthH: []string{strconv.FormatInt(f.Bytes, 10)}}
 }
 
 // New builds the service over db; it serves nothing until Start.
@@ -277,7 +288,7 @@ func newLibrary(items []*Item) *library {
 	for _, it := range items {
 		l.byID[it.ID] = it
 		for _, f := range it.Files() {
-			l.byKey[f.Key] = &served{item: it, file: f, format: f.Format}
+			l.byKey[f.Key] = newServed(it, f)
 		}
 	}
 	slices.SortFunc(l.newest, func(a, b *Item) int {
