@@ -1,11 +1,13 @@
 # syntax=docker/dockerfile:1
-# Build: a static binary (the embedded engine's SQLite is pure Go, so no cgo).
+# Build: a static binary (the embedded engine's SQLite is pure Go, so no cgo;
+# nodynamic keeps the WebP encoder from linking the C loader it would use
+# to look for a system libwebp: it runs its bundled WebAssembly build).
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/cms ./cmd/cms \
+RUN CGO_ENABLED=0 go build -tags nodynamic -trimpath -ldflags="-s -w" -o /out/cms ./cmd/cms \
  && mkdir -p /out/data
 
 # The maintained crawler list for bot detection (CMS_CRAWLER_LIST).

@@ -542,3 +542,19 @@ func pages(t testing.TB, s *testenv.Server, token, path, field string) []string 
 		next = *page.NextCursor
 	}
 }
+
+// TestXMPIsNotMarkup uploads a JPEG whose XMP block starts with an XML
+// declaration, as some editors write it: a photo, not a polyglot.
+func TestXMPIsNotMarkup(t *testing.T) {
+	s := testenv.NewServer(t)
+	token, _ := s.User(t, auth.Author)
+	photo := encodeJPEG(t, picture(400, 300))
+	xmp := []byte("http://ns.adobe.com/xap/1.0/\x00<?xml version=\"1.0\"?><x:xmpmeta xmlns:x=\"adobe:ns:meta/\"/>")
+	seg := append([]byte{0xFF, 0xE1, byte((len(xmp) + 2) >> 8), byte(len(xmp) + 2)}, xmp...)
+	withXMP := append(append(append([]byte{}, photo[:2]...), seg...), photo[2:]...)
+	v := uploaded(t, s, token, "edited.jpg", withXMP, "")
+	r := s.Do(testenv.Request{Path: local(v.URL)})
+	if bytes.Contains(r.Body, []byte("xmpmeta")) {
+		t.Error("the XMP block was kept")
+	}
+}

@@ -19,10 +19,13 @@ var (
 )
 
 // markup is what makes a file dangerous to serve if a browser ever sniffs it
-// as HTML or SVG. Lower case; matched case-insensitively.
+// as HTML or SVG. Lower case; matched case-insensitively. Not "<?xml": the
+// XMP block of a camera's or an editor's JPEG may start with it, and an SVG
+// has "<svg" anyway. (The uploaded bytes are never served: every rendition
+// is encoded anew from the pixels. Refusing these files is a second wall.)
 var markup = [][]byte{
 	[]byte("<!doctype"), []byte("<html"), []byte("<script"), []byte("<svg"),
-	[]byte("<?xml"), []byte("<body"), []byte("<iframe"),
+	[]byte("<body"), []byte("<iframe"),
 }
 
 // sniffWindow is how much of every file is searched for markup; browsers

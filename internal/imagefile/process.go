@@ -22,9 +22,10 @@ var Widths = []int{320, 640, 960, 1280, 1920}
 const (
 	jpegQuality = 85
 	webpQuality = 80
-	// webpMethod is libwebp's speed/size trade-off (0 fast .. 6 small).
-	// 1 encodes about three times faster than the default 4 for files a
-	// few percent larger.
+	// webpMethod is libwebp's speed/size trade-off (0 fast .. 6 small):
+	// 1 encodes about three times faster than the default 4
+	// (0.24 against 0.9 s at 1920 wide), for files about 15% larger; at
+	// 4, WebP alone would take most of an upload's 1.5 s budget.
 	webpMethod = 1
 )
 
