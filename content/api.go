@@ -517,9 +517,9 @@ type entry struct {
 	changesDue time.Time
 	// Filter keys: the slugs of the author's name and of the category.
 	authorSlug, categorySlug string
-	// images says the body has <img> elements, which may be media items
-	// (MediaChanged renders such articles again).
-	images bool
+	// mediaKeys are the media files the body names (media.KeysIn): when
+	// their item changes, MediaChanged renders the article again.
+	mediaKeys []string
 	// src is where the body HTML to render from is: the HTML itself until
 	// the article is rendered, then, when readers get it verbatim, the
 	// rendered JSON. The body is most of an article, and an entry holds
@@ -587,7 +587,7 @@ func (api *API) newEntry(a *cms.Article) *entry {
 	html := b.BodyHTML
 	b.Body, b.BodyHTML, b.SearchWords = "", "", nil // the index has the words
 	e := &entry{a: b, authorSlug: b.Author.Slug(), categorySlug: cms.Slugify(b.Category),
-		images: strings.Contains(html, "<img")}
+		mediaKeys: media.KeysIn(html)}
 	e.src.Store(newSource(html))
 	if b.Status == cms.StatusScheduled && b.PublishAt != nil {
 		e.at, e.scheduled = *b.PublishAt, true
@@ -605,7 +605,7 @@ func (api *API) newEntry(a *cms.Article) *entry {
 // rendered is kept, its scheduled changes included.
 func (e *entry) renewed() *entry {
 	n := &entry{a: e.a, at: e.at, scheduled: e.scheduled, changesDue: e.changesDue,
-		authorSlug: e.authorSlug, categorySlug: e.categorySlug, images: e.images}
+		authorSlug: e.authorSlug, categorySlug: e.categorySlug, mediaKeys: e.mediaKeys}
 	n.src.Store(e.src.Load())
 	return n
 }

@@ -202,17 +202,24 @@ func (api *API) isMediaURL(u string) bool {
 }
 
 // MediaChanged is the media.Service.OnChange listener: articles whose
-// cover is one of the items (any item when ids is nil), and those with
-// images in their body, are rendered again.
-func (api *API) MediaChanged(_ context.Context, ids []string) {
+// cover is one of the items, or whose body names one of their files, are
+// rendered again.
+func (api *API) MediaChanged(_ context.Context, ch media.Change) {
+	changed := make(map[string]bool, len(ch.IDs)+len(ch.Keys))
+	for _, id := range ch.IDs {
+		changed[id] = true
+	}
+	for _, k := range ch.Keys {
+		changed[k] = true
+	}
 	api.mu.Lock()
 	defer api.mu.Unlock()
 	cur := api.snap.Load()
 	var entries map[string]*entry
 	for id, e := range cur.entries {
 		c := e.a.CoverImage
-		cover := c != nil && c.MediaID != "" && (ids == nil || slices.Contains(ids, c.MediaID))
-		if !cover && !e.images {
+		if !(c != nil && c.MediaID != "" && changed[c.MediaID]) &&
+			!slices.ContainsFunc(e.mediaKeys, func(k string) bool { return changed[k] }) {
 			continue
 		}
 		if entries == nil {
@@ -244,15 +251,8 @@ func (api *API) MediaUsers(_ context.Context, id string) ([]string, error) {
 			slugs = append(slugs, e.a.Slug)
 			continue
 		}
-		if !e.images || len(keys) == 0 {
-			continue
-		}
-		body := e.src.Load().bodyHTML()
-		for _, k := range keys {
-			if strings.Contains(body, media.Path+k) {
-				slugs = append(slugs, e.a.Slug)
-				break
-			}
+		if slices.ContainsFunc(e.mediaKeys, func(k string) bool { return slices.Contains(keys, k) }) {
+			slugs = append(slugs, e.a.Slug)
 		}
 	}
 	slices.Sort(slugs)

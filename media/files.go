@@ -46,6 +46,22 @@ func validKey(k string) bool {
 	return true
 }
 
+// KeysIn returns the keys of the files that html names by their path
+// (Path + key), in order, repeats included. Linear in len(html).
+func KeysIn(html string) []string {
+	var keys []string
+	for rest := html; ; {
+		i := strings.Index(rest, Path)
+		if i < 0 {
+			return keys
+		}
+		rest = rest[i+len(Path):]
+		if len(rest) >= keyLen && validKey(rest[:keyLen]) {
+			keys = append(keys, rest[:keyLen])
+		}
+	}
+}
+
 // chunkSize splits a file stored in the database into documents well under
 // the 16 MB document limit.
 const chunkSize = 4 << 20

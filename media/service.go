@@ -77,7 +77,7 @@ type Service struct {
 	applyMu sync.Mutex // serializes changes of lib, so an older read never wins
 
 	subsMu sync.Mutex
-	subs   []func(ctx context.Context, ids []string)
+	subs   []func(ctx context.Context, ch Change)
 
 	// failpoint, set only by tests, runs between storing an upload's
 	// files and recording its item; an error stops the upload there, as a
@@ -124,6 +124,7 @@ func New(db *mongo.Database, o Options) (*Service, error) {
 	if o.MaxResizes <= 0 {
 		o.MaxResizes = max(1, runtime.GOMAXPROCS(0)/2)
 	}
+	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
 	if o.Dir == "" {
 		return nil, errors.New("media: no directory for the files")
 	}
@@ -202,10 +203,15 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	return s.files.sweep(ctx, keep, s.opts.Now().Add(-sweepGrace))
 }
 
-// OnChange registers fn to run after items change (uploaded, edited,
-// deleted) here or on another instance, with their IDs; nil ids means
-// any may have. Register before Start.
-func (s *Service) OnChange(fn func(ctx context.Context, ids []string)) {
+// Change names the items that changed (uploaded, edited, deleted) and
+// the keys of their files, before and after.
+type Change struct {
+	IDs, Keys []string
+}
+
+// OnChange registers fn to run after items change here or on another
+// instance. Register before Start.
+func (s *Service) OnChange(fn func(ctx context.Context, ch Change)) {
 	s.subsMu.Lock()
 	defer s.subsMu.Unlock()
 	s.subs = append(s.subs, fn)
@@ -219,14 +225,27 @@ func (s *Service) follow(ctx context.Context, b changefeed.Batch) error {
 		if err != nil {
 			return err
 		}
-		items := make([]*Item, len(all))
+		// The feed reads everything again every 10 minutes: only what
+		// differs from memory counts as changed, so that the content API
+		// renders nothing again when nothing changed.
+		changed := map[string]*Item{}
+		old := s.lib.Load().byID
+		stored := make(map[string]bool, len(all))
 		for i := range all {
-			items[i] = &all[i]
+			it := &all[i]
+			stored[it.ID] = true
+			if old[it.ID] == nil || old[it.ID].Version != it.Version {
+				changed[it.ID] = it
+			}
 		}
-		s.applyMu.Lock()
-		s.lib.Store(newLibrary(items))
-		s.applyMu.Unlock()
-		s.notify(ctx, nil)
+		for id := range old {
+			if !stored[id] {
+				changed[id] = nil
+			}
+		}
+		if len(changed) > 0 {
+			s.apply(ctx, changed)
+		}
 		return nil
 	}
 	changed := map[string]*Item{}
@@ -250,12 +269,20 @@ func (s *Service) apply(ctx context.Context, changed map[string]*Item) {
 	for id, it := range old.byID {
 		byID[id] = it
 	}
-	ids := make([]string, 0, len(changed))
+	var ch Change
 	for id, it := range changed {
-		ids = append(ids, id)
-		if prev := byID[id]; prev != nil && it == nil {
+		ch.IDs = append(ch.IDs, id)
+		if prev := byID[id]; prev != nil {
 			for _, f := range prev.Files() {
-				s.files.forget(f.Key)
+				ch.Keys = append(ch.Keys, f.Key)
+				if it == nil {
+					s.files.forget(f.Key)
+				}
+			}
+		}
+		if it != nil {
+			for _, f := range it.Files() {
+				ch.Keys = append(ch.Keys, f.Key)
 			}
 		}
 		if it == nil {
@@ -270,16 +297,12 @@ func (s *Service) apply(ctx context.Context, changed map[string]*Item) {
 	}
 	s.lib.Store(newLibrary(items))
 	s.applyMu.Unlock()
-	slices.Sort(ids)
-	s.notify(ctx, ids)
-}
-
-func (s *Service) notify(ctx context.Context, ids []string) {
+	slices.Sort(ch.IDs)
 	s.subsMu.Lock()
 	subs := s.subs
 	s.subsMu.Unlock()
 	for _, fn := range subs {
-		fn(ctx, ids)
+		fn(ctx, ch)
 	}
 }
 
