@@ -128,7 +128,7 @@ func TestDecodeDeepNesting(t *testing.T) {
 func FuzzDecodeUpdate(f *testing.F) {
 	for _, s := range []string{
 		`{"id":"a1"}`, `{"id":"b2","title":"x"}`, `{"updatedAt":"2026-01-02T04:04:05+01:00"}`,
-		`{"cover":{"url":"u","size":12}}`, `{"cover":{"size":[12]}}`, `{"a":1,"b":{"c":2},"id":null}`,
+		`{"cover":{"url":"u","size":12}}`, `{"cover":{"size":[12]}}`, `{"cover":{"url":"u","size":1e400}}`, `{"a":1,"b":{"c":2},"id":null}`,
 		`{"lastSeen":{"x":[1,2]}}`, `{"status":"draft","status":"live"}`, `{"ID":"a1"}`,
 	} {
 		f.Add([]byte(s))
