@@ -786,3 +786,73 @@ func (s *Service) trustedPeer(remote string) bool {
 	}
 	return false
 }
+
+// ProductChoice is a product an author may place in an article body: the
+// link to write is the product's untagged page, which the article pipeline
+// tags and ties back to the product.
+type ProductChoice struct {
+	Code  string `json:"code"`
+	Title string `json:"title"`
+	URL   string `json:"url"`
+}
+
+// Choices lists the active products whose code or title contains q
+// (case-folded), in code order, at most limit: the editor's product
+// picker. Every writer may see them, as every writer may attach them; the
+// catalogue in memory answers, without the database.
+func (s *Service) Choices(q string, limit int) []ProductChoice {
+	c := s.snapshot()
+	q = strings.ToLower(strings.TrimSpace(q))
+	out := make([]ProductChoice, 0, min(limit, len(c.products)))
+	for _, e := range c.products {
+		p := &e.product
+		if p.Archived || q != "" && !strings.Contains(strings.ToLower(p.Code), q) && !strings.Contains(strings.ToLower(p.Title), q) {
+			continue
+		}
+		u := p.URL
+		if p.ASIN != "" {
+			u = asinTarget(p.ASIN, p.Marketplace)
+		}
+		out = append(out, ProductChoice{Code: p.Code, Title: p.Title, URL: u})
+	}
+	slices.SortFunc(out, func(a, b ProductChoice) int { return strings.Compare(a.Code, b.Code) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
+
+// SearchProducts lists the products whose code or title contains q
+// (case-folded), in code order after f.After, at most f.Limit (0: all),
+// with f.Archived filtering as Products does: the admin list's search.
+// The catalogue in memory answers, since the store has no text index and
+// a scan of thousands of products per keystroke would be the embedded
+// engine's worst case. Errors: Forbidden.
+func (s *Service) SearchProducts(by *auth.Principal, q string, f ProductFilter) ([]Product, error) {
+	if err := may(by, manageProducts); err != nil {
+		return nil, err
+	}
+	c := s.snapshot()
+	q = strings.ToLower(strings.TrimSpace(q))
+	var out []Product
+	for _, e := range c.products {
+		p := &e.product
+		if p.Code <= f.After || f.Archived != nil && p.Archived != *f.Archived ||
+			q != "" && !strings.Contains(p.Code, q) && !strings.Contains(strings.ToLower(p.Title), q) {
+			continue
+		}
+		out = append(out, *p)
+	}
+	slices.SortFunc(out, func(a, b Product) int { return strings.Compare(a.Code, b.Code) })
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	return out, nil
+}
+
+// ProductWarnings are what the API's write answers warn of for p: a
+// target that earns nothing under the current settings.
+func (s *Service) ProductWarnings(p *Product) []problem.FieldError { return s.productWarnings(p) }
+
+// Marketplaces lists the Amazon stores a product may name, for forms.
+func Marketplaces() []string { return slices.Clone(marketplaces) }

@@ -83,9 +83,10 @@ type Authenticator func(c *gin.Context) (*Principal, error)
 
 // Router registers routes with their access rule. Its methods mirror Gin's.
 type Router struct {
-	group *gin.RouterGroup
-	rules *Rules
-	authn Authenticator
+	group  *gin.RouterGroup
+	rules  *Rules
+	authn  Authenticator
+	denied func(c *gin.Context, err error)
 }
 
 // NewRouter wraps group; authn checks credentials for non-public routes.
@@ -95,7 +96,23 @@ func NewRouter(group *gin.RouterGroup, rules *Rules, authn Authenticator) *Route
 
 // Group returns a router for a sub-path, with extra middleware.
 func (r *Router) Group(relativePath string, mw ...gin.HandlerFunc) *Router {
-	return &Router{group: r.group.Group(relativePath, mw...), rules: r.rules, authn: r.authn}
+	return &Router{group: r.group.Group(relativePath, mw...), rules: r.rules, authn: r.authn, denied: r.denied}
+}
+
+// Denied returns a router whose routes answer a refused caller with fn
+// instead of a problem: the admin pages send a browser to the sign-in
+// page. err is the 401 or 403 problem.
+func (r *Router) Denied(fn func(c *gin.Context, err error)) *Router {
+	cp := *r
+	cp.denied = fn
+	return &cp
+}
+
+// With returns a router that checks credentials with authn instead.
+func (r *Router) With(authn Authenticator) *Router {
+	cp := *r
+	cp.authn = authn
+	return &cp
 }
 
 // Handle registers handlers for method and path under rule a.
@@ -162,18 +179,25 @@ const missingCredentials = `Bearer realm="cms"`
 func (r *Router) require(min Role) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p, err := r.authn(c)
-		if err != nil {
-			challenge := missingCredentials
-			var ch *challengeError
-			if errors.As(err, &ch) {
-				challenge = ch.challenge
-			}
-			c.Header("WWW-Authenticate", challenge)
-			web.Fail(c, err)
+		forbidden := err == nil && !p.AtLeast(min)
+		if forbidden {
+			err = problem.New(problem.Forbidden, "this needs the %s role or higher", min)
+		}
+		if err != nil && r.denied != nil {
+			r.denied(c, err)
+			c.Abort()
 			return
 		}
-		if !p.AtLeast(min) {
-			web.Fail(c, problem.New(problem.Forbidden, "this needs the %s role or higher", min))
+		if err != nil {
+			if !forbidden {
+				challenge := missingCredentials
+				var ch *challengeError
+				if errors.As(err, &ch) {
+					challenge = ch.challenge
+				}
+				c.Header("WWW-Authenticate", challenge)
+			}
+			web.Fail(c, err)
 			return
 		}
 		c.Request = c.Request.WithContext(WithPrincipal(c.Request.Context(), p))

@@ -170,3 +170,14 @@ func mayField(p *auth.Principal, act Action, a *Article, field string) error {
 	return &problem.Error{Kind: problem.Forbidden, Detail: field + " " + msg,
 		Fields: []problem.FieldError{{Field: field, Message: msg}}}
 }
+
+// Can reports whether p may take act on a now (a nil for ActionCreate), by
+// the table the service enforces: the admin UI offers only the buttons
+// that would work. An edit or restore of a published article asks for
+// ActionStage, as the service does.
+func Can(p *auth.Principal, act Action, a *Article) bool {
+	if a != nil && (act == ActionEdit || act == ActionRestore) {
+		act = contentAction(act, a)
+	}
+	return may(p, act, a) == nil
+}

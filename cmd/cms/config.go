@@ -32,6 +32,7 @@ type config struct {
 	MongoURI       string
 	MongoDatabase  string
 	PublicURL      string
+	PreviewURL     string
 	AdminEmail     string
 	AdminPassword  string
 	JWTSecret      []byte // nil: generated once and kept in DataDir
@@ -130,6 +131,7 @@ func load(args []string, getenv func(string) string, stderr io.Writer, use dataU
 	env("CMS_DATA_DIR", &c.DataDir)
 	env("MONGODB_DATABASE", &c.MongoDatabase)
 	env("CMS_PUBLIC_URL", &c.PublicURL)
+	env("CMS_PREVIEW_URL", &c.PreviewURL)
 	env("CMS_ADMIN_EMAIL", &c.AdminEmail)
 	env("CMS_METRICS_ADDR", &c.MetricsAddr)
 	if strings.EqualFold(c.MetricsAddr, "off") {
@@ -344,6 +346,12 @@ func (c *config) validate(use dataUse) error {
 		return bad("CMS_PUBLIC_URL", "%q must be an absolute http(s) URL without query or fragment", c.PublicURL)
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.PreviewURL != "" {
+		pu, err := url.Parse(c.PreviewURL)
+		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" || !strings.Contains(c.PreviewURL, "{token}") {
+			return bad("CMS_PREVIEW_URL", "%q must be an absolute http(s) URL with {token} (and usually {slug}), like https://clinic.example/preview/{slug}?token={token}", c.PreviewURL)
+		}
+	}
 
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		return bad("CMS_ADMIN_EMAIL", "set CMS_ADMIN_EMAIL and CMS_ADMIN_PASSWORD together")

@@ -264,6 +264,7 @@ func unwrapAll(err error) error {
 func (c config) serverOptions(logger *slog.Logger) server.Options {
 	return server.Options{
 		PublicURL:      c.PublicURL,
+		PreviewURL:     c.PreviewURL,
 		DataDir:        c.DataDir,
 		AmazonTags:     c.AmazonTags,
 		TrustedProxies: c.TrustedProxies,

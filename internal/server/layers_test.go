@@ -21,7 +21,7 @@ var layers = map[string]int{
 	"auth":                3,
 	"webhook":             4, "affiliate": 4, "media": 4,
 	"cms": 5, "site": 5,
-	"content":          6,
+	"content": 6, "admin": 6,
 	"internal/server":  7,
 	"internal/testenv": 8,
 	"cmd/cms":          9,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wellness/cms/admin"
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/openapi"
 	"github.com/wellness/cms/internal/server"
@@ -23,7 +24,9 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 	s := testenv.NewServer(t, func(o *server.Options) { o.MetricsToken = strings.Repeat("m", 32) })
 	routed := map[string]bool{}
 	for _, r := range s.Engine().Routes() {
-		routed[r.Method+" "+openAPIPath(r.Path)] = true
+		if !admin.Owns(r.Path) { // the web UI's pages are not the API
+			routed[r.Method+" "+openAPIPath(r.Path)] = true
+		}
 	}
 	d, err := openapi.Load()
 	if err != nil {

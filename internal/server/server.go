@@ -18,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/wellness/cms/admin"
 	"github.com/wellness/cms/affiliate"
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/mongodb"
@@ -30,6 +31,9 @@ import (
 type Options struct {
 	// PublicURL is the base of links the service emits.
 	PublicURL string
+	// PreviewURL is the front end's preview page for the admin UI's
+	// preview links, with {slug} and {token} (CMS_PREVIEW_URL).
+	PreviewURL string
 	// DataDir holds files the service keeps beside the database (the
 	// click spill file).
 	DataDir string
@@ -201,6 +205,13 @@ func New(ctx context.Context, cfg Options, db *mongodb.DB) (*Server, error) {
 	svc.Media.Register(api)
 	svc.Media.RegisterFiles(root)
 	svc.Content.Register(api, root, cfg.CORSOrigins)
+	ui, err := admin.New(admin.Services{Auth: svc.Auth, Articles: svc.Articles, Affiliate: svc.Affiliate,
+		Media: svc.Media, Site: svc.Site, Webhooks: svc.Webhooks, DB: db.Database},
+		admin.Options{PublicURL: cfg.PublicURL, PreviewURL: cfg.PreviewURL, Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	ui.Register(root)
 
 	bg, cancel := context.WithCancel(context.Background())
 	s.bgCancel = cancel
