@@ -77,6 +77,7 @@ type UI struct {
 	assets map[string]asset
 	secure bool
 	cop    *http.CrossOriginProtection
+	csp    []string
 
 	autosaves *autosaves
 }
@@ -96,7 +97,7 @@ func New(svc Services, o Options) (*UI, error) {
 		o.Now = time.Now
 	}
 	ui := &UI{svc: svc, opt: o, secure: strings.HasPrefix(o.PublicURL, "https://"),
-		cop: http.NewCrossOriginProtection()}
+		cop: http.NewCrossOriginProtection(), csp: []string{contentPolicy(o.PublicURL)}}
 	ui.autosaves = &autosaves{coll: svc.DB.Collection("admin_autosaves"), now: o.Now}
 	var err error
 	if ui.assets, err = loadAssets(staticFS); err != nil {
@@ -126,14 +127,21 @@ func (ui *UI) Register(root *auth.Router) {
 	ui.registerSettings(g)
 }
 
-// csp is the policy of every page: only this origin's scripts, styles and
-// connections, no inline script or style, no framing, forms posting only
-// here. Images may come from https (covers and product images elsewhere).
-const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; " +
-	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+// contentPolicy is the policy of every page: only this origin's scripts,
+// styles and connections, no inline script or style, no framing, forms
+// posting only here. Images may come from https (covers and product images
+// elsewhere) and from the public URL, where the media library's files are,
+// which need not be the address the UI is opened at.
+func contentPolicy(publicURL string) string {
+	img := "'self' data: https:"
+	if u, err := url.Parse(publicURL); err == nil && u.Scheme == "http" && u.Host != "" {
+		img += " http://" + u.Host
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src " + img + "; " +
+		"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+}
 
 var (
-	cspValue     = []string{csp}
 	noStore      = []string{"no-store"}
 	htmlType     = []string{"text/html; charset=utf-8"}
 	sameOrigin   = []string{"same-origin"}
@@ -145,7 +153,7 @@ var (
 // no caching, since every page shows one user's view.
 func (ui *UI) htmlHeaders(c *gin.Context) {
 	h := c.Writer.Header()
-	h["Content-Security-Policy"] = cspValue
+	h["Content-Security-Policy"] = ui.csp
 	h["Cache-Control"] = noStore
 	h["Referrer-Policy"] = sameOrigin
 	c.Next()
@@ -250,7 +258,7 @@ func localPath(next string) bool {
 		return false
 	}
 	u, err := url.Parse(next)
-	return err == nil && u.Scheme == "" && u.Host == ""
+	return err == nil && u.Scheme == "" && u.Host == "" && strings.HasPrefix(path.Clean(u.Path)+"/", Path+"/")
 }
 
 // message is what a form shows for a service's error: the problem's

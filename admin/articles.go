@@ -251,6 +251,21 @@ func (ui *UI) saveArticle(c *gin.Context) {
 		ui.fail(c, err)
 		return
 	}
+	// A schedule without a usable date is refused before anything is
+	// saved, so the author fixes the date and sends the same form again.
+	var at *time.Time
+	if action == "schedule" {
+		if at, err = parseDateInput("publishAt", form.PublishAt); err == nil && at == nil {
+			var f problem.Fields
+			f.Add("publishAt", "is needed to schedule: the date and time (UTC) to publish at")
+			err = f.Err()
+		}
+		if err != nil {
+			status, text, fields := message(c, err)
+			ui.renderEditor(c, status, &editorData{Article: cur, Form: form, Errors: fields}, text)
+			return
+		}
+	}
 	a := cur
 	if action != "discard" && action != "unpublish" {
 		a, err = ui.saveForm(c, cur, form)
@@ -272,15 +287,7 @@ func (ui *UI) saveArticle(c *gin.Context) {
 		a, err = ui.svc.Articles.Transition(ctx, p, id, cms.ActionPublish, a.Version, cms.PublishDates{})
 		done = "published"
 	case "schedule":
-		var at *time.Time
-		if at, err = parseDateInput("publishAt", form.PublishAt); err == nil && at == nil {
-			var f problem.Fields
-			f.Add("publishAt", "is needed to schedule: the date and time (UTC) to publish at")
-			err = f.Err()
-		}
-		if err == nil {
-			a, err = ui.svc.Articles.Transition(ctx, p, id, cms.ActionPublish, a.Version, cms.PublishDates{PublishAt: at})
-		}
+		a, err = ui.svc.Articles.Transition(ctx, p, id, cms.ActionPublish, a.Version, cms.PublishDates{PublishAt: at})
 		done = "scheduled"
 	case "unpublish":
 		a, err = ui.svc.Articles.Transition(ctx, p, id, cms.ActionUnpublish, a.Version, cms.PublishDates{})

@@ -102,9 +102,9 @@ var blocks = map[string]bool{
 	"pre": true, "table": true, "tr": true, "ul": true, "ol": true, "hr": true,
 }
 
-// readable is an HTML body as text to compare: one line per block, links
-// as "text (href)", images as "[image: alt]", so a diff shows changed
-// links and pictures too.
+// readable is an HTML body as text to compare: one line per block, spaces
+// collapsed, links as "text (href)", images as "[image: alt]", so a diff
+// shows changed links and pictures too.
 func readable(body string) string {
 	z := html.NewTokenizer(strings.NewReader(body))
 	var out strings.Builder
@@ -118,9 +118,13 @@ func readable(body string) string {
 	for {
 		switch z.Next() {
 		case html.ErrorToken:
-			return strings.TrimSpace(out.String())
+			lines := strings.Split(out.String(), "\n")
+			for i, l := range lines {
+				lines[i] = strings.Join(strings.Fields(l), " ")
+			}
+			return strings.TrimSpace(strings.Join(lines, "\n"))
 		case html.TextToken:
-			out.WriteString(strings.Join(strings.Fields(string(z.Text())), " "))
+			out.Write(z.Text())
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, hasAttr := z.TagName()
 			tag := string(name)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/cms"
 	"github.com/wellness/cms/internal/testenv"
 )
 
@@ -107,3 +108,37 @@ func (p *page) want(t testing.TB, status int, fragments ...string) {
 
 // location is where a redirect points.
 func (p *page) location() string { return p.Header.Get("Location") }
+
+// cloneCookies is a second browser holding the same cookies, as if they
+// had been copied.
+func (b *browser) cloneCookies() *browser {
+	b.t.Helper()
+	c := newBrowser(b.t, b.s)
+	u, _ := url.Parse(b.s.URL)
+	c.c.Jar.SetCookies(u, b.c.Jar.Cookies(u))
+	c.User = b.User
+	return c
+}
+
+// postRaw is post without the same-origin Sec-Fetch-Site header, as an
+// old browser or a script would send.
+func (b *browser) postRaw(path string, form url.Values, header ...string) *page {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, b.s.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return b.do(req)
+}
+
+// mustPrincipal is the browser's user as the services see them.
+func mustPrincipal(t testing.TB, s *testenv.Server, b *browser) *auth.Principal {
+	t.Helper()
+	return &auth.Principal{UserID: b.User.ID, Name: b.User.Name, Email: b.User.Email, Role: b.User.Role}
+}
+
+func listAll() cms.ListQuery { return cms.ListQuery{Limit: 100} }

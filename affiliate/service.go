@@ -801,23 +801,15 @@ type ProductChoice struct {
 // picker. Every writer may see them, as every writer may attach them; the
 // catalogue in memory answers, without the database.
 func (s *Service) Choices(q string, limit int) []ProductChoice {
-	c := s.snapshot()
-	q = strings.ToLower(strings.TrimSpace(q))
-	out := make([]ProductChoice, 0, min(limit, len(c.products)))
-	for _, e := range c.products {
-		p := &e.product
-		if p.Archived || q != "" && !strings.Contains(strings.ToLower(p.Code), q) && !strings.Contains(strings.ToLower(p.Title), q) {
-			continue
-		}
+	active := false
+	found := s.snapshot().matching(q, ProductFilter{Archived: &active, Limit: limit})
+	out := make([]ProductChoice, 0, len(found))
+	for _, p := range found {
 		u := p.URL
 		if p.ASIN != "" {
 			u = asinTarget(p.ASIN, p.Marketplace)
 		}
 		out = append(out, ProductChoice{Code: p.Code, Title: p.Title, URL: u})
-	}
-	slices.SortFunc(out, func(a, b ProductChoice) int { return strings.Compare(a.Code, b.Code) })
-	if len(out) > limit {
-		out = out[:limit]
 	}
 	return out
 }
@@ -832,7 +824,13 @@ func (s *Service) SearchProducts(by *auth.Principal, q string, f ProductFilter) 
 	if err := may(by, manageProducts); err != nil {
 		return nil, err
 	}
-	c := s.snapshot()
+	return s.snapshot().matching(q, f), nil
+}
+
+// matching is the search of both: the products whose code or title holds
+// q (case-folded), after f.After, archived or not as f.Archived says, in
+// code order, at most f.Limit of them (0: all).
+func (c *catalogue) matching(q string, f ProductFilter) []Product {
 	q = strings.ToLower(strings.TrimSpace(q))
 	var out []Product
 	for _, e := range c.products {
@@ -847,7 +845,7 @@ func (s *Service) SearchProducts(by *auth.Principal, q string, f ProductFilter) 
 	if f.Limit > 0 && len(out) > f.Limit {
 		out = out[:f.Limit]
 	}
-	return out, nil
+	return out
 }
 
 // ProductWarnings are what the API's write answers warn of for p: a

@@ -101,8 +101,8 @@ func (s *Service) OnChange(fn func(ctx context.Context, c Change)) {
 	s.changes.listeners = append(s.changes.listeners, fn)
 }
 
-// changed runs after a change is stored. When readers can see either
-// version, the change is first published on the articles' change feed,
+// changed runs after a change is stored. The change is first recorded in
+// this instance's authoring list and published on the articles' change feed,
 // so that every other instance (and every other process writing articles,
 // such as `cms resanitize`) makes its readers' copy current within a poll.
 // This instance's pollers skip its own entries: the listeners (the
@@ -110,7 +110,10 @@ func (s *Service) OnChange(fn func(ctx context.Context, c Change)) {
 // contract of changefeed.Feed.Publish.
 func (s *Service) changed(ctx context.Context, prev, next *Article) {
 	c := Change{Prev: prev, Next: next}
-	if s.feed != nil && c.Visible() {
+	s.list.put(next)
+	// Every change is announced, drafts too: other instances' authoring
+	// lists follow all of them (listing.go).
+	if s.feed != nil {
 		if err := s.feed.Publish(ctx, c.FeedKeys()...); err != nil {
 			s.log.Error("could not announce a change to other instances yet; the feed retries it at its next step",
 				"article", next.ID, "err", err)
@@ -123,10 +126,6 @@ func (s *Service) changed(ctx context.Context, prev, next *Article) {
 		fn(ctx, c)
 	}
 }
-
-// Visible reports whether readers of the content API can see the change:
-// either version is readable. Only such changes are announced.
-func (c Change) Visible() bool { return c.Prev.Readable() || c.Next.Readable() }
 
 // ServedChanged reports whether what readers get of the article changed:
 // not for a staged edit of a published article (its live copy stays),

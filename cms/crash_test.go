@@ -213,7 +213,7 @@ func TestCrashDuringSlugChange(t *testing.T) {
 				t.Errorf("former slug resolves to %v, %v", got, err)
 			}
 			// The revision of the interrupted version holds the old state.
-			revs, err := svc.Revisions(ctx, writer, a.ID, 0, 100)
+			_, revs, err := svc.Revisions(ctx, writer, a.ID, 0, 100)
 			if err != nil || len(revs) != 1 || revs[0].Version != a.Version {
 				t.Fatalf("revisions = %v, %v", revs, err)
 			}
@@ -284,7 +284,7 @@ func TestRevisionsBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	revs, err := svc.Revisions(ctx, writer, a.ID, 0, 100)
+	_, revs, err := svc.Revisions(ctx, writer, a.ID, 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

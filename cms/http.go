@@ -316,7 +316,7 @@ func (s *Service) handleRevisions(c *gin.Context) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	revs, err := s.Revisions(c.Request.Context(), auth.Caller(c), c.Param("id"), below, limit+1)
+	_, revs, err := s.Revisions(c.Request.Context(), auth.Caller(c), c.Param("id"), below, limit+1)
 	if err != nil {
 		return err
 	}

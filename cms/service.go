@@ -99,6 +99,11 @@ type Service struct {
 	// changes tells readers of articles about every committed change (see
 	// OnChange).
 	changes changeHooks
+
+	// list is the authoring list in memory (listing.go), which listPoller
+	// keeps current with other instances' changes.
+	list       *listing
+	listPoller *changefeed.Poller
 }
 
 // New returns the service over db.
@@ -125,8 +130,12 @@ func New(db *mongo.Database, o Options) *Service {
 		interval: o.SchedulerInterval,
 		findUser: o.FindUser,
 		media:    o.Media,
+		list:     &listing{},
 
 		maxRevisions: MaxRevisions,
+	}
+	if o.Changes != nil {
+		s.listPoller = o.Changes.NewPoller(s.applyListBatch)
 	}
 	return s
 }
@@ -348,6 +357,7 @@ func (s *Service) CreateFor(ctx context.Context, p *auth.Principal, c Content, a
 	if err := s.store.InsertArticle(ctx, a); err != nil {
 		return nil, fmt.Errorf("create article: %w", err)
 	}
+	s.created(ctx, a)
 	return a, nil
 }
 
@@ -660,20 +670,21 @@ func equalTime(a, b *time.Time) bool {
 
 // Revisions lists the previous versions of an article the caller may see,
 // newest first, without their content: at most limit of those below
-// version below (0 = from the newest).
-func (s *Service) Revisions(ctx context.Context, p *auth.Principal, id string, below int64, limit int) ([]*Revision, error) {
+// version below (0 = from the newest). The article comes with them, read
+// once for both.
+func (s *Service) Revisions(ctx context.Context, p *auth.Principal, id string, below int64, limit int) (*Article, []*Revision, error) {
 	a, err := s.load(ctx, p, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if below <= 0 || below > a.Version {
 		below = a.Version
 	}
 	revs, err := s.store.FindRevisions(ctx, a.ID, below, min(limit, int(s.maxRevisions)))
 	if err != nil {
-		return nil, fmt.Errorf("list revisions of %s: %w", id, err)
+		return nil, nil, fmt.Errorf("list revisions of %s: %w", id, err)
 	}
-	return revs, nil
+	return a, revs, nil
 }
 
 // Revision returns the article as it was at version n, a previous version.
@@ -766,10 +777,11 @@ func (s *Service) List(ctx context.Context, p *auth.Principal, q ListQuery) ([]*
 		}
 		f.AuthorID = p.UserID
 	}
-	items, err := s.store.FindArticles(ctx, f)
+	l, err := s.articles(ctx)
 	if err != nil {
 		return nil, "", fmt.Errorf("list articles: %w", err)
 	}
+	items := l.find(f)
 	next := ""
 	if len(items) > q.Limit {
 		items = items[:q.Limit]

@@ -17,10 +17,11 @@ const articlesPage = 500
 func (s *Service) ArticleSlugsOf(ctx context.Context, userID string) ([]string, error) {
 	ids := map[string]bool{}
 	for before := ""; ; {
-		page, err := s.store.FindArticles(ctx, ArticleFilter{AuthorID: userID, Before: before, Limit: articlesPage})
+		l, err := s.articles(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("list articles of %s: %w", userID, err)
 		}
+		page := l.find(ArticleFilter{AuthorID: userID, Before: before, Limit: articlesPage})
 		for _, a := range page {
 			ids[a.ID] = true
 		}

@@ -214,49 +214,6 @@ type ArticleFilter struct {
 	Limit  int
 }
 
-// listProjection leaves out the bodies and the search words, which lists
-// do not show and which are most of an article's size.
-var listProjection = bson.D{{Key: "body", Value: 0}, {Key: "bodyHtml", Value: 0}, {Key: "searchWords", Value: 0}, {Key: "live", Value: 0}}
-
-// FindArticles lists articles matching f, newest first. Every filter is
-// one an index serves on MongoDB (author_id, authorSlug_id,
-// searchWords_id, with the _id order), a word's prefix as an anchored
-// regular expression, which MongoDB answers from the index's bounds.
-func (s *store) FindArticles(ctx context.Context, f ArticleFilter) ([]*Article, error) {
-	filter := bson.D{}
-	if f.Status != "" {
-		filter = append(filter, bson.E{Key: "status", Value: string(f.Status)})
-	}
-	if f.AuthorID != "" {
-		filter = append(filter, bson.E{Key: "author.id", Value: f.AuthorID})
-	}
-	if f.AuthorSlug != "" {
-		filter = append(filter, bson.E{Key: "authorSlug", Value: f.AuthorSlug})
-	}
-	if f.Tag != "" {
-		filter = append(filter, bson.E{Key: "tags", Value: f.Tag})
-	}
-	if len(f.Words) > 0 {
-		all := bson.A{}
-		for _, w := range f.Words {
-			term, prefix := queryTerm(w)
-			var match any = term
-			if prefix {
-				match = bson.D{{Key: "$regex", Value: "^" + regexp.QuoteMeta(term)}}
-			}
-			all = append(all, bson.D{{Key: "searchWords", Value: match}})
-		}
-		filter = append(filter, bson.E{Key: "$and", Value: all})
-	}
-	if f.Before != "" {
-		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$lt", Value: f.Before}}})
-	}
-	return s.findArticlesWhere(ctx, "find articles", filter, options.Find().
-		SetSort(bson.D{{Key: "_id", Value: -1}}).
-		SetLimit(int64(f.Limit)).
-		SetProjection(listProjection))
-}
-
 // FindDueArticles returns up to limit scheduled articles, and published
 // ones with scheduled changes, whose time has come.
 func (s *store) FindDueArticles(ctx context.Context, now time.Time, limit int) ([]*Article, error) {

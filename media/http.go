@@ -21,6 +21,10 @@ import (
 // uploadLimit is the largest upload body: the file and its text fields.
 const uploadLimit = imagefile.MaxBytes + 64<<10
 
+// UploadLimit is uploadLimit for other forms that upload to the library
+// (the admin UI's), so that every way in takes the same bodies.
+const UploadLimit = uploadLimit
+
 // Register mounts the library's routes on r, the /api/v1 group.
 func (s *Service) Register(r *auth.Router) {
 	read := auth.AtLeast(leastRole[actRead].own)
@@ -94,11 +98,7 @@ func (s *Service) handleCreate(c *gin.Context) error {
 	if _, err := web.ParseQuery(c); err != nil {
 		return err
 	}
-	rc := http.NewResponseController(c.Writer)
-	if err := rc.SetReadDeadline(time.Now().Add(uploadTime)); err == nil {
-		// The answer comes after the body and the resizing.
-		_ = rc.SetWriteDeadline(time.Now().Add(uploadTime + time.Minute))
-	}
+	AllowUploadTime(c.Writer)
 	up, err := readUpload(c.Request)
 	if err != nil {
 		return err
@@ -112,18 +112,46 @@ func (s *Service) handleCreate(c *gin.Context) error {
 	return nil
 }
 
+// AllowUploadTime gives the request the read deadline of an upload
+// (uploadTime) instead of the server's, and its answer the time to
+// resize after it.
+func AllowUploadTime(w http.ResponseWriter) {
+	rc := http.NewResponseController(w)
+	if err := rc.SetReadDeadline(time.Now().Add(uploadTime)); err == nil {
+		// The answer comes after the body and the resizing.
+		_ = rc.SetWriteDeadline(time.Now().Add(uploadTime + time.Minute))
+	}
+}
+
 // readUpload reads the multipart body: one part "file", and "alt" and
 // "caption" at most once each; any other part is refused.
 func readUpload(r *http.Request) (Upload, error) {
+	ups, err := readUploads(r, false)
+	if err != nil {
+		return Upload{}, err
+	}
+	return ups[0], nil
+}
+
+// ReadUpload reads the body of one upload as the API does; the admin
+// UI's image dialog posts the same form.
+func ReadUpload(r *http.Request) (Upload, error) { return readUpload(r) }
+
+// ReadUploads is ReadUpload for a form that may send several "file"
+// parts (a file input with multiple), which share its alt and caption.
+func ReadUploads(r *http.Request) ([]Upload, error) { return readUploads(r, true) }
+
+func readUploads(r *http.Request, many bool) ([]Upload, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
-		return Upload{}, problem.New(problem.UnsupportedMediaType, "send the image as multipart/form-data with a part named file")
+		return nil, problem.New(problem.UnsupportedMediaType, "send the image as multipart/form-data with a part named file")
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return Upload{}, problem.New(problem.BadRequest, "the multipart body cannot be read: %v", err)
+		return nil, problem.New(problem.BadRequest, "the multipart body cannot be read: %v", err)
 	}
-	var up Upload
+	var ups []Upload
+	var alt, caption string
 	seen := map[string]bool{}
 	var f problem.Fields
 	for {
@@ -132,37 +160,38 @@ func readUpload(r *http.Request) (Upload, error) {
 			break
 		}
 		if err != nil {
-			return Upload{}, bodyError(err)
+			return nil, bodyError(err)
 		}
 		name := part.FormName()
-		if seen[name] {
+		if seen[name] && !(many && name == "file") {
 			f.Add(name, "is sent more than once")
 			continue
 		}
 		seen[name] = true
 		switch name {
 		case "file":
-			up.FileName = part.FileName()
+			up := Upload{FileName: part.FileName()}
 			up.Data, err = io.ReadAll(io.LimitReader(part, imagefile.MaxBytes+1))
 			if err != nil {
-				return Upload{}, bodyError(err)
+				return nil, bodyError(err)
 			}
 			if len(up.Data) > imagefile.MaxBytes {
-				return Upload{}, problem.New(problem.TooLarge, "the image is over %d MB; at most %d are accepted",
+				return nil, problem.New(problem.TooLarge, "the image is over %d MB; at most %d are accepted",
 					imagefile.MaxBytes>>20, imagefile.MaxBytes>>20)
 			}
+			ups = append(ups, up)
 		case "alt", "caption":
 			b, err := io.ReadAll(io.LimitReader(part, 4*MaxText+1))
 			if err != nil {
-				return Upload{}, bodyError(err)
+				return nil, bodyError(err)
 			}
 			if len(b) > 4*MaxText {
 				f.Add(name, "must be at most %d characters", MaxText)
 			}
 			if name == "alt" {
-				up.Alt = string(b)
+				alt = string(b)
 			} else {
-				up.Caption = string(b)
+				caption = string(b)
 			}
 		default:
 			f.Add(name, "is not a field of an upload (file, alt, caption)")
@@ -171,7 +200,13 @@ func readUpload(r *http.Request) (Upload, error) {
 	if !seen["file"] {
 		f.Add("file", "is required: the image, as a file part")
 	}
-	return up, f.Err()
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	for i := range ups {
+		ups[i].Alt, ups[i].Caption = alt, caption
+	}
+	return ups, nil
 }
 
 // bodyError is the answer to a body that stopped being readable: over the

@@ -644,3 +644,20 @@ func (s *Service) Delete(ctx context.Context, by *auth.Principal, id string, at 
 	s.changed(ctx, id, nil)
 	return nil
 }
+
+// UsedBy lists the slugs of the published articles that show the item,
+// the ones a Delete without force names: the admin UI shows them before
+// anyone tries. Errors: Forbidden.
+func (s *Service) UsedBy(ctx context.Context, by *auth.Principal, id string) ([]string, error) {
+	if err := may(by, actRead, ""); err != nil {
+		return nil, err
+	}
+	if s.opts.UsedBy == nil {
+		return nil, nil
+	}
+	slugs, err := s.opts.UsedBy(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("find articles using media item %s: %w", id, err)
+	}
+	return slugs, nil
+}

@@ -210,16 +210,16 @@ func hookErr(err error) error {
 }
 
 func (s *Service) handleDelete(c *gin.Context) error {
-	h, err := s.hookAt(c)
+	h, err := s.hookParam(c)
 	if err != nil {
 		return err
 	}
-	err = s.versions.Write(c.Request.Context(), s.hooks, h.ID, h.Version, func(ctx context.Context) error {
-		_, err := mongodb.DeleteByID(ctx, s.hooks, "delete webhook", h.ID)
-		return err
-	})
+	at, err := web.IfMatch(c, false, "webhook")
 	if err != nil {
-		return hookErr(err)
+		return err
+	}
+	if err := s.DeleteHook(c.Request.Context(), h.ID, at); err != nil {
+		return err
 	}
 	c.Status(http.StatusNoContent)
 	return nil

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 
 	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/problem"
+	"github.com/wellness/cms/internal/web"
 )
 
 // Delivery states.
@@ -371,4 +373,33 @@ func (s *Service) FindHookByID(ctx context.Context, id string) (*Hook, error) {
 		return nil, problem.New(problem.NotFound, "no such webhook")
 	}
 	return h, err
+}
+
+// Events are the event names hooks may subscribe to.
+func (s *Service) Events() []string { return slices.Clone(s.cfg.Events) }
+
+// Hooks lists up to n hooks, oldest first: the admin UI's list (a site
+// has a handful; the API pages them).
+func (s *Service) Hooks(ctx context.Context, n int) ([]Hook, error) { return s.findHooks(ctx, nil, n) }
+
+// Deliveries lists up to n of the hook's deliveries, newest first.
+func (s *Service) Deliveries(ctx context.Context, hookID string, n int) ([]Delivery, error) {
+	return s.findDeliveries(ctx, hookID, nil, n)
+}
+
+// DeleteHook removes the hook id, at the version at names if it names
+// one. Errors: NotFound, PreconditionFailed.
+func (s *Service) DeleteHook(ctx context.Context, id string, at web.Precondition) error {
+	h, err := s.FindHookByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := at.Check("webhook", h.Version); err != nil {
+		return err
+	}
+	err = s.versions.Write(ctx, s.hooks, h.ID, h.Version, func(ctx context.Context) error {
+		_, err := mongodb.DeleteByID(ctx, s.hooks, "delete webhook", h.ID)
+		return err
+	})
+	return hookErr(err)
 }

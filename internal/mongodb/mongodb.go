@@ -132,7 +132,14 @@ func (db *DB) IndexNewTables(ctx context.Context) error {
 	if db.engine == nil {
 		return nil
 	}
-	_, err := indexIDLookups(ctx, db.engine.dir)
+	return db.engine.IndexNewTables(ctx)
+}
+
+// IndexNewTables gives the engine's tables created since its last pass
+// their _id lookup index now; tests that seed a collection directly call
+// it, as the server does at start.
+func (e *Engine) IndexNewTables(ctx context.Context) error {
+	_, err := indexIDLookups(ctx, e.dir)
 	return err
 }
 

@@ -157,6 +157,9 @@ func (s *Services) Start(ctx context.Context) error {
 	if err := s.Content.Start(ctx); err != nil {
 		return fmt.Errorf("content: %w", err)
 	}
+	if err := s.Articles.StartListing(ctx); err != nil {
+		return err
+	}
 	// The first loads decoded every readable article, in the embedded
 	// engine and in the driver, several times the size of what they keep;
 	// hand that memory back now rather than hold it as heap headroom for
@@ -172,6 +175,7 @@ func (s *Services) Loops() []func(context.Context) {
 		s.Webhooks.Run,
 		func(ctx context.Context) { s.Articles.RunScheduler(ctx, s.Content.DueHint) },
 		s.Content.RunSync,
+		s.Articles.RunListing,
 		s.Affiliate.RunSync,
 		s.Site.RunSync,
 		s.Media.RunSync,

@@ -347,9 +347,11 @@ function setup(host) {
   // Serialising a long article costs milliseconds, so never per keystroke:
   // once typing pauses, and synchronously whenever a request is about to
   // read the textarea.
+  // The editor keeps an empty paragraph after a trailing image or list so
+  // that the caret has somewhere to go; the article should not end in one.
   const sync = () => {
     syncSoon.cancel();
-    textarea.value = editor.getHTML();
+    textarea.value = editor.getHTML().replace(/(<p><\/p>)+$/, '');
   };
   const syncSoon = debounce(() => {
     sync();
