@@ -127,7 +127,7 @@ func (ui *UI) uploadMedia(c *gin.Context) {
 		}
 		v := ui.svc.Media.View(it)
 		c.Header("Location", Path+"/media/"+it.ID)
-		c.JSON(http.StatusCreated, mediaChoice{ID: v.ID, URL: v.URL, Alt: v.Alt, Width: v.Width, Height: v.Height, Thumb: thumbOf(v)})
+		c.JSON(http.StatusCreated, choiceOf(v))
 		return
 	}
 	ups, err := media.ReadUploads(c.Request)

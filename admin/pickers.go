@@ -23,6 +23,12 @@ type mediaChoice struct {
 	Thumb  string `json:"thumb"`
 }
 
+// choiceOf is what the editor's image picker and its upload get of an
+// item.
+func choiceOf(v media.View) mediaChoice {
+	return mediaChoice{ID: v.ID, URL: v.URL, Alt: v.Alt, Width: v.Width, Height: v.Height, Thumb: thumbOf(v)}
+}
+
 // mediaImages is a page of the caller's view of the library.
 func (ui *UI) mediaImages(c *gin.Context, q string, limit int) []media.View {
 	items, err := ui.svc.Media.List(auth.Caller(c), media.Filter{Q: q, Limit: limit})
@@ -43,11 +49,7 @@ func (ui *UI) mediaChoices(c *gin.Context) {
 	}
 	out := []mediaChoice{}
 	for _, v := range ui.mediaImages(c, q, 60) {
-		thumb := v.URL
-		if len(v.Sizes) > 0 {
-			thumb = v.Sizes[0].URL
-		}
-		out = append(out, mediaChoice{ID: v.ID, URL: v.URL, Alt: v.Alt, Width: v.Width, Height: v.Height, Thumb: thumb})
+		out = append(out, choiceOf(v))
 	}
 	c.JSON(http.StatusOK, gin.H{"items": out})
 }
