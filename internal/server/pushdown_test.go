@@ -114,6 +114,9 @@ func exactID(filter bson.Raw) bool {
 var exempt = []struct{ command, collection, filterHas, why string }{
 	{"delete", "webhook_deliveries", ``, "background: old deliveries are deleted now and then"},
 	{"delete", "webhook_leases", ``, "background: old leases are deleted now and then"},
+	{"delete", "refresh_tokens", `"expiresAt"`, "background: the hourly cleanup, which also runs once at start, whenever its goroutine gets there"},
+	{"delete", "refresh_families", `"expiresAt"`, "background: the hourly cleanup"},
+	{"delete", "login_attempts", `"at"`, "background: the hourly cleanup"},
 	{"find", "webhook_deliveries", ``, "background: the sender looks for due deliveries"},
 	{"find", "change_writers", `"feed"`, "each poll reads its feed's writer heads: one small document per live process, not growing with the data"},
 	{"find", "webhooks", ``, "each event reads the subscriptions, a handful that does not grow with the articles"},
