@@ -46,6 +46,8 @@ commands:
   serve      run the HTTP server (the default)
   user       add, list and change users (cms user for details)
   resanitize re-render stored article HTML after a sanitizer policy change
+  import     import a WordPress export (import wxr) or restore a backup (import archive)
+  export     write everything to one backup archive
   help       show this text
 
 Configuration comes from the environment; see README.md.
@@ -65,6 +67,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return userCmd(ctx, args, getenv, stdin, stdout, stderr)
 	case "resanitize":
 		return resanitizeCmd(ctx, args, getenv, stdout, stderr)
+	case "import":
+		return importCmd(ctx, args, getenv, stdout, stderr)
+	case "export":
+		return exportCmd(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
