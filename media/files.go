@@ -344,3 +344,25 @@ func checkDir(dir string) error {
 	}
 	return os.Remove(name)
 }
+
+// read returns all the bytes of key: the local file, fetched from the
+// database first in database mode when it is not here. They must match
+// the key.
+func (f *files) read(ctx context.Context, key string) ([]byte, error) {
+	data, err := os.ReadFile(f.path(key))
+	if errors.Is(err, fs.ErrNotExist) && f.heads != nil {
+		if err = f.fetch(ctx, key); err == nil {
+			data, err = os.ReadFile(f.path(key))
+		}
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, problem.New(problem.NotFound, "media: the file %s is not in %s", key, f.dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("media: read %s: %w", key, err)
+	}
+	if keyOf(data) != key {
+		return nil, fmt.Errorf("media: the file %s in %s does not match its key", key, f.dir)
+	}
+	return data, nil
+}

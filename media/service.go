@@ -203,6 +203,29 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	return s.files.sweep(ctx, keep, s.opts.Now().Add(-sweepGrace))
 }
 
+// ReadFile returns the bytes of the file key names (File.Key), for a
+// backup: from the local directory, or from the database in database
+// mode when this instance has no copy yet. The bytes are checked against
+// the key. Errors: NotFound when no copy is anywhere, Internal.
+func (s *Service) ReadFile(ctx context.Context, key string) ([]byte, error) {
+	if !validKey(key) {
+		return nil, problem.New(problem.NotFound, "media: %q is not a file key", key)
+	}
+	return s.files.read(ctx, key)
+}
+
+// PutFile stores data as the file key names, as an upload stores it
+// (locally, and in the database in database mode), for a restore: files
+// first, then the items that name them, so that the sweep keeps them.
+// Storing a file that is there already only touches it. Errors: Invalid
+// when key is not the key of data, Internal.
+func (s *Service) PutFile(ctx context.Context, key string, data []byte) error {
+	if keyOf(data) != key {
+		return problem.New(problem.Invalid, "media: the bytes given for file %q have the key %s", key, keyOf(data))
+	}
+	return s.files.put(ctx, key, data, s.opts.Now())
+}
+
 // Change names the items that changed (uploaded, edited, deleted) and
 // the keys of their files, before and after.
 type Change struct {

@@ -111,6 +111,8 @@ type Feed struct {
 	// pending are the keys of changes whose Publish failed: they are
 	// published with the next change, or by the next poller step.
 	pending []string
+	// pendingAll says a PublishAll failed: the next entry is full.
+	pendingAll bool
 }
 
 // writer is the numbering of one writer ID.
@@ -179,6 +181,9 @@ func (f *Feed) EnsureIndexes(ctx context.Context) error {
 type entry struct {
 	ID   string   `bson:"_id"`
 	Keys []string `bson:"keys"`
+	// All says anything may have changed (PublishAll): a poller that
+	// reads it reloads everything.
+	All bool `bson:"all,omitempty"`
 	// At is the writer's clock.
 	At time.Time `bson:"at"`
 }
@@ -223,7 +228,21 @@ func (f *Feed) Publish(ctx context.Context, keys ...string) error {
 	defer cancel()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.publishLocked(ctx, keys)
+	return f.publishLocked(ctx, keys, false)
+}
+
+// PublishAll announces that anything may have changed, for a writer that
+// cannot name the keys: a backup restored under running instances. Every
+// poller that reads the entry hands its handler a Full batch, as at its
+// first step. Like Publish it skips this Feed's own pollers, and a
+// failure leaves the announcement pending. Errors are Internal or
+// Unavailable.
+func (f *Feed) PublishAll(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mongodb.OpTimeout)
+	defer cancel()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.publishLocked(ctx, nil, true)
 }
 
 // flush publishes the pending keys, if any. Pollers call it at every
@@ -231,44 +250,47 @@ func (f *Feed) Publish(ctx context.Context, keys ...string) error {
 func (f *Feed) flush(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.pending) == 0 {
+	if len(f.pending) == 0 && !f.pendingAll {
 		return nil
 	}
-	return f.publishLocked(ctx, nil)
+	return f.publishLocked(ctx, nil, false)
 }
 
-func (f *Feed) publishLocked(ctx context.Context, keys []string) error {
-	all := append(slices.Clone(f.pending), keys...)
-	slices.Sort(all)
-	all = slices.Compact(all)
-	if all == nil {
-		all = []string{}
+// publishLocked logs one entry with the pending keys and keys, full when
+// all or a failed PublishAll is pending.
+func (f *Feed) publishLocked(ctx context.Context, keys []string, all bool) error {
+	all = all || f.pendingAll
+	merged := append(slices.Clone(f.pending), keys...)
+	slices.Sort(merged)
+	merged = slices.Compact(merged)
+	if merged == nil {
+		merged = []string{}
 	}
 	f.renewIfOutOfTouch()
 	// Until the head says it, an entry is not published: when the head
 	// cannot be written the keys stay pending too, and their retry is a
 	// second entry with the same keys.
-	if err := f.insert(ctx, all); err != nil {
-		f.pending = all
+	if err := f.insert(ctx, merged, all); err != nil {
+		f.pending, f.pendingAll = merged, all
 		return err
 	}
 	if err := f.writeHead(ctx); err != nil {
-		f.pending = all
+		f.pending, f.pendingAll = merged, all
 		return err
 	}
-	f.pending = nil
+	f.pending, f.pendingAll = nil, false
 	return nil
 }
 
 // insert logs the next entry. An insert that failed ambiguously may have
 // landed: the retry of the same number is then a Conflict, and the entry
 // goes under the next number (the landed one is a harmless duplicate).
-func (f *Feed) insert(ctx context.Context, keys []string) error {
+func (f *Feed) insert(ctx context.Context, keys []string, all bool) error {
 	for attempt := 0; ; attempt++ {
 		n := f.w.last + 1
 		at := f.opts.Now().UTC()
 		id := entryID(f.w.id, n)
-		err := mongodb.Insert(ctx, f.log, fmt.Sprintf("log change %q in feed %q", id, f.name), entry{ID: id, Keys: keys, At: at})
+		err := mongodb.Insert(ctx, f.log, fmt.Sprintf("log change %q in feed %q", id, f.name), entry{ID: id, Keys: keys, All: all, At: at})
 		if err == nil || errors.Is(err, problem.Conflict) {
 			f.w.last = n
 			f.kept = append(f.kept, written{id: id, w: f.w.id, n: n, at: at})

@@ -191,6 +191,19 @@ func TestStep(t *testing.T) {
 			}
 			e.publish(e.other, "b")
 		}, keys("a", "b")},
+		{"an entry of PublishAll asks for a full reload", func(e *env) {
+			e.publish(e.other, "a")
+			if err := e.other.PublishAll(context.Background()); err != nil {
+				e.t.Fatal(err)
+			}
+			e.publish(e.other, "b")
+		}, full},
+		{"this instance's own PublishAll is skipped", func(e *env) {
+			if err := e.feed.PublishAll(context.Background()); err != nil {
+				e.t.Fatal(err)
+			}
+			e.publish(e.other, "a")
+		}, keys("a")},
 		{"an entry pruned before it was read asks for a full reload", func(e *env) {
 			e.publish(e.other, "a")
 			e.publish(e.other, "b")
@@ -536,5 +549,39 @@ func TestStepReadsAtMostAPage(t *testing.T) {
 	}
 	if b := e.step(); b.Full || !slices.Equal(b.Keys, []string{fmt.Sprintf("k%04d", page)}) {
 		t.Fatalf("second step = %+v, want the last key", b)
+	}
+}
+
+// TestPublishAll: a writer that cannot name what it changed (a restored
+// backup) makes every other instance reload everything once, and only
+// once: the entries up to the announcement count as seen.
+func TestPublishAll(t *testing.T) {
+	e := newEnv(t)
+	e.step() // the first, Full, step
+	restorer := e.newFeed("things", changefeed.Options{})
+	if err := restorer.PublishAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.step(); !got.Full {
+		t.Fatalf("step after PublishAll = %+v, want Full", got)
+	}
+	if got := e.step(); !got.Empty() {
+		t.Fatalf("second step = %+v, want nothing", got)
+	}
+	e.publish(restorer, "a")
+	if got := e.step(); !slices.Equal(got.Keys, []string{"a"}) || got.Full {
+		t.Fatalf("step after a keyed entry = %+v, want keys [a]", got)
+	}
+	// A second instance that starts later sees its Full first step and
+	// then nothing of the announcement, which its first step covered.
+	late := e.newFeed("things", changefeed.Options{}).NewPoller(func(context.Context, changefeed.Batch) error { return nil })
+	for i, want := range []bool{true, false} {
+		b, err := late.Step(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Full != want {
+			t.Fatalf("late poller step %d: Full = %v, want %v", i, b.Full, want)
+		}
 	}
 }

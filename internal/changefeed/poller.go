@@ -17,8 +17,8 @@ import (
 type Batch struct {
 	// Full means the poller cannot say what changed: its first step, a
 	// gap longer than MaxGap, an entry pruned before it was read, a
-	// writer that restarted its numbering, or FullEvery passed. Reload
-	// everything.
+	// writer that restarted its numbering, FullEvery passed, or another
+	// writer said so (Feed.PublishAll). Reload everything.
 	Full bool
 	// Keys are the keys of the other writers' entries this poller had
 	// not seen before, sorted, each once. Nil when Full.
@@ -83,7 +83,7 @@ func (p *Poller) Step(ctx context.Context) (Batch, error) {
 	seen := map[string]int64{}
 	if !full {
 		var keys []string
-		if seen, keys, err = p.read(ctx, heads); errors.Is(err, errMissed) {
+		if seen, keys, err = p.read(ctx, heads); errors.Is(err, errMissed) || errors.Is(err, errAll) {
 			full = true
 		} else if err != nil {
 			return Batch{}, err
@@ -121,9 +121,13 @@ func (p *Poller) Step(ctx context.Context) (Batch, error) {
 // errMissed says a step cannot know what it missed: its next batch is Full.
 var errMissed = errors.New("entries missed")
 
+// errAll says a step read an entry of PublishAll: its batch is Full.
+var errAll = errors.New("everything changed")
+
 // read reads the entries the heads say and this poller has not seen, at
 // most maxReadsPerStep of them, and returns what it will then have seen
-// and their keys. errMissed when an entry it needs is gone.
+// and their keys. errMissed when an entry it needs is gone, errAll when
+// an entry says everything changed.
 func (p *Poller) read(ctx context.Context, heads []head) (map[string]int64, []string, error) {
 	seen := maps.Clone(p.seen)
 	budget := maxReadsPerStep
@@ -152,6 +156,9 @@ func (p *Poller) read(ctx context.Context, heads []head) (map[string]int64, []st
 			}
 			if err != nil {
 				return nil, nil, err
+			}
+			if e.All {
+				return nil, nil, errAll
 			}
 			keys = append(keys, e.Keys...)
 			n++
