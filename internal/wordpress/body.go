@@ -194,8 +194,8 @@ func (h *htmlScanner) markup(i int) (end int, rawName string) {
 		return -1, ""
 	}
 	j := h.find(i+1, ">", &h.nextGT)
-	if j < 0 {
-		return -1, ""
+	if j < 0 || strings.IndexByte(s[i+1:j], '<') >= 0 {
+		return -1, "" // "<a<br>" is text, then a tag
 	}
 	end = j + 1
 	if c != '/' {

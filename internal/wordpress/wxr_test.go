@@ -511,3 +511,27 @@ func BenchmarkReader(b *testing.B) {
 		}
 	}
 }
+
+// FuzzReader: any input ends in items then io.EOF or an error, never a
+// panic or a loop.
+func FuzzReader(f *testing.F) {
+	// Small seeds: the fixtures themselves make the fuzzer crawl.
+	f.Add(`<?xml version="1.0" encoding="ISO-8859-1"?><rss xmlns:wp="https://wordpress.org/export/1.2/" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><wp:author><wp:author_id>1</wp:author_id></wp:author><item><content:encoded><![CDATA[a]]]]><![CDATA[>b]]></content:encoded><wp:postmeta><wp:meta_key>k</wp:meta_key></wp:postmeta><wp:comment><x/></wp:comment></item></channel></rss>`)
+	f.Add(`<rss xmlns:wp="http://wordpress.org/export/1.1/"><channel><wp:category><wp:cat_name>&amp;&nbsp;</wp:cat_name></wp:category><item><title>t`)
+	f.Add(`<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel><item><wp:post_id>1</wp:post_id></item></channel></rss>`)
+	f.Fuzz(func(t *testing.T, s string) {
+		wr := NewReader(strings.NewReader(s))
+		for n := 0; ; n++ {
+			_, err := wr.Next()
+			if err != nil {
+				if _, again := wr.Next(); again != err {
+					t.Fatalf("Next after %v returned %v", err, again)
+				}
+				return
+			}
+			if n > len(s) {
+				t.Fatal("more items than bytes")
+			}
+		}
+	})
+}
