@@ -32,6 +32,7 @@ import (
 	"github.com/wellness/cms/media"
 	"github.com/wellness/cms/site"
 	"github.com/wellness/cms/webhook"
+	"github.com/wellness/cms/wpimport"
 )
 
 // Path is where the UI is mounted.
@@ -51,6 +52,7 @@ type Services struct {
 	Media     *media.Service
 	Site      *site.Service
 	Webhooks  *webhook.Service
+	Import    *wpimport.Service
 	// DB holds what only the UI keeps: autosaved forms.
 	DB *mongo.Database
 }
@@ -125,6 +127,7 @@ func (ui *UI) Register(root *auth.Router) {
 	ui.registerMedia(g)
 	ui.registerUsers(g)
 	ui.registerSettings(g)
+	ui.registerImport(g)
 }
 
 // contentPolicy is the policy of every page: only this origin's scripts,

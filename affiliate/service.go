@@ -805,13 +805,28 @@ func (s *Service) Choices(q string, limit int) []ProductChoice {
 	found := s.snapshot().matching(q, ProductFilter{Archived: &active, Limit: limit})
 	out := make([]ProductChoice, 0, len(found))
 	for _, p := range found {
-		u := p.URL
-		if p.ASIN != "" {
-			u = asinTarget(p.ASIN, p.Marketplace)
-		}
-		out = append(out, ProductChoice{Code: p.Code, Title: p.Title, URL: u})
+		out = append(out, ProductChoice{Code: p.Code, Title: p.Title, URL: linkOf(&p)})
 	}
 	return out
+}
+
+// linkOf is the link an article's body gives for p: its Amazon page,
+// which the pipeline ties to p by ASIN, or its URL.
+func linkOf(p *Product) string {
+	if p.ASIN != "" {
+		return asinTarget(p.ASIN, p.Marketplace)
+	}
+	return p.URL
+}
+
+// ProductLink is the link the editor's product picker inserts for the
+// product code (see linkOf); ok is false for a code the catalogue lacks.
+func (s *Service) ProductLink(code string) (string, bool) {
+	e, ok := s.snapshot().products[code]
+	if !ok {
+		return "", false
+	}
+	return linkOf(&e.product), true
 }
 
 // SearchProducts lists the products whose code or title contains q

@@ -379,6 +379,23 @@ func (s *Service) CreateUser(ctx context.Context, n NewUser) (*User, error) {
 	return u, nil
 }
 
+// CreateDisabled stores a new user who cannot sign in until an admin
+// enables them and sets a password: the authors an import brings in. n's
+// password is ignored; the stored hash is empty, which matches no
+// password.
+func (s *Service) CreateDisabled(ctx context.Context, n NewUser) (*User, error) {
+	if err := n.check().Err(); err != nil {
+		return nil, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	u := &User{ID: bson.NewObjectID().Hex(), Email: n.Email, Name: n.Name, Role: n.Role,
+		Disabled: true, SessionVersion: 1, CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := s.store.InsertUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
 // Bootstrap creates the first admin when there are no users at all. It
 // reports whether it created one.
 func (s *Service) Bootstrap(ctx context.Context, email, password string) (bool, error) {

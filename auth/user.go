@@ -71,6 +71,15 @@ type NewUser struct {
 
 // Validate normalizes the email and checks every field.
 func (n *NewUser) Validate() error {
+	f := n.check()
+	if msg := CheckPassword(n.Password); msg != "" {
+		f.Add("password", "%s", msg)
+	}
+	return f.Err()
+}
+
+// check is Validate without the password.
+func (n *NewUser) check() problem.Fields {
 	var f problem.Fields
 	n.Email = NormalizeEmail(n.Email)
 	n.Name = strings.TrimSpace(n.Name)
@@ -81,10 +90,7 @@ func (n *NewUser) Validate() error {
 	if !n.Role.Valid() {
 		f.Add("role", "must be one of contributor, author, editor, admin")
 	}
-	if msg := CheckPassword(n.Password); msg != "" {
-		f.Add("password", "%s", msg)
-	}
-	return f.Err()
+	return f
 }
 
 func checkName(f *problem.Fields, name string) {

@@ -23,6 +23,9 @@ import (
 type Change struct {
 	Prev *Article
 	Next *Article
+	// Former are slugs the change reserved for the article besides the
+	// one it moved from: an import's old URLs (AddFormerSlugs).
+	Former []string
 }
 
 // Readable reports whether readers of the content API can see a, now or
@@ -109,7 +112,12 @@ func (s *Service) OnChange(fn func(ctx context.Context, c Change)) {
 // content API's ArticleChanged) apply the change here, which is the
 // contract of changefeed.Feed.Publish.
 func (s *Service) changed(ctx context.Context, prev, next *Article) {
-	c := Change{Prev: prev, Next: next}
+	s.announce(ctx, Change{Prev: prev, Next: next})
+}
+
+// announce is changed for a change already built.
+func (s *Service) announce(ctx context.Context, c Change) {
+	next := c.Next
 	s.list.put(next)
 	// Every change is announced, drafts too: other instances' authoring
 	// lists follow all of them (listing.go).

@@ -319,15 +319,21 @@ func (s *Service) CreateFor(ctx context.Context, p *auth.Principal, c Content, a
 	if err := may(p, ActionCreate, nil); err != nil {
 		return nil, err
 	}
-	by := person(p)
-	author := by
+	author := person(p)
 	var f problem.Fields
 	if authorID != nil {
 		var err error
-		if author, err = s.assignAuthor(ctx, p, nil, by, *authorID, &f); err != nil {
+		if author, err = s.assignAuthor(ctx, p, nil, author, *authorID, &f); err != nil {
 			return nil, err
 		}
 	}
+	return s.create(ctx, p, c, author, f)
+}
+
+// create stores the new draft c by p for author; f holds the field errors
+// found so far.
+func (s *Service) create(ctx context.Context, p *auth.Principal, c Content, author Person, f problem.Fields) (*Article, error) {
+	by := person(p)
 	now := s.clock()
 	c.Normalize()
 	s.checkCover(&c, nil, &f)

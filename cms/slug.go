@@ -110,6 +110,9 @@ func (c Change) Slugs() SlugHistory {
 	if prev := c.PreviousSlug(); prev != "" {
 		h[prev] = c.Next.ID
 	}
+	for _, slug := range c.Former {
+		h[slug] = c.Next.ID
+	}
 	return h
 }
 

@@ -79,3 +79,7 @@ func newClient(allowPrivate bool) *http.Client {
 		},
 	}
 }
+
+// SafeClient is newClient for other fetches of addresses users name (an
+// import's images), so that one rule decides what the service may reach.
+func SafeClient(allowPrivate bool) *http.Client { return newClient(allowPrivate) }

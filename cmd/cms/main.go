@@ -19,6 +19,7 @@ import (
 	"unicode"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/term"
 
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/mongodb"
@@ -285,4 +286,10 @@ func (c config) serverOptions(logger *slog.Logger) server.Options {
 		MetricsToken:        c.MetricsToken,
 		MediaInDatabase:     c.MediaInDatabase,
 	}
+}
+
+// isTerminal reports whether w is a terminal, where progress is shown.
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

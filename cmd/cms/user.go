@@ -212,10 +212,10 @@ func readPassword(stdin io.Reader, stderr io.Writer, fromStdin, confirm bool) (s
 		}
 		return pw, nil
 	}
-	f, ok := stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
+	if !isTerminal(stdin) {
 		return "", errors.New("standard input is not a terminal: use --password-stdin")
 	}
+	f := stdin.(*os.File)
 	fmt.Fprint(stderr, "Password: ")
 	pw, err := term.ReadPassword(int(f.Fd()))
 	fmt.Fprintln(stderr)

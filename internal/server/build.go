@@ -17,6 +17,7 @@ import (
 	"github.com/wellness/cms/media"
 	"github.com/wellness/cms/site"
 	"github.com/wellness/cms/webhook"
+	"github.com/wellness/cms/wpimport"
 )
 
 // Services are the feature services of one process, each given its
@@ -41,6 +42,7 @@ type Services struct {
 	Site      *site.Service
 	Content   *content.API
 	Media     *media.Service
+	Import    *wpimport.Service
 }
 
 // Build constructs and wires every feature service over db and creates
@@ -118,6 +120,10 @@ func build(ctx context.Context, db *mongodb.DB, cfg Options, reg prometheus.Regi
 	s.Media.OnChange(s.Content.MediaChanged)
 	// A body link's ping is checked against the article as served.
 	aff.SetBodyLinks(s.Content.BodyLink)
+	// The WordPress import writes through the services, like an editor;
+	// it fetches images under the webhooks' rule of what may be reached.
+	s.Import = wpimport.New(db.Database, wpimport.Options{Articles: s.Articles, Affiliate: aff, Auth: s.Auth,
+		Media: s.Media, Site: s.Site, Fetch: webhook.SafeClient(cfg.WebhookAllowPrivate), Now: cfg.Now, Logger: cfg.Logger})
 
 	for _, ensure := range []func(context.Context) error{
 		s.Auth.Store().EnsureIndexes, s.Webhooks.EnsureIndexes, aff.EnsureIndexes, s.Articles.EnsureIndexes,

@@ -204,9 +204,10 @@ func New(ctx context.Context, cfg Options, db *mongodb.DB) (*Server, error) {
 	svc.Site.Register(api)
 	svc.Media.Register(api)
 	svc.Media.RegisterFiles(root)
+	svc.Import.Register(api)
 	svc.Content.Register(api, root, cfg.CORSOrigins)
 	ui, err := admin.New(admin.Services{Auth: svc.Auth, Articles: svc.Articles, Affiliate: svc.Affiliate,
-		Media: svc.Media, Site: svc.Site, Webhooks: svc.Webhooks, DB: db.Database},
+		Media: svc.Media, Site: svc.Site, Webhooks: svc.Webhooks, Import: svc.Import, DB: db.Database},
 		admin.Options{PublicURL: cfg.PublicURL, PreviewURL: cfg.PreviewURL, Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
