@@ -47,15 +47,19 @@ func (im *importer) rewrite(post int64, body string) (string, []string) {
 	var b bytes.Buffer
 	b.Grow(len(body))
 	dropEnd := false // the </a> of a link whose start tag was dropped
+	pos := 0         // how much of body the tokens so far covered
 	for {
 		tt := z.Next()
 		if tt == html.ErrorToken {
 			if z.Err() == io.EOF {
+				// A tag cut off at the end is no token: keep its bytes.
+				b.WriteString(body[min(pos, len(body)):])
 				return b.String(), notes
 			}
 			return body, notes
 		}
 		raw := z.Raw()
+		pos += len(raw)
 		if tt == html.EndTagToken && dropEnd {
 			if name, _ := z.TagName(); string(name) == "a" {
 				dropEnd = false
@@ -67,7 +71,7 @@ func (im *importer) rewrite(post int64, body string) (string, []string) {
 			continue
 		}
 		t := z.Token()
-		changed := false
+		changed, drop := false, false
 		switch t.Data {
 		case "a":
 			for i, a := range t.Attr {
@@ -76,12 +80,12 @@ func (im *importer) rewrite(post int64, body string) (string, []string) {
 				}
 				switch to, keep := im.link(post, a.Val); {
 				case !keep:
-					changed, dropEnd = true, tt == html.StartTagToken
+					drop, dropEnd = true, tt == html.StartTagToken
 				case to != "":
 					t.Attr[i].Val, changed = to, true
 				}
 			}
-			if dropEnd {
+			if drop {
 				continue
 			}
 		case "img":

@@ -148,6 +148,17 @@ func TestImportClinic(t *testing.T) {
 			t.Errorf("html has %q:\n%s", unwanted, a.HTML)
 		}
 	}
+	// The Gutenberg post, with Rank Math's SEO fields.
+	r = s.Do(testenv.Request{Path: "/api/v1/content/articles/five-stretches-for-desk-workers"})
+	testenv.WantStatus(t, r, http.StatusOK)
+	var g struct {
+		HTML string
+		SEO  struct{ Title, Description, CanonicalURL string }
+	}
+	r.JSON(t, &g)
+	if strings.Contains(g.HTML, "wp:") || g.SEO.Title != "Five stretches for desk workers - Harbor Massage Clinic" || g.SEO.CanonicalURL == "" {
+		t.Errorf("gutenberg post: seo %+v\n%s", g.SEO, g.HTML)
+	}
 	// Old URLs redirect.
 	for _, old := range []string{"massage-chronic-pain", "chronic-pain-massage-2023"} {
 		r := s.Do(testenv.Request{Path: "/api/v1/content/articles/" + old})
@@ -346,4 +357,30 @@ func TestImportMedia(t *testing.T) {
 		r := s2.Do(testenv.Request{Path: "/api/v1/content/articles/massage-for-chronic-pain-relief"})
 		return strings.Contains(string(r.Body), `"url":"http://cms.test/media/`)
 	})
+}
+
+func TestImportPrettyLinks(t *testing.T) {
+	s := clinic(t)
+	admin, _ := s.User(t, auth.Admin)
+	export := bytes.Replace(fixture(t, "clinic-1.2.xml"), []byte("https://amzn.to/3xYzAbC"), []byte("https://harbor-massage.example/go/heat-pad/"), 1)
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	fw, _ := w.CreateFormFile("file", "export.xml")
+	fw.Write(export)
+	pw, _ := w.CreateFormFile("prettyLinks", "pretty-links.csv")
+	pw.Write([]byte("id,name,slug,url,redirect_type\n7,Heating pad,go/heat-pad,https://www.amazon.com/dp/B0HEATPAD1?tag=old-20,307\n"))
+	w.Close()
+	rep := report(t, s.Do(testenv.Request{Method: "POST", Path: "/api/v1/import/wxr", Token: admin, Body: b.Bytes(),
+		Header: map[string]string{"Content-Type": w.FormDataContentType()}}))
+	found := false
+	for _, it := range rep.Items {
+		found = found || (it.Type == "pretty-link" && it.ProductCode == "go-heat-pad" && it.Outcome == "created")
+	}
+	if !found {
+		t.Fatalf("no product from the CSV: %+v", rep.Items)
+	}
+	r := s.Do(testenv.Request{Path: "/api/v1/content/articles/massage-for-chronic-pain-relief"})
+	if !strings.Contains(string(r.Body), "B0HEATPAD1") || strings.Contains(string(r.Body), "go/heat-pad") {
+		t.Errorf("the Pretty Link is not a product link: %s", r.Body)
+	}
 }
