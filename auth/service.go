@@ -368,10 +368,15 @@ func (s *Service) CreateUser(ctx context.Context, n NewUser) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.insertUser(ctx, n, hash, false)
+}
+
+// insertUser stores the new user n, checked, with the password hash.
+func (s *Service) insertUser(ctx context.Context, n NewUser, hash string, disabled bool) (*User, error) {
 	// Stored times have millisecond precision; the answer shows what GET
 	// will.
 	now := s.now().UTC().Truncate(time.Millisecond)
-	u := &User{ID: bson.NewObjectID().Hex(), Email: n.Email, Name: n.Name, Role: n.Role,
+	u := &User{ID: bson.NewObjectID().Hex(), Email: n.Email, Name: n.Name, Role: n.Role, Disabled: disabled,
 		PasswordHash: hash, SessionVersion: 1, CreatedAt: now, UpdatedAt: now, Version: 1}
 	if err := s.store.InsertUser(ctx, u); err != nil {
 		return nil, err
@@ -387,13 +392,7 @@ func (s *Service) CreateDisabled(ctx context.Context, n NewUser) (*User, error) 
 	if err := n.check().Err(); err != nil {
 		return nil, err
 	}
-	now := s.now().UTC().Truncate(time.Millisecond)
-	u := &User{ID: bson.NewObjectID().Hex(), Email: n.Email, Name: n.Name, Role: n.Role,
-		Disabled: true, SessionVersion: 1, CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := s.store.InsertUser(ctx, u); err != nil {
-		return nil, err
-	}
-	return u, nil
+	return s.insertUser(ctx, n, "", true)
 }
 
 // Bootstrap creates the first admin when there are no users at all. It

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"path"
 	"strings"
@@ -142,13 +141,9 @@ func ReadUpload(r *http.Request) (Upload, error) { return readUpload(r) }
 func ReadUploads(r *http.Request) ([]Upload, error) { return readUploads(r, true) }
 
 func readUploads(r *http.Request, many bool) ([]Upload, error) {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/form-data" {
-		return nil, problem.New(problem.UnsupportedMediaType, "send the image as multipart/form-data with a part named file")
-	}
-	mr, err := r.MultipartReader()
+	mr, err := web.Multipart(r, "the image in a part named file")
 	if err != nil {
-		return nil, problem.New(problem.BadRequest, "the multipart body cannot be read: %v", err)
+		return nil, err
 	}
 	var ups []Upload
 	var alt, caption string
@@ -160,7 +155,7 @@ func readUploads(r *http.Request, many bool) ([]Upload, error) {
 			break
 		}
 		if err != nil {
-			return nil, bodyError(err)
+			return nil, web.BodyError(err)
 		}
 		name := part.FormName()
 		if seen[name] && !(many && name == "file") {
@@ -173,7 +168,7 @@ func readUploads(r *http.Request, many bool) ([]Upload, error) {
 			up := Upload{FileName: part.FileName()}
 			up.Data, err = io.ReadAll(io.LimitReader(part, imagefile.MaxBytes+1))
 			if err != nil {
-				return nil, bodyError(err)
+				return nil, web.BodyError(err)
 			}
 			if len(up.Data) > imagefile.MaxBytes {
 				return nil, problem.New(problem.TooLarge, "the image is over %d MB; at most %d are accepted",
@@ -183,7 +178,7 @@ func readUploads(r *http.Request, many bool) ([]Upload, error) {
 		case "alt", "caption":
 			b, err := io.ReadAll(io.LimitReader(part, 4*MaxText+1))
 			if err != nil {
-				return nil, bodyError(err)
+				return nil, web.BodyError(err)
 			}
 			if len(b) > 4*MaxText {
 				f.Add(name, "must be at most %d characters", MaxText)
@@ -211,13 +206,6 @@ func readUploads(r *http.Request, many bool) ([]Upload, error) {
 
 // bodyError is the answer to a body that stopped being readable: over the
 // route's limit, or cut off.
-func bodyError(err error) error {
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return problem.New(problem.TooLarge, "the upload is over %d MB", uploadLimit>>20)
-	}
-	return problem.New(problem.BadRequest, "the multipart body cannot be read: %v", err)
-}
 
 func (s *Service) handleGet(c *gin.Context) error {
 	if _, err := web.ParseQuery(c); err != nil {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"os"
 	"strings"
@@ -79,13 +78,9 @@ func (f *Form) Close() {
 // Pretty Links CSV), "dryRun" ("true" or "false") and "media" ("keep" or
 // "import"). Any other part is refused.
 func ReadForm(r *http.Request) (_ *Form, err error) {
-	mt, _, perr := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if perr != nil || mt != "multipart/form-data" {
-		return nil, problem.New(problem.UnsupportedMediaType, "send the export as multipart/form-data with a part named file")
-	}
-	mr, err := r.MultipartReader()
+	mr, err := web.Multipart(r, "the export in a part named file")
 	if err != nil {
-		return nil, problem.New(problem.BadRequest, "the multipart body cannot be read: %v", err)
+		return nil, err
 	}
 	form := &Form{}
 	defer func() {
@@ -101,7 +96,7 @@ func ReadForm(r *http.Request) (_ *Form, err error) {
 			break
 		}
 		if err != nil {
-			return nil, bodyError(err)
+			return nil, web.BodyError(err)
 		}
 		name := part.FormName()
 		if seen[name] {
@@ -123,7 +118,7 @@ func ReadForm(r *http.Request) (_ *Form, err error) {
 		case "dryRun", "media":
 			b, err := io.ReadAll(io.LimitReader(part, 16))
 			if err != nil {
-				return nil, bodyError(err)
+				return nil, web.BodyError(err)
 			}
 			v := strings.TrimSpace(string(b))
 			switch {
@@ -158,19 +153,10 @@ func (f *Form) spool(r io.Reader) (*os.File, error) {
 	}
 	f.files = append(f.files, file)
 	if _, err := io.Copy(file, r); err != nil {
-		return nil, bodyError(err)
+		return nil, web.BodyError(err)
 	}
 	if _, err := file.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
 	return file, nil
-}
-
-// bodyError is the problem of a body that could not be read.
-func bodyError(err error) error {
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return problem.New(problem.TooLarge, "the upload is over %d MB", Limit>>20)
-	}
-	return problem.Wrap(problem.BadRequest, err, "the upload could not be read")
 }

@@ -141,11 +141,7 @@ func readBody(c *gin.Context) ([]byte, error) {
 	}
 	data, err := io.ReadAll(c.Request.Body)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, problem.New(problem.TooLarge, "the body exceeds %d bytes", mbe.Limit)
-		}
-		return nil, problem.Wrap(problem.BadRequest, err, "the body could not be read")
+		return nil, BodyError(err)
 	}
 	return data, nil
 }
