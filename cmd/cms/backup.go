@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/term"
-
 	"github.com/wellness/cms/backup"
 	"github.com/wellness/cms/internal/server"
 )
@@ -167,36 +165,4 @@ func size(n int64) string {
 		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d bytes", n)
-}
-
-// progressLine shows progress on one line of a terminal, and nothing
-// when w is not one.
-type progressLine struct {
-	w     io.Writer
-	shown bool
-}
-
-func newProgressLine(w io.Writer) *progressLine {
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return &progressLine{w: w}
-	}
-	return &progressLine{}
-}
-
-func (p *progressLine) show(stage string, done, total int64) {
-	if p.w == nil {
-		return
-	}
-	p.shown = true
-	if total > 0 {
-		fmt.Fprintf(p.w, "\r\033[K%s: %d of %d", stage, done, total)
-		return
-	}
-	fmt.Fprintf(p.w, "\r\033[K%s: %d", stage, done)
-}
-
-func (p *progressLine) done() {
-	if p.shown {
-		fmt.Fprint(p.w, "\r\033[K")
-	}
 }

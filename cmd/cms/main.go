@@ -293,3 +293,35 @@ func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
+
+// progressLine shows progress on one line of a terminal, and nothing
+// when w is not one.
+type progressLine struct {
+	w     io.Writer
+	shown bool
+}
+
+func newProgressLine(w io.Writer) *progressLine {
+	if isTerminal(w) {
+		return &progressLine{w: w}
+	}
+	return &progressLine{}
+}
+
+func (p *progressLine) show(stage string, done, total int64) {
+	if p.w == nil {
+		return
+	}
+	p.shown = true
+	if total > 0 {
+		fmt.Fprintf(p.w, "\r\033[K%s: %d of %d", stage, done, total)
+		return
+	}
+	fmt.Fprintf(p.w, "\r\033[K%s: %d", stage, done)
+}
+
+func (p *progressLine) done() {
+	if p.shown {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}

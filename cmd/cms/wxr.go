@@ -111,17 +111,10 @@ func importWXRCmd(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return fmt.Errorf("import wxr: %w", err)
 	}
-	if isTerminal(stderr) {
-		run.Progress = func(done, total int) {
-			if done == total || done%10 == 0 {
-				fmt.Fprintf(stderr, "\rimported %d of %d posts", done, total)
-			}
-			if done == total {
-				fmt.Fprintln(stderr)
-			}
-		}
-	}
+	pr := newProgressLine(stderr)
+	run.Progress = func(done, total int) { pr.show("posts", int64(done), int64(total)) }
 	rep, err := svc.Import.Import(ctx, file, run)
+	pr.done()
 	if err != nil {
 		return fmt.Errorf("import wxr: %w", err)
 	}
