@@ -2,6 +2,7 @@ package wpimport
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -239,6 +240,9 @@ func (im *importer) imageBytes(src string) ([]byte, error) {
 	u, err := url.Parse(src)
 	if err != nil {
 		return nil, err
+	}
+	if im.s.opts.Fetch == nil {
+		return nil, errors.New("this process fetches nothing")
 	}
 	if u.Host == "" {
 		u = im.siteURL.ResolveReference(u)

@@ -75,8 +75,8 @@ func (f *Form) Close() {
 
 // ReadForm reads a multipart import request, the API's and the admin
 // UI's: the part "file" (the WXR export, required), "prettyLinks" (a
-// Pretty Links CSV), "dryRun" ("true" or "false") and "media" ("keep" or
-// "import"). Any other part is refused.
+// Pretty Links CSV), "authorMap" (see ParseAuthorMap), "dryRun" ("true"
+// or "false") and "media" ("keep" or "import"). Any other part is refused.
 func ReadForm(r *http.Request) (_ *Form, err error) {
 	mr, err := web.Multipart(r, "the export in a part named file")
 	if err != nil {
@@ -115,6 +115,14 @@ func ReadForm(r *http.Request) (_ *Form, err error) {
 			} else {
 				form.Run.PrettyLinks = file
 			}
+		case "authorMap":
+			b, err := io.ReadAll(io.LimitReader(part, 64<<10))
+			if err != nil {
+				return nil, web.BodyError(err)
+			}
+			if form.Run.AuthorMap, err = ParseAuthorMap(string(b)); err != nil {
+				f.Add(name, "%v", err)
+			}
 		case "dryRun", "media":
 			b, err := io.ReadAll(io.LimitReader(part, 16))
 			if err != nil {
@@ -133,7 +141,7 @@ func ReadForm(r *http.Request) (_ *Form, err error) {
 				f.Add(name, "must be true or false")
 			}
 		default:
-			f.Add(name, "is not a field of an import (file, prettyLinks, dryRun, media)")
+			f.Add(name, "is not a field of an import (file, prettyLinks, authorMap, dryRun, media)")
 		}
 	}
 	if form.File == nil {
@@ -159,4 +167,23 @@ func (f *Form) spool(r io.Reader) (*os.File, error) {
 		return nil, err
 	}
 	return file, nil
+}
+
+// ParseAuthorMap reads "login=email" pairs, separated by commas or lines:
+// which existing user each WordPress login's posts go to.
+func ParseAuthorMap(s string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, pair := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		login, email, ok := strings.Cut(pair, "=")
+		login, email = strings.TrimSpace(login), strings.TrimSpace(email)
+		if !ok || login == "" || email == "" {
+			return nil, fmt.Errorf("%q is not login=email", pair)
+		}
+		m[login] = email
+	}
+	return m, nil
 }

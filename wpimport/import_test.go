@@ -156,6 +156,9 @@ func TestImportClinic(t *testing.T) {
 		SEO  struct{ Title, Description, CanonicalURL string }
 	}
 	r.JSON(t, &g)
+	if !strings.Contains(g.HTML, "// ]]&gt; is how CDATA ends") {
+		t.Errorf("the ]]> split across CDATA sections is not whole:\n%s", g.HTML)
+	}
 	if strings.Contains(g.HTML, "wp:") || g.SEO.Title != "Five stretches for desk workers - Harbor Massage Clinic" || g.SEO.CanonicalURL == "" {
 		t.Errorf("gutenberg post: seo %+v\n%s", g.SEO, g.HTML)
 	}
@@ -382,5 +385,23 @@ func TestImportPrettyLinks(t *testing.T) {
 	r := s.Do(testenv.Request{Path: "/api/v1/content/articles/massage-for-chronic-pain-relief"})
 	if !strings.Contains(string(r.Body), "B0HEATPAD1") || strings.Contains(string(r.Body), "go/heat-pad") {
 		t.Errorf("the Pretty Link is not a product link: %s", r.Body)
+	}
+}
+
+func TestImportAuthorMap(t *testing.T) {
+	s := clinic(t)
+	admin, _ := s.User(t, auth.Admin)
+	owner := s.NewUser(t, auth.Editor)
+	r := importWXR(t, s, admin, fixture(t, "clinic-1.2.xml"), map[string]string{"authorMap": "nobody"})
+	testenv.WantStatus(t, r, http.StatusBadRequest)
+	r.WantField(t, "authorMap", `"nobody" is not login=email`)
+
+	rep := report(t, importWXR(t, s, admin, fixture(t, "clinic-1.2.xml"), map[string]string{"authorMap": "anna=" + owner.Email + "\n"}))
+	if len(rep.Users) == 0 || rep.Users[0].Outcome != "mapped" || rep.Users[0].UserID != owner.ID {
+		t.Fatalf("users = %+v", rep.Users)
+	}
+	r = s.Do(testenv.Request{Path: "/api/v1/content/articles/massage-for-chronic-pain-relief"})
+	if !strings.Contains(string(r.Body), owner.Name) {
+		t.Errorf("the post is not under the mapped user: %s", r.Body)
 	}
 }

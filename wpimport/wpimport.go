@@ -44,8 +44,9 @@ type Options struct {
 	Auth      *auth.Service
 	Media     *media.Service
 	Site      *site.Service
-	// Fetch fetches images for Run.Media "import"; nil means the
-	// SSRF-safe client of webhook.SafeClient (server.Build passes it).
+	// Fetch fetches images for Run.Media "import": server.Build passes
+	// webhook.SafeClient's, which reaches no private address. With none,
+	// images stay at their URLs.
 	Fetch  *http.Client
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -64,9 +65,6 @@ func New(db *mongo.Database, o Options) *Service {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
-	}
-	if o.Fetch == nil {
-		o.Fetch = http.DefaultClient
 	}
 	return &Service{opts: o, records: records{db.Collection("wp_imports")}}
 }

@@ -6,8 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"strings"
 
 	"github.com/wellness/cms/auth"
 	"github.com/wellness/cms/internal/server"
@@ -43,13 +43,14 @@ type authorMap map[string]string
 func (m authorMap) String() string { return "" }
 
 func (m authorMap) Set(v string) error {
-	for _, pair := range strings.Split(v, ",") {
-		login, email, ok := strings.Cut(strings.TrimSpace(pair), "=")
-		if !ok || login == "" || email == "" {
-			return fmt.Errorf("%q is not LOGIN=EMAIL", pair)
-		}
-		m[login] = email
+	pairs, err := wpimport.ParseAuthorMap(v)
+	if err != nil {
+		return err
 	}
+	if len(pairs) == 0 {
+		return fmt.Errorf("%q is not LOGIN=EMAIL", v)
+	}
+	maps.Copy(m, pairs)
 	return nil
 }
 

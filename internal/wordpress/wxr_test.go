@@ -453,9 +453,10 @@ func (g *generator) Read(p []byte) (int, error) {
 // small: the reader holds one item at a time.
 func TestStreaming(t *testing.T) {
 	if testing.Short() {
-		t.Skip("50 MB")
+		t.Skip("24 MB")
 	}
-	n := 50 << 20 / (len(genItem) + len(genBody))
+	// 24 MB through a reader whose heap stays under a third of that.
+	n := 24 << 20 / (len(genItem) + len(genBody))
 	wr := NewReader(&generator{n: n})
 	var ms runtime.MemStats
 	var peak uint64
@@ -480,7 +481,7 @@ func TestStreaming(t *testing.T) {
 	if count != n {
 		t.Fatalf("%d items, want %d", count, n)
 	}
-	if peak > 32<<20 {
+	if peak > 8<<20 {
 		t.Errorf("heap in use reached %d MB while streaming", peak>>20)
 	}
 	t.Logf("%d items, heap in use at most %d MB", n, peak>>20)
