@@ -106,6 +106,9 @@ func ReadForm(r *http.Request) (_ *Form, err error) {
 		seen[name] = true
 		switch name {
 		case "file", "prettyLinks":
+			if part.FileName() == "" {
+				continue // a browser sends a file input left empty as a part without a file name
+			}
 			file, err := form.spool(part)
 			if err != nil {
 				return nil, err
