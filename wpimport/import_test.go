@@ -405,3 +405,24 @@ func TestImportAuthorMap(t *testing.T) {
 		t.Errorf("the post is not under the mapped user: %s", r.Body)
 	}
 }
+
+// TestImportSlugTaken imports a post whose slug an article here has: the
+// post gets a slug of its own, said in the report, and a rerun keeps it.
+func TestImportSlugTaken(t *testing.T) {
+	s := clinic(t)
+	admin, _ := s.User(t, auth.Admin)
+	mine := testenv.CreateArticle(t, s, admin, map[string]any{"title": "Ours", "slug": "about", "body": "<p>Ours.</p>"})
+	rep := report(t, importWXR(t, s, admin, fixture(t, "clinic-1.2.xml"), nil))
+	it, _ := item(rep, 110)
+	if it.Outcome != "created" || it.Slug == "about" || it.Slug == "" || !strings.Contains(it.Reason, `slug "about" is another article's`) {
+		t.Fatalf("page: %+v", it)
+	}
+	again := report(t, importWXR(t, s, admin, fixture(t, "clinic-1.2.xml"), nil))
+	if it, ok := item(again, 110); ok && it.Outcome != "unchanged" {
+		t.Errorf("rerun: %+v", it)
+	}
+	r := s.Do(testenv.Request{Path: "/api/v1/articles/" + mine.ID, Token: admin})
+	if !strings.Contains(string(r.Body), `"slug":"about"`) {
+		t.Errorf("our article lost its slug: %s", r.Body)
+	}
+}

@@ -110,7 +110,17 @@ func (im *importer) post(it *wordpress.Item) error {
 func (im *importer) retry(src *source, rep *Item, write func() (*cms.Article, error)) (*cms.Article, error) {
 	a, err := write()
 	var pe *problem.Error
-	if err == nil || !errors.As(err, &pe) || pe.Kind != problem.Invalid || len(pe.Fields) == 0 {
+	if err == nil || !errors.As(err, &pe) || len(pe.Fields) == 0 {
+		return a, err
+	}
+	if pe.Kind == problem.Conflict && pe.Fields[0].Field == "slug" && src.Content.Slug != "" {
+		// Another article has the post's slug: this one gets one made
+		// from its title (with -2, -3, ...), and the report says so.
+		rep.Reason = join(rep.Reason, fmt.Sprintf("slug %q is another article's; this one gets its own", src.Content.Slug))
+		src.Content.Slug = ""
+		return write()
+	}
+	if pe.Kind != problem.Invalid {
 		return a, err
 	}
 	for _, f := range pe.Fields {
@@ -206,8 +216,11 @@ func (im *importer) update(id string, src source) (*cms.Article, error) {
 	}
 	c := src.Content
 	patch := map[string]any{
-		"title": c.Title, "slug": c.Slug, "summary": c.Summary, "body": c.Body, "bodyFormat": c.BodyFormat,
+		"title": c.Title, "summary": c.Summary, "body": c.Body, "bodyFormat": c.BodyFormat,
 		"tags": c.Tags, "category": c.Category, "coverImage": c.CoverImage, "seo": c.SEO,
+	}
+	if c.Slug != "" {
+		patch["slug"] = c.Slug
 	}
 	b, err := json.Marshal(patch)
 	if err != nil {
