@@ -74,6 +74,9 @@ func TestTokenParseRejectsForgeries(t *testing.T) {
 		{"tampered payload", tampered},
 		{"truncated signature", valid[:len(valid)-5]},
 		{"no signature", parts[0] + "." + parts[1] + "."},
+		{"line breaks in the signature", parts[0] + "." + parts[1] + "." + parts[2][:20] + "\n\r\n" + parts[2][20:]},
+		{"line break in the payload", parts[0] + "." + parts[1][:10] + "\n" + parts[1][10:] + "." + parts[2]},
+		{"padded signature", valid + "="},
 		{"expired", sign(t, jwt.SigningMethodHS256, testKey, kid, with(func(c *Claims) {
 			c.ExpiresAt = jwt.NewNumericDate(now.Add(-time.Minute))
 		}))},
