@@ -2,7 +2,6 @@ package media
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"net/http"
 	"path"
@@ -147,23 +146,16 @@ func readUploads(r *http.Request, many bool) ([]Upload, error) {
 	}
 	var ups []Upload
 	var alt, caption string
-	seen := map[string]bool{}
 	var f problem.Fields
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	var repeatable []string
+	if many {
+		repeatable = []string{"file"}
+	}
+	for part, err := range web.Parts(mr, &f, repeatable...) {
 		if err != nil {
-			return nil, web.BodyError(err)
+			return nil, err
 		}
-		name := part.FormName()
-		if seen[name] && !(many && name == "file") {
-			f.Add(name, "is sent more than once")
-			continue
-		}
-		seen[name] = true
-		switch name {
+		switch name := part.FormName(); name {
 		case "file":
 			up := Upload{FileName: part.FileName()}
 			up.Data, err = io.ReadAll(io.LimitReader(part, imagefile.MaxBytes+1))
@@ -192,7 +184,7 @@ func readUploads(r *http.Request, many bool) ([]Upload, error) {
 			f.Add(name, "is not a field of an upload (file, alt, caption)")
 		}
 	}
-	if !seen["file"] {
+	if len(ups) == 0 {
 		f.Add("file", "is required: the image, as a file part")
 	}
 	if err := f.Err(); err != nil {
@@ -203,9 +195,6 @@ func readUploads(r *http.Request, many bool) ([]Upload, error) {
 	}
 	return ups, nil
 }
-
-// bodyError is the answer to a body that stopped being readable: over the
-// route's limit, or cut off.
 
 func (s *Service) handleGet(c *gin.Context) error {
 	if _, err := web.ParseQuery(c); err != nil {

@@ -1,7 +1,6 @@
 package wpimport
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -89,22 +88,11 @@ func ReadForm(r *http.Request) (_ *Form, err error) {
 		}
 	}()
 	var f problem.Fields
-	seen := map[string]bool{}
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	for part, err := range web.Parts(mr, &f) {
 		if err != nil {
-			return nil, web.BodyError(err)
+			return nil, err
 		}
-		name := part.FormName()
-		if seen[name] {
-			f.Add(name, "is sent more than once")
-			continue
-		}
-		seen[name] = true
-		switch name {
+		switch name := part.FormName(); name {
 		case "file", "prettyLinks":
 			if part.FileName() == "" {
 				continue // a browser sends a file input left empty as a part without a file name

@@ -10,8 +10,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/wellness/cms/auth"
-	"github.com/wellness/cms/cms"
 	"github.com/wellness/cms/internal/mongodb"
 )
 
@@ -21,17 +19,7 @@ import (
 func TestExportImportCommands(t *testing.T) {
 	ctx := context.Background()
 	from, to := t.TempDir(), t.TempDir()
-	db, err := mongodb.Open(ctx, mongodb.Options{DataDir: from, Database: "cms"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := cms.New(db.Database, cms.Options{})
-	if _, err := svc.Create(ctx, &auth.Principal{UserID: "u1", Name: "U", Role: auth.Author}, cms.Content{Title: "Hello", Body: "<p>hi</p>"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
+	seedArticle(t, from)
 	cmd := func(dir string, args ...string) (string, error) {
 		var out bytes.Buffer
 		env := envFrom(map[string]string{"CMS_DATA_DIR": dir, "CMS_LOG_LEVEL": "error"})
@@ -60,7 +48,7 @@ func TestExportImportCommands(t *testing.T) {
 		t.Error("an export without a file succeeded")
 	}
 
-	db, err = mongodb.Open(ctx, mongodb.Options{DataDir: to, Database: "cms"})
+	db, err := mongodb.Open(ctx, mongodb.Options{DataDir: to, Database: "cms"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,9 +6,13 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/wellness/cms/auth"
+	"github.com/wellness/cms/cms"
+	"github.com/wellness/cms/internal/mongodb"
 	"github.com/wellness/cms/internal/testenv"
 )
 
@@ -31,13 +35,7 @@ func TestServeStartsAndStops(t *testing.T) {
 	const token = "0123456789abcdef0123456789abcdef-metrics"
 	env := envFrom(map[string]string{"CMS_ADDR": addr, "CMS_DATA_DIR": t.TempDir(),
 		"CMS_METRICS_ADDR": metricsAddr, "CMS_METRICS_TOKEN": token})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var logs testenv.LogBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, env, nil, &logs, &logs) }()
-
-	waitReady(t, addr, &logs)
+	logs, stop := startServe(t, addr, env, "serve")
 	// /metrics: on its own listener, and on the main one only with the token.
 	for _, tt := range []struct {
 		url, auth string
@@ -61,15 +59,7 @@ func TestServeStartsAndStops(t *testing.T) {
 			t.Errorf("GET %s (auth %v): %d, want %d", tt.url, tt.auth != "", resp.StatusCode, tt.want)
 		}
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve returned %v, want nil (exit 0)", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop within 15 s")
-	}
+	stop()
 	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
 		t.Errorf("log lacks the stop line:\n%s", logs.String())
 	}
@@ -93,6 +83,53 @@ func TestServeMetricsPortInUse(t *testing.T) {
 	err = run(context.Background(), nil, env, nil, &logs, &logs)
 	if err == nil || !strings.HasPrefix(err.Error(), "CMS_METRICS_ADDR:") || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("err = %v, want CMS_METRICS_ADDR ... in use", err)
+	}
+}
+
+// startServe runs the serve command (args: nil or "serve") with env in
+// the background and returns once addr answers /readyz. stop ends it and
+// fails the test unless it returns cleanly (exit 0) within 15 s; a test
+// that does not call it has it called at cleanup.
+func startServe(t *testing.T, addr string, env func(string) string, args ...string) (logs *testenv.LogBuffer, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs = new(testenv.LogBuffer)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, args, env, nil, logs, logs) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("serve returned %v, want nil (exit 0)", err)
+				}
+			case <-time.After(15 * time.Second):
+				t.Error("serve did not stop within 15 s")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	waitReady(t, addr, logs)
+	return logs, stop
+}
+
+// seedArticle writes one draft article into the embedded engine in dir,
+// with no server running, for the commands that work on a data directory.
+func seedArticle(t *testing.T, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := mongodb.Open(ctx, mongodb.Options{DataDir: dir, Database: "cms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := cms.New(db.Database, cms.Options{})
+	if _, err := svc.Create(ctx, &auth.Principal{UserID: "u1", Name: "U", Role: auth.Author}, cms.Content{Title: "Hello", Body: "<p>hi</p>"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
 

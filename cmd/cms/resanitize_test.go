@@ -5,28 +5,13 @@ import (
 	"context"
 	"strings"
 	"testing"
-
-	"github.com/wellness/cms/auth"
-	"github.com/wellness/cms/cms"
-	"github.com/wellness/cms/internal/mongodb"
 )
 
 func TestResanitizeCommand(t *testing.T) {
 	dir := t.TempDir()
 	env := envFrom(map[string]string{"CMS_DATA_DIR": dir, "CMS_LOG_LEVEL": "error"})
 	ctx := context.Background()
-
-	db, err := mongodb.Open(ctx, mongodb.Options{DataDir: dir, Database: "cms"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := cms.New(db.Database, cms.Options{})
-	if _, err := svc.Create(ctx, &auth.Principal{UserID: "u1", Name: "U", Role: auth.Author}, cms.Content{Title: "Hello", Body: "<p>hi</p>"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
+	seedArticle(t, dir)
 
 	resanitize := func(args ...string) (string, error) {
 		var out bytes.Buffer

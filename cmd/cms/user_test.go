@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/wellness/cms/internal/mongodb"
-	"github.com/wellness/cms/internal/testenv"
 )
 
 func TestUserCommands(t *testing.T) {
@@ -58,15 +57,7 @@ func TestUserCommands(t *testing.T) {
 		}
 		return env(k)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var logs testenv.LogBuffer
-	go func() { done <- run(ctx, nil, serveEnv, nil, &logs, &logs) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
-	waitReady(t, addr, &logs)
+	startServe(t, addr, serveEnv)
 	if _, err := user("an author's password\n", "add", "--email", "writer@clinic.example", "--role", "author", "--password-stdin"); err != nil {
 		t.Fatalf("add while serving: %v", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wellness/cms/internal/testenv"
 )
@@ -20,12 +19,7 @@ func TestImportWXRCommand(t *testing.T) {
 	addr := freeAddr(t)
 	env := envFrom(map[string]string{"CMS_DATA_DIR": t.TempDir(), "CMS_LOG_LEVEL": "error", "CMS_ADDR": addr,
 		"CMS_METRICS_ADDR": "off", "CMS_AMAZON_TAGS": "amazon.com=harbor-20,amazon.co.uk=harbor-21"})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var logs testenv.LogBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, env, nil, &logs, &logs) }()
-	waitReady(t, addr, &logs)
+	startServe(t, addr, env, "serve")
 
 	cmd := func(stdin string, args ...string) (string, error) {
 		var out bytes.Buffer
@@ -71,14 +65,5 @@ func TestImportWXRCommand(t *testing.T) {
 		if out, err := cmd("", bad...); err == nil {
 			t.Errorf("%v: no error\n%s", bad, out)
 		}
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop")
 	}
 }
