@@ -118,12 +118,8 @@ func (c *catalogue) tagLink(href string) (string, bool) {
 	if err != nil {
 		return href, false
 	}
-	applyTag(u, c.settings.Tags)
-	out := u.String()
-	if len(out) > MaxURLLength {
-		// Tagging re-encodes the query, which can grow it past what a
-		// target may be: such a link cannot carry the tag (found by
-		// FuzzTagLink: a query of 700 apostrophes).
+	out, err := tagTarget(u, c.settings.Tags)
+	if err != nil {
 		return href, false
 	}
 	return out, true

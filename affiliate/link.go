@@ -240,6 +240,30 @@ func CheckTarget(raw string, allowed map[string]bool) (*url.URL, error) {
 	return u, nil
 }
 
+// tagTarget applies the marketplace's tag to u and returns the URL the
+// service sends readers to. Tagging re-encodes the query, which can grow
+// it past what a target may be (FuzzTagLink found a query of 700
+// apostrophes, FuzzProductTarget one of 1,900 asterisks): such a URL
+// cannot carry the tag, and is refused rather than sent untagged.
+func tagTarget(u *url.URL, tags map[string]string) (string, error) {
+	applyTag(u, tags)
+	out := u.String()
+	if len(out) > MaxURLLength {
+		return "", fmt.Errorf("must be at most %d characters once its query is re-encoded with the associate tag", MaxURLLength)
+	}
+	return out, nil
+}
+
+// longestTags tags every marketplace with the longest tag the settings
+// accept, so that a product is checked at save against any tag it may get.
+var longestTags = func() map[string]string {
+	m := make(map[string]string, len(marketplaces))
+	for _, mp := range marketplaces {
+		m[mp] = strings.Repeat("x", maxTagLength)
+	}
+	return m
+}()
+
 // applyTag sets the associate tag of u's marketplace, replacing any tag the
 // URL already carries (someone else's, or an old one of ours). With no tag
 // configured for the marketplace a foreign tag is still removed: the

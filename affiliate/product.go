@@ -156,6 +156,9 @@ func (p *Product) Validate(allowed map[string]bool) error {
 			f.Add("imageUrl", "%s", err)
 		}
 		p.ImageURL = attributeSafe(p.ImageURL)
+		if len(p.ImageURL) > MaxURLLength {
+			f.Add("imageUrl", "must be at most %d characters once percent-encoded", MaxURLLength)
+		}
 	}
 	p.Merchant = ""
 	switch {
@@ -169,6 +172,11 @@ func (p *Product) Validate(allowed map[string]bool) error {
 		}
 		p.URL = attributeSafe(u.String())
 		p.Merchant = merchantOf(u.Host)
+		if len(p.URL) > MaxURLLength {
+			f.Add("url", "must be at most %d characters once percent-encoded", MaxURLLength)
+		} else if _, err := tagTarget(u, longestTags); err != nil {
+			f.Add("url", "%s", err)
+		}
 	case p.ASIN == "" && p.Marketplace == "":
 		f.Add("url", "a target is required: url, or asin with marketplace")
 	default:
@@ -200,8 +208,7 @@ func (p *Product) target(s *Settings, allowed map[string]bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	applyTag(u, s.Tags)
-	return u.String(), nil
+	return tagTarget(u, s.Tags)
 }
 
 // hasControl reports whether s contains a control character.

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -116,12 +117,13 @@ func TagProblem(mp, tag string) string {
 }
 
 var (
-	tagPattern  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	tagPattern  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,` + strconv.Itoa(maxTagLength) + `}$`)
 	hostPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
 )
 
 // Limits on the settings document.
 const (
+	maxTagLength    = 64
 	maxDisclosure   = 1000
 	maxAllowedHosts = 200
 )
